@@ -1,0 +1,65 @@
+//! The single-step KMC data set (SPEC section 3) held in memory.
+
+use ndarray::{Array1, Array2, Array3, s};
+
+/// One block of single-step KMC samples. Row `n` of every array is sample `n`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Dataset {
+    /// `InitStates` (N, Nsites): species label on every site of s1; vacancy on site 0.
+    pub init_states: Array2<i8>,
+    /// `FinStates` (N, Nsites): s2, translated so that the vacancy is on site 0 again.
+    pub fin_states: Array2<i8>,
+    /// `SpecDisps` (N, Nlabels, 3): displacement of each species label in the step, in
+    /// lattice-parameter units of the data (vacancy label included).
+    pub spec_disps: Array3<f64>,
+    /// `rates` (N): escape rate W out of s1.
+    pub rates: Array1<f64>,
+    /// `AllJumpRates_Init` (N, z): rate of every jump out of s1.
+    pub jump_rates_init: Array2<f64>,
+    /// `AllJumpRates_Fin` (N, z): rate of every jump out of s2.
+    pub jump_rates_fin: Array2<f64>,
+    /// `JumpSelects` (N): the jump taken (0-based index into the crystal's jump list).
+    pub jump_selects: Array1<i64>,
+    /// `randNums` (N), optional: the uniform number that selected the jump.
+    pub rand_nums: Option<Array1<f64>>,
+}
+
+impl Dataset {
+    /// Number of samples N.
+    pub fn len(&self) -> usize {
+        self.init_states.nrows()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Number of sites per state.
+    pub fn num_sites(&self) -> usize {
+        self.init_states.ncols()
+    }
+
+    /// Number of species labels, vacancy included.
+    pub fn num_labels(&self) -> usize {
+        self.spec_disps.shape()[1]
+    }
+
+    /// Number of jumps z.
+    pub fn z(&self) -> usize {
+        self.jump_rates_init.ncols()
+    }
+
+    /// Samples `start..end` as a new data set.
+    pub fn slice(&self, start: usize, end: usize) -> Dataset {
+        Dataset {
+            init_states: self.init_states.slice(s![start..end, ..]).to_owned(),
+            fin_states: self.fin_states.slice(s![start..end, ..]).to_owned(),
+            spec_disps: self.spec_disps.slice(s![start..end, .., ..]).to_owned(),
+            rates: self.rates.slice(s![start..end]).to_owned(),
+            jump_rates_init: self.jump_rates_init.slice(s![start..end, ..]).to_owned(),
+            jump_rates_fin: self.jump_rates_fin.slice(s![start..end, ..]).to_owned(),
+            jump_selects: self.jump_selects.slice(s![start..end]).to_owned(),
+            rand_nums: self.rand_nums.as_ref().map(|r| r.slice(s![start..end]).to_owned()),
+        }
+    }
+}
