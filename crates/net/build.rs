@@ -1,6 +1,6 @@
-//! Links libtorch with an rpath, so binaries and tests run without LD_LIBRARY_PATH, and
-//! keeps libtorch_cuda linked: the linker would otherwise drop it as unneeded and CUDA
-//! would silently be unavailable. Shared with the `gcnet` crate's build script.
+// Links libtorch with an rpath, so binaries and tests run without LD_LIBRARY_PATH, and
+// keeps libtorch_cuda linked: the linker would otherwise drop it as unneeded and CUDA
+// would silently be unavailable. Shared with the `gcnet` crate's build script.
 use std::path::PathBuf;
 
 fn main() {

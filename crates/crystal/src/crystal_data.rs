@@ -265,7 +265,16 @@ impl CrystalData {
         };
         let invalid = |dataset: &'static str, reason: String| Error::Invalid { path: path.clone(), dataset, reason };
         let z = self.jump_vectors.nrows();
-        let n = self.nn_sites.ncols();
+        // The site count follows from the supercell matrix and the basis, so a table with
+        // a wrong width is the one blamed.
+        shape("SuperLatt", self.superlattice.shape(), &[3, 3])?;
+        let m = [0, 1, 2].map(|r| [0, 1, 2].map(|c| self.superlattice[[r, c]]));
+        let det = crate::rotation::adjugate_det(&m).1.unsigned_abs() as usize;
+        let nb = self.basis_sites.as_ref().map_or(1, |b| b.nrows());
+        let n = det * nb;
+        if n == 0 {
+            return Err(invalid("SuperLatt", "the supercell matrix is singular".into()));
+        }
         let ng = self.group_nn_permutation.nrows();
         shape("Lattice_basis_vectors", self.lattice_vectors.shape(), &[3, 3])?;
         shape("SuperLatt", self.superlattice.shape(), &[3, 3])?;

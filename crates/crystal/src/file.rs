@@ -54,7 +54,9 @@ impl CrystalData {
             Some(d) if !d.as_os_str().is_empty() => d,
             _ => Path::new("."),
         };
+        // Ordinary file permissions (tempfile's default is private 0600).
         let tmp = tempfile::Builder::new()
+            .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))
             .prefix(".crystal-")
             .suffix(".h5.part")
             .tempfile_in(dir)

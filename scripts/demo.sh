@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# The main job on its built-in default: installs what is missing, builds, runs the demo.
+# Extra arguments go to `gcnet demo` (see `gcnet demo --help`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+cargo run --release -q -p gcnet -- demo "$@"
