@@ -1,0 +1,54 @@
+"""Executes Rust notebooks top to bottom on the gcnet-rust (evcxr) kernel and fails on
+the first cell error. Outputs are not written back (notebooks stay stripped in git);
+executed copies go to target/notebooks/ for inspection.
+
+    .venv/bin/python scripts/run_notebooks.py notebooks/*.ipynb
+"""
+import os
+import sys
+import time
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+KERNEL = "gcnet-rust"
+
+
+def main(paths):
+    out_dir = os.path.join(os.path.dirname(__file__), "..", "target", "notebooks")
+    os.makedirs(out_dir, exist_ok=True)
+    failed = []
+    for path in paths:
+        nb = nbformat.read(path, as_version=4)
+        start = time.time()
+        # The first cell of the first notebook on a machine builds the workspace crates
+        # for the kernel: allow it a long time.
+        client = NotebookClient(
+            nb,
+            kernel_name=KERNEL,
+            timeout=2400,
+            startup_timeout=120,
+            resources={"metadata": {"path": os.path.dirname(os.path.abspath(path))}},
+        )
+        try:
+            client.execute()
+            status = "ok"
+        except CellExecutionError as err:
+            status = "FAILED"
+            failed.append(path)
+            print(str(err)[-4000:], file=sys.stderr)
+        except Exception as err:  # kernel died, timeout
+            status = f"FAILED ({type(err).__name__}: {err})"
+            failed.append(path)
+        nbformat.write(nb, os.path.join(out_dir, os.path.basename(path)))
+        print(f"[notebooks] {path}: {status} in {time.time() - start:.0f} s", flush=True)
+    if failed:
+        print(f"[notebooks] {len(failed)} notebook(s) failed: {' '.join(failed)}", file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2:
+        sys.exit("usage: run_notebooks.py NOTEBOOK.ipynb ...")
+    main(sys.argv[1:])
