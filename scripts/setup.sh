@@ -42,7 +42,7 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   .venv/bin/python -m pip install -q -r scripts/requirements.txt
   echo "$want" >"$stamp"
 fi
-torch_dir=$(.venv/bin/python -c 'import torch, os; print(os.path.dirname(torch.__file__))')
+torch_dir=$(.venv/bin/python -c 'import importlib.util as u; print(u.find_spec("torch").submodule_search_locations[0])')
 if [ "$(readlink .libtorch 2>/dev/null)" != "$torch_dir" ]; then
   ln -sfn "$torch_dir" .libtorch
 fi
@@ -50,7 +50,9 @@ fi
 # 3. The evcxr Jupyter kernel (notebooks only): pinned version, built once per machine.
 if ((NOTEBOOKS)); then
   export PATH="$HOME/.cargo/bin:$PATH"
-  if ! evcxr_jupyter --version 2>/dev/null | grep -q "$EVCXR_VERSION"; then
+  # evcxr_jupyter has no --version; cargo's install record tells which one is there.
+  if ! command -v evcxr_jupyter >/dev/null ||
+    ! grep -q "\"evcxr_jupyter $EVCXR_VERSION " "${CARGO_HOME:-$HOME/.cargo}/.crates.toml" 2>/dev/null; then
     step "building evcxr_jupyter $EVCXR_VERSION (about 9 minutes on 2 cores, once per machine)"
     cargo install evcxr_jupyter --version "$EVCXR_VERSION" --locked --quiet
   fi

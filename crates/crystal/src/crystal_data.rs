@@ -70,8 +70,7 @@ impl CrystalData {
             (Some(basis), None, None, Some(cart))
         };
         let ops = crystal.group().operations();
-        let group_rotations =
-            Array3::from_shape_fn((ops.len(), 3, 3), |(g, r, c)| ops[g].cartesian(lattice)[r][c]);
+        let group_rotations = Array3::from_shape_fn((ops.len(), 3, 3), |(g, r, c)| ops[g].cartesian(lattice)[r][c]);
         let jump_vectors = Array2::from_shape_fn((z, 3), |(k, i)| crystal.jump_cartesian(k)[i]);
         let table = crystal.nn_table();
         let nn_sites = Array2::from_shape_fn((z + 1, n), |(k, s)| table[k][s] as i64);
@@ -193,9 +192,7 @@ impl CrystalData {
             });
         };
         let m = &self.lattice_vectors;
-        Ok(Array2::from_shape_fn((coords.nrows(), 3), |(s, r)| {
-            (0..3).map(|c| m[[r, c]] * coords[[s, c]] as f64).sum()
-        }))
+        Ok(Array2::from_shape_fn((coords.nrows(), 3), |(s, r)| (0..3).map(|c| m[[r, c]] * coords[[s, c]] as f64).sum()))
     }
 
     /// For every group operation `g`, the site permutation it induces about site 0:
@@ -300,7 +297,10 @@ impl CrystalData {
         }
         for s in 0..n {
             if self.nn_sites[[0, s]] != s as i64 {
-                return Err(invalid("NNsiteList_sitewise", format!("row 0 must list each site itself; entry {s} is {}", self.nn_sites[[0, s]])));
+                return Err(invalid(
+                    "NNsiteList_sitewise",
+                    format!("row 0 must list each site itself; entry {s} is {}", self.nn_sites[[0, s]]),
+                ));
             }
         }
         if let Some(bad) = self.nn_sites.iter().find(|&&v| v < 0 || v >= n as i64) {
@@ -313,18 +313,27 @@ impl CrystalData {
             }
             Permutation::new(row).map_err(|e| invalid("JumpSiteIndexPermutation", format!("row {j}: {e}")))?;
             if self.jump_site_permutation[[j, 0]] != 0 {
-                return Err(invalid("JumpSiteIndexPermutation", format!("entry [{j},0] must be 0 (the vacancy returns to site 0)")));
+                return Err(invalid(
+                    "JumpSiteIndexPermutation",
+                    format!("entry [{j},0] must be 0 (the vacancy returns to site 0)"),
+                ));
             }
         }
         for g in 0..ng {
             let row: Vec<usize> = self.group_nn_permutation.row(g).iter().map(|&x| x.max(0) as usize).collect();
             if self.group_nn_permutation.row(g).iter().any(|&x| x < 0) || row[0] != 0 {
-                return Err(invalid("GroupNNPermutation", format!("row {g} must start with 0 and have no negative entries")));
+                return Err(invalid(
+                    "GroupNNPermutation",
+                    format!("row {g} must start with 0 and have no negative entries"),
+                ));
             }
             Permutation::new(row).map_err(|e| invalid("GroupNNPermutation", format!("row {g}: {e}")))?;
         }
         if self.group_nn_permutation.row(0).iter().enumerate().any(|(k, &v)| v != k as i64) {
-            return Err(invalid("GroupNNPermutation", "row 0 must be the identity (operation 0 is the identity)".into()));
+            return Err(invalid(
+                "GroupNNPermutation",
+                "row 0 must be the identity (operation 0 is the identity)".into(),
+            ));
         }
         Ok(())
     }

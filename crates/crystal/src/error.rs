@@ -37,19 +37,10 @@ pub enum Error {
     MissingDataset { path: PathBuf, dataset: &'static str },
 
     #[error("{path}: dataset `{dataset}` has shape {found:?}, expected {expected}")]
-    Shape {
-        path: PathBuf,
-        dataset: &'static str,
-        expected: String,
-        found: Vec<usize>,
-    },
+    Shape { path: PathBuf, dataset: &'static str, expected: String, found: Vec<usize> },
 
     #[error("{path}: dataset `{dataset}`: {reason}")]
-    Invalid {
-        path: PathBuf,
-        dataset: &'static str,
-        reason: String,
-    },
+    Invalid { path: PathBuf, dataset: &'static str, reason: String },
 
     #[error("{path} already exists (pass --force to overwrite)")]
     Exists { path: PathBuf },

@@ -86,7 +86,11 @@ impl CrystalData {
             w.put("GroupNNPermutation", &self.group_nn_permutation)?;
             file.close().map_err(h5("closing the file".into()))?;
         }
-        tmp.persist(path).map_err(|e| Error::Io { path: path.to_path_buf(), action: "move the finished file to", source: e.error })?;
+        tmp.persist(path).map_err(|e| Error::Io {
+            path: path.to_path_buf(),
+            action: "move the finished file to",
+            source: e.error,
+        })?;
         Ok(())
     }
 }
@@ -105,11 +109,8 @@ impl DatasetReader<'_> {
         if !self.file.link_exists(name) {
             return Ok(None);
         }
-        let hdf5_err = |source| Error::Hdf5 {
-            path: self.path.to_path_buf(),
-            action: format!("reading dataset `{name}`"),
-            source,
-        };
+        let hdf5_err =
+            |source| Error::Hdf5 { path: self.path.to_path_buf(), action: format!("reading dataset `{name}`"), source };
         let ds = self.file.dataset(name).map_err(hdf5_err)?;
         let shape = ds.shape();
         if let Some(ndim) = D::NDIM

@@ -30,6 +30,7 @@ impl Dataset {
         self.init_states.nrows()
     }
 
+    /// True when there are no samples.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -47,6 +48,38 @@ impl Dataset {
     /// Number of jumps z.
     pub fn z(&self) -> usize {
         self.jump_rates_init.ncols()
+    }
+
+    /// `len` samples of zeros (states all label 0), with or without `randNums`.
+    pub fn zeros(len: usize, num_sites: usize, num_labels: usize, z: usize, rand_nums: bool) -> Dataset {
+        Dataset {
+            init_states: Array2::zeros((len, num_sites)),
+            fin_states: Array2::zeros((len, num_sites)),
+            spec_disps: Array3::zeros((len, num_labels, 3)),
+            rates: Array1::zeros(len),
+            jump_rates_init: Array2::zeros((len, z)),
+            jump_rates_fin: Array2::zeros((len, z)),
+            jump_selects: Array1::zeros(len),
+            rand_nums: rand_nums.then(|| Array1::zeros(len)),
+        }
+    }
+
+    /// Copies `block` into samples `start..start + block.len()`. Panics if the block does
+    /// not fit (programmer error: callers size the blocks).
+    pub fn assign_rows(&mut self, start: usize, block: &Dataset) {
+        let r = start..start + block.len();
+        self.init_states.slice_mut(s![r.clone(), ..]).assign(&block.init_states);
+        self.fin_states.slice_mut(s![r.clone(), ..]).assign(&block.fin_states);
+        self.spec_disps.slice_mut(s![r.clone(), .., ..]).assign(&block.spec_disps);
+        self.rates.slice_mut(s![r.clone()]).assign(&block.rates);
+        self.jump_rates_init.slice_mut(s![r.clone(), ..]).assign(&block.jump_rates_init);
+        self.jump_rates_fin.slice_mut(s![r.clone(), ..]).assign(&block.jump_rates_fin);
+        self.jump_selects.slice_mut(s![r.clone()]).assign(&block.jump_selects);
+        match (&mut self.rand_nums, &block.rand_nums) {
+            (Some(dst), Some(src)) => dst.slice_mut(s![r]).assign(src),
+            (None, None) => {}
+            _ => panic!("assign_rows: randNums present in one data set only"),
+        }
     }
 
     /// Samples `start..end` as a new data set.

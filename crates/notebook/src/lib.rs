@@ -19,7 +19,9 @@ pub use tch;
 
 /// Names used in almost every notebook cell.
 pub mod prelude {
-    pub use gcnet_crystal::{CellKind, Crystal, CrystalData, LatticeKind, Permutation, PointGroup, Rotation, Supercell};
+    pub use gcnet_crystal::{
+        CellKind, Crystal, CrystalData, LatticeKind, Permutation, PointGroup, Rotation, Supercell,
+    };
     pub use gcnet_data::Dataset;
     pub use gcnet_plot::{Chart, Mark, Series};
     pub use ndarray::{Array1, Array2, Array3, Axis, s};
@@ -31,8 +33,7 @@ pub mod prelude {
 /// A path inside the repository, whatever directory the notebook runs in (the kernel
 /// sets `GCNET_ROOT`; otherwise the notebooks/ directory's parent is assumed).
 pub fn repo_path(relative: &str) -> std::path::PathBuf {
-    let root = std::env::var_os("GCNET_ROOT")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| std::path::PathBuf::from(".."));
+    let root =
+        std::env::var_os("GCNET_ROOT").map(std::path::PathBuf::from).unwrap_or_else(|| std::path::PathBuf::from(".."));
     root.join(relative)
 }

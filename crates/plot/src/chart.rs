@@ -14,7 +14,9 @@ pub enum Mark {
     Points,
     LinePoints,
     /// Vertical bars from 0, centred on each x, `width` wide (histograms).
-    Bars { width: f64 },
+    Bars {
+        width: f64,
+    },
 }
 
 /// One named data series.
@@ -226,9 +228,12 @@ impl Chart {
             legend.label(&s.label).legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color));
             if let Some(errors) = &s.errors {
                 chart
-                    .draw_series(s.points.iter().zip(errors).map(|(&(x, y), &e)| {
-                        ErrorBar::new_vertical(x, y - e, y, y + e, color.stroke_width(1), 6)
-                    }))
+                    .draw_series(
+                        s.points
+                            .iter()
+                            .zip(errors)
+                            .map(|(&(x, y), &e)| ErrorBar::new_vertical(x, y - e, y, y + e, color.stroke_width(1), 6)),
+                    )
                     .map_err(err)?;
             }
         }

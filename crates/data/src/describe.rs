@@ -1,0 +1,107 @@
+//! Analysis frames of a data set (polars).
+//!
+//! [`sample_frame`]: one row per sample. [`summary_frame`]: one row per label with the
+//! uncorrelated transport coefficient (SPEC section 1 with y = 0)
+//!
+//! ```text
+//! L0_a = 1/(6N) sum_n W_n |SpecDisps[n, a]|^2     (per vacancy, units of a^2 x rate)
+//! ```
+//!
+//! and its standard error (standard deviation of the per-sample terms / sqrt(N)).
+//! For a fixed-rate gas, the vacancy swaps with each neighbour at that neighbour's rate,
+//! so L0_a = (z |a dx|^2 / 6) * rate_a * n_a / (Nsites - 1), with n_a / (Nsites - 1)
+//! the fraction of atom sites held by a; for FCC (z |dx|^2 / 6 = 1) and the SR-2 fast
+//! species (rate 1) L0_fast is its atom-site fraction.
+
+use polars::prelude::{Column, DataFrame, NamedFrom, PolarsResult, Series};
+
+use crate::dataset::Dataset;
+
+/// The vacancy's label: the label most often on site 0 of s1.
+pub fn vacancy_label(data: &Dataset) -> usize {
+    let mut hits = vec![0usize; data.num_labels().max(1)];
+    for &l in data.init_states.column(0) {
+        if (0..hits.len() as i8).contains(&l) {
+            hits[l as usize] += 1;
+        }
+    }
+    (0..hits.len()).max_by_key(|&l| (hits[l], std::cmp::Reverse(l))).unwrap_or(0)
+}
+
+/// One row per sample: `sample`, `escape_rate` (W), `jump`, `exchanged` (the non-vacancy
+/// label that moved, null if none did), `dx_<l>`, `dy_<l>`, `dz_<l>` (SpecDisps of label l)
+/// and `count_<l>` (sites holding label l in s1) for every label l.
+pub fn sample_frame(data: &Dataset) -> PolarsResult<DataFrame> {
+    let n = data.len();
+    let nl = data.num_labels();
+    let v = vacancy_label(data);
+    let exchanged: Vec<Option<i64>> = (0..n)
+        .map(|i| {
+            (0..nl)
+                .filter(|&l| l != v)
+                .map(|l| (l, (0..3).map(|k| data.spec_disps[[i, l, k]].powi(2)).sum::<f64>()))
+                .filter(|(_, d)| *d > 0.0)
+                .max_by(|a, b| a.1.total_cmp(&b.1))
+                .map(|(l, _)| l as i64)
+        })
+        .collect();
+    let mut columns = vec![
+        Column::new("sample".into(), (0..n as i64).collect::<Vec<_>>()),
+        Column::new("escape_rate".into(), data.rates.to_vec()),
+        Column::new("jump".into(), data.jump_selects.to_vec()),
+        Column::new("exchanged".into(), exchanged),
+    ];
+    for l in 0..nl {
+        for (k, axis) in ["dx", "dy", "dz"].iter().enumerate() {
+            let col: Vec<f64> = (0..n).map(|i| data.spec_disps[[i, l, k]]).collect();
+            columns.push(Column::new(format!("{axis}_{l}").into(), col));
+        }
+    }
+    for l in 0..nl {
+        let counts: Vec<i64> = data
+            .init_states
+            .rows()
+            .into_iter()
+            .map(|row| row.iter().filter(|&&x| x as usize == l).count() as i64)
+            .collect();
+        columns.push(Column::new(format!("count_{l}").into(), counts));
+    }
+    DataFrame::new(n, columns)
+}
+
+/// One row per label: `label`, `vacancy` (bool), `site_fraction` (mean sites held in s1 /
+/// Nsites), `atom_fraction` (mean sites held / (Nsites - 1); null for the vacancy),
+/// `L0` and `L0_error` (see the module docs).
+pub fn summary_frame(data: &Dataset) -> PolarsResult<DataFrame> {
+    let n = data.len();
+    let nl = data.num_labels();
+    let ns = data.num_sites();
+    let v = vacancy_label(data);
+    let mut site_fraction = Vec::with_capacity(nl);
+    let mut atom_fraction = Vec::with_capacity(nl);
+    let mut l0 = Vec::with_capacity(nl);
+    let mut l0_error = Vec::with_capacity(nl);
+    for l in 0..nl {
+        let held = data.init_states.iter().filter(|&&x| x as usize == l).count() as f64 / n.max(1) as f64;
+        site_fraction.push(held / ns as f64);
+        atom_fraction.push((l != v).then(|| held / (ns as f64 - 1.0)));
+        let terms: Vec<f64> = (0..n)
+            .map(|i| data.rates[i] * (0..3).map(|k| data.spec_disps[[i, l, k]].powi(2)).sum::<f64>() / 6.0)
+            .collect();
+        let mean = terms.iter().sum::<f64>() / n as f64;
+        let var = terms.iter().map(|t| (t - mean).powi(2)).sum::<f64>() / (n as f64 - 1.0);
+        l0.push(mean);
+        l0_error.push((var / n as f64).sqrt());
+    }
+    DataFrame::new(
+        nl,
+        vec![
+            Column::new("label".into(), (0..nl as i64).collect::<Vec<_>>()),
+            Column::new("vacancy".into(), (0..nl).map(|l| l == v).collect::<Vec<_>>()),
+            Column::new("site_fraction".into(), site_fraction),
+            Column::from(Series::new("atom_fraction".into(), atom_fraction)),
+            Column::new("L0".into(), l0),
+            Column::new("L0_error".into(), l0_error),
+        ],
+    )
+}
