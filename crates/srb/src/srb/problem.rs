@@ -1,0 +1,171 @@
+//! One data set, its relaxation vectors and the basis changes: everything the expansion
+//! and the corrected L need, kept for evaluating any coefficients.
+
+use std::ops::Range;
+
+use gcnet_crystal::CrystalData;
+use gcnet_data::Dataset;
+use ndarray::{Array1, Array2, Array3, ArrayView2, s};
+
+use super::RelaxationVectors;
+use super::basis::{exchanged_labels, jump_probabilities, residual_bias_basis};
+use super::expansion::{Expansion, corrected_l, expand};
+use super::report::SrbConfig;
+use super::species::SpeciesSet;
+use crate::error::{Error, Result};
+
+/// The samples in the form the expansion needs.
+#[derive(Clone, Debug)]
+pub struct SrbProblem {
+    /// The labels with a basis vector, ascending (first axis of `delta_basis`).
+    pub basis_labels: Vec<usize>,
+    /// The label e whose basis vector carries the residual.
+    pub expanded: usize,
+    /// `dB_a,n = B_a(s2_n) - B_a(s1_n)` (Nb, N, 3).
+    pub delta_basis: Array3<f64>,
+    /// `dx_n` of the species set (N, 3).
+    pub displacement: Array2<f64>,
+    /// `D_n = dx_n + y(s2_n) - y(s1_n)` (N, 3).
+    pub residual: Array2<f64>,
+    /// Escape rates `W_n` (N).
+    pub rates: Array1<f64>,
+}
+
+impl SrbProblem {
+    /// Checks the inputs against each other and builds the residual basis of s1 and s2.
+    pub fn new(data: &Dataset, crystal: &CrystalData, y: &RelaxationVectors, config: &SrbConfig) -> Result<Self> {
+        let n = data.len();
+        let num_labels = data.num_labels();
+        check_inputs(data, crystal, y, config)?;
+        let species = SpeciesSet::new(&config.species, config.vacancy, num_labels)?;
+        let basis_labels = match &config.basis_labels {
+            None => (0..num_labels).collect::<Vec<_>>(),
+            Some(labels) => {
+                let mut labels = labels.clone();
+                labels.sort_unstable();
+                labels.dedup();
+                if let Some(bad) = labels.iter().find(|&&l| l >= num_labels) {
+                    return Err(Error::Species(format!("basis label {bad} is not below the {num_labels} labels")));
+                }
+                labels
+            }
+        };
+        let (v, e) = (config.vacancy, species.expanded());
+        let basis_of = |what: &str, states, rates, y_states: ArrayView2<'_, f64>, y_exits: ArrayView2<'_, f64>| {
+            let exchanged = exchanged_labels(what, states, crystal, v, num_labels)?;
+            let p = jump_probabilities(what, rates)?;
+            Ok::<_, Error>(residual_bias_basis(&exchanged, &p, y_states, y_exits, crystal, config.a0, num_labels, v, e))
+        };
+        let b1 = basis_of(
+            "InitStates",
+            data.init_states.view(),
+            data.jump_rates_init.view(),
+            y.st1.view(),
+            y.st1_exits.view(),
+        )?;
+        let b2 = basis_of(
+            "FinStates",
+            data.fin_states.view(),
+            data.jump_rates_fin.view(),
+            y.st2.view(),
+            y.st2_exits.view(),
+        )?;
+        let delta_basis = Array3::from_shape_fn((basis_labels.len(), n, 3), |(a, i, c)| {
+            b2[[basis_labels[a], i, c]] - b1[[basis_labels[a], i, c]]
+        });
+        let displacement = species.displacements(data.spec_disps.view());
+        let residual = &displacement + &y.st2 - &y.st1;
+        Ok(SrbProblem { basis_labels, expanded: e, delta_basis, displacement, residual, rates: data.rates.clone() })
+    }
+
+    /// Number of samples.
+    pub fn len(&self) -> usize {
+        self.rates.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rates.is_empty()
+    }
+
+    /// `W` and `b` over `samples`.
+    pub fn expand(&self, samples: Range<usize>) -> Expansion {
+        expand(self.delta_basis.view(), self.residual.view(), self.rates.view(), samples)
+    }
+
+    /// `L[y + theta.B]` over `samples` (theta of zeros: `L[y]`).
+    pub fn l(&self, theta: &[f64], samples: Range<usize>) -> f64 {
+        assert_eq!(theta.len(), self.basis_labels.len(), "one coefficient per basis label");
+        corrected_l(self.delta_basis.view(), self.residual.view(), self.rates.view(), theta, samples)
+    }
+
+    /// The uncorrelated `L[0]` over `samples`.
+    pub fn l0(&self, samples: Range<usize>) -> f64 {
+        let zero = vec![0.0; self.basis_labels.len()];
+        corrected_l(self.delta_basis.view(), self.displacement.view(), self.rates.view(), &zero, samples)
+    }
+}
+
+/// Shapes, ranges and finiteness of everything the computation reads.
+fn check_inputs(data: &Dataset, crystal: &CrystalData, y: &RelaxationVectors, config: &SrbConfig) -> Result<()> {
+    let n = data.len();
+    let z = crystal.z();
+    if data.z() != z || data.jump_rates_fin.ncols() != z {
+        return Err(Error::Shape {
+            what: "AllJumpRates_Init / AllJumpRates_Fin".into(),
+            expected: format!("(N, {z}) for crystal {}", crystal.source_name()),
+            found: vec![data.jump_rates_init.nrows(), data.z()],
+        });
+    }
+    let shape = |what: &str, a: &Array2<f64>, rows: usize| {
+        if a.dim() == (rows, 3) {
+            Ok(())
+        } else {
+            Err(Error::Shape { what: what.into(), expected: format!("({rows}, 3)"), found: a.shape().to_vec() })
+        }
+    };
+    shape("y_st1", &y.st1, n)?;
+    shape("y_st2", &y.st2, n)?;
+    shape("y_st1_exits", &y.st1_exits, n * z)?;
+    shape("y_st2_exits", &y.st2_exits, n * z)?;
+    for (what, a) in
+        [("y_st1", &y.st1), ("y_st2", &y.st2), ("y_st1_exits", &y.st1_exits), ("y_st2_exits", &y.st2_exits)]
+    {
+        if let Some(row) = a.rows().into_iter().position(|r| r.iter().any(|x| !x.is_finite())) {
+            return Err(Error::Config(format!("{what} row {row} is not finite")));
+        }
+    }
+    if config.n_train == 0 || config.n_train > n {
+        return Err(Error::Config(format!(
+            "the training size must be in 1..={n} (the samples in the data), got {}",
+            config.n_train
+        )));
+    }
+    if !(config.a0.is_finite() && config.a0 > 0.0) {
+        return Err(Error::Config(format!("the lattice parameter a0 must be positive, got {}", config.a0)));
+    }
+    if config.vacancy >= data.num_labels() {
+        return Err(Error::Species(format!(
+            "vacancy label {} is not below the {} labels",
+            config.vacancy,
+            data.num_labels()
+        )));
+    }
+    // The vacancy displacement of sample 0 fixes the length scale of the data.
+    if n > 0 {
+        let j = data.jump_selects[0];
+        if j < 0 || j as usize >= z {
+            return Err(Error::Config(format!("JumpSelects[0] = {j} is not a jump of the crystal (0..{z})")));
+        }
+        let dx = crystal.jump_vector(j as usize);
+        let expected = config.a0 * dx.iter().map(|x| x * x).sum::<f64>().sqrt();
+        let found = data.spec_disps.slice(s![0, config.vacancy, ..]).iter().map(|x| x * x).sum::<f64>().sqrt();
+        if (found - expected).abs() > 1e-6 * expected {
+            return Err(Error::Config(format!(
+                "SpecDisps[0, vacancy] has length {found}, but a0 * |dx| = {expected}: the data's lattice parameter \
+                 is a0 = {} (or the vacancy label is wrong)",
+                config.a0 * found / expected
+            )));
+        }
+    }
+    Ok(())
+}

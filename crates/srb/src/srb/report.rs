@@ -1,0 +1,91 @@
+//! The whole scaled residual bias computation on one data set.
+
+use gcnet_crystal::CrystalData;
+use gcnet_data::Dataset;
+
+use super::RelaxationVectors;
+use super::expansion::{Coefficients, Expansion, SingularPolicy, solve_coefficients};
+use super::problem::SrbProblem;
+use crate::error::Result;
+
+/// What to compute. No `Default`: S, v and the training size always come from the user.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SrbConfig {
+    /// S: the labels whose transport coefficient is computed (SPEC section 5).
+    pub species: Vec<usize>,
+    /// The vacancy label v.
+    pub vacancy: usize,
+    /// Lattice parameter of the data: jump j displaces the vacancy by `a0 * dx_j`.
+    pub a0: f64,
+    /// Samples `0..n_train` fit theta; the rest are the validation samples.
+    pub n_train: usize,
+    /// Labels that get a basis vector; `None`: every label, vacancy included.
+    pub basis_labels: Option<Vec<usize>>,
+    /// Largest condition number of the unit-diagonal-scaled W that is still solved
+    /// ([`DEFAULT_MAX_CONDITION`]).
+    pub max_condition: f64,
+    /// Refuse a singular W (default) or solve in its well-conditioned subspace.
+    pub singular: SingularPolicy,
+}
+
+/// A scaled condition number above this leaves fewer than about 6 significant digits in
+/// theta.
+pub const DEFAULT_MAX_CONDITION: f64 = 1e10;
+
+/// Transport coefficients of one sample set, in the data's units (length^2 x rate).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SampleSetEstimate {
+    pub samples: usize,
+    /// Uncorrelated `L[0]`.
+    pub l0: f64,
+    /// `L[y]` of the network.
+    pub l_y: f64,
+    /// `L[y + theta.B]` with the training theta.
+    pub l_srb: f64,
+}
+
+/// Result of [`scaled_residual_bias`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct SrbReport {
+    /// The labels with a basis vector, in the order of `theta` and the rows of `W`.
+    pub basis_labels: Vec<usize>,
+    /// The label e that carries the residual.
+    pub expanded: usize,
+    pub coefficients: Coefficients,
+    /// W and b over the training samples.
+    pub expansion: Expansion,
+    pub train: SampleSetEstimate,
+    /// `None` when every sample is a training sample.
+    pub validation: Option<SampleSetEstimate>,
+}
+
+/// Builds the residual basis for s1 and s2 of every sample, fits theta on the training
+/// samples and evaluates `L[0]`, `L[y]` and `L[y + theta.B]` on the training and validation
+/// samples.
+pub fn scaled_residual_bias(
+    data: &Dataset,
+    crystal: &CrystalData,
+    y: &RelaxationVectors,
+    config: &SrbConfig,
+) -> Result<SrbReport> {
+    let problem = SrbProblem::new(data, crystal, y, config)?;
+    let train = 0..config.n_train;
+    let expansion = problem.expand(train.clone());
+    let coefficients = solve_coefficients(&expansion, &problem.basis_labels, config.max_condition, config.singular)?;
+    let zero = vec![0.0; problem.basis_labels.len()];
+    let estimate = |range: std::ops::Range<usize>| SampleSetEstimate {
+        samples: range.len(),
+        l0: problem.l0(range.clone()),
+        l_y: problem.l(&zero, range.clone()),
+        l_srb: problem.l(&coefficients.theta, range),
+    };
+    let n = problem.len();
+    Ok(SrbReport {
+        basis_labels: problem.basis_labels.clone(),
+        expanded: problem.expanded,
+        train: estimate(train),
+        validation: (config.n_train < n).then(|| estimate(config.n_train..n)),
+        coefficients,
+        expansion,
+    })
+}
