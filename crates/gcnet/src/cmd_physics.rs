@@ -1,5 +1,5 @@
 //! Physics subcommands: `gcnet tracer` (exact finite-cell tracer correlation factors),
-//! `gcnet srb` (scaled residual bias correction from getY outputs), and the built-in demo.
+//! `gcnet srb` (scaled residual bias correction from getY outputs).
 //! Arguments are parsed here and turned into the plain config types of `gcnet-srb`.
 
 use std::ffi::OsString;
@@ -19,14 +19,11 @@ pub fn run(sub: &str, args: &[OsString]) -> anyhow::Result<ExitCode> {
     match sub {
         "tracer" => match TracerArgs::parse_from(args).command {
             TracerCommand::Exact(exact) => tracer_exact(&exact),
+            TracerCommand::Train(train) => crate::cmd_tracer_train::run(&train),
         },
         "srb" => srb(&SrbArgs::parse_from(published_spellings(args))),
         _ => bail!("unknown physics subcommand `{sub}`"),
     }
-}
-
-pub fn demo(_args: &[OsString]) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`gcnet demo` is being built in this session")
 }
 
 // ---------------------------------------------------------------------------------------
@@ -50,6 +47,10 @@ enum TracerCommand {
     /// finite-size coefficient Nsites (f_N - f) and the extrapolation f_N = f + c / Nsites
     /// from the two largest cells; optionally a multi-step KMC estimate beside each f_N.
     Exact(TracerExactArgs),
+    /// Network tracer training: a host lattice of one species with one vacancy, all z
+    /// jumps, one relaxation vector per atom (-trc); prints f after every 25 epochs beside
+    /// the exact f_N and plots f against epoch.
+    Train(crate::cmd_tracer_train::TracerTrainArgs),
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -347,7 +348,7 @@ mod tests {
     #[test]
     fn tracer_exact_parses_lattices_and_sizes() {
         let args = TracerArgs::parse_from(["tracer", "exact", "--lattice", "fcc,sc", "--sizes", "3,5"]);
-        let TracerCommand::Exact(exact) = args.command;
+        let TracerCommand::Exact(exact) = args.command else { panic!("parsed as exact") };
         assert_eq!(exact.sizes, [3, 5]);
         assert_eq!(exact.lattice.len(), 2);
     }

@@ -8,6 +8,8 @@ mod cmd_crystal;
 mod cmd_data;
 mod cmd_net;
 mod cmd_physics;
+mod cmd_tracer_train;
+mod demo;
 
 /// Subcommands beside the published interface, with a one-line description each; the
 /// published interface's `-h` lists them too.
@@ -44,7 +46,7 @@ fn run() -> anyhow::Result<ExitCode> {
         "latgas" | "check" | "kmc" | "describe" | "bench-data" => cmd_data::run(sub, rest),
         "bench" => cmd_net::bench(rest),
         "tracer" | "srb" => cmd_physics::run(sub, rest),
-        "demo" => cmd_physics::demo(rest),
+        "demo" => demo::run(rest),
         _ => cmd_net::published(&args),
     }
 }
