@@ -1,1 +1,62 @@
-//! placeholder during bootstrap
+//! The symmetry-conforming group-convolutional network GCNet on libtorch (SPEC sections 4
+//! and 5): the network, the losses of the variational principle, training, evaluation and
+//! PyTorch-compatible checkpoints. The `gcnet` binary is a thin layer over this crate.
+//!
+//! Layers, each using only the ones above it:
+//! 1. tables and layers: [`Geometry`] (crystal tables), [`GConv`], [`Gcnet`];
+//! 2. objectives and data: [`Species`], [`Objective`], [`SampleSet`], batches and the loss
+//!    ([`batch`]);
+//! 3. algorithms: [`Adam`], [`Trainer`] / [`train`], evaluation ([`eval`]);
+//! 4. file format: `torch.save` archives ([`checkpoint`], [`pickle`]).
+//!
+//! ```no_run
+//! use gcnet_crystal::{CellKind, Crystal, CrystalData, LatticeKind};
+//! use gcnet_net::{Form, Gcnet, NetConfig, Objective, SampleSet, Species, TrainConfig};
+//! # fn demo(data: &gcnet_data::Dataset) -> gcnet_net::Result<()> {
+//! let crystal = CrystalData::from_crystal(&Crystal::cube(LatticeKind::Fcc, CellKind::Primitive, 8)?);
+//! let net = Gcnet::from_crystal(&crystal, &NetConfig::default(), gcnet_net::default_device())?;
+//! let species = Species::new(&[0], 0, data.num_labels())?; // the vacancy
+//! let obj = Objective::new(species, Form::Collective, false, 1, crystal.z())?;
+//! let set = SampleSet::new(data, (0..data.len()).collect(), false, net.geometry(), 0);
+//! gcnet_net::train(&net, &set, &obj, &TrainConfig::default(), 0..10, |_, r| {
+//!     println!("epoch {}: {}", r.epoch, r.loss);
+//!     Ok(())
+//! })?;
+//! let l = gcnet_net::eval::loss_sum(&net, &set, &obj, 128) / set.num_states() as f64;
+//! # Ok(()) }
+//! ```
+
+mod adam;
+pub mod allocator;
+mod backward;
+pub mod batch;
+pub mod checkpoint;
+mod error;
+pub mod eval;
+mod gconv;
+mod geometry;
+mod network;
+mod objective;
+pub mod pickle;
+mod samples;
+mod train;
+
+pub use adam::Adam;
+pub use error::{Error, Result};
+pub use gconv::GConv;
+pub use geometry::Geometry;
+pub use network::{Gcnet, NetConfig};
+pub use objective::{Form, Objective, Species};
+pub use samples::{SampleRef, SampleSet, check_dataset, read_sample_permutation};
+pub use train::{EpochReport, TrainConfig, Trainer, shuffle, train};
+
+/// The device to run on: the `GCNET_DEVICE` environment variable (`cpu`, `cuda`,
+/// `cuda:N`) if set, else the first CUDA device if there is one, else the CPU.
+pub fn default_device() -> tch::Device {
+    match std::env::var("GCNET_DEVICE").ok().as_deref().map(str::trim) {
+        Some("cpu") => tch::Device::Cpu,
+        Some("cuda") => tch::Device::Cuda(0),
+        Some(s) if s.starts_with("cuda:") => s[5..].parse().map(tch::Device::Cuda).unwrap_or(tch::Device::Cpu),
+        _ => tch::Device::cuda_if_available(),
+    }
+}

@@ -1,0 +1,286 @@
+//! The published GCNetRun.py command line (SPEC section 6): every option with its
+//! single-dash spelling and its `--Long` name, the published defaults, and the plain
+//! configuration the library is called with.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use clap::{Parser, ValueEnum};
+
+/// The published single-dash spellings and the long names they stand for.
+pub const SPELLINGS: &[(&str, &str)] = &[
+    ("-DP", "--DataPath"),
+    ("-prm", "--Perm"),
+    ("-cr", "--CrysDatPath"),
+    ("-a0", "--LatParam"),
+    ("-m", "--Mode"),
+    ("-trc", "--Tracers"),
+    ("-shf", "--Shuffle"),
+    ("-rl", "--RepLayer"),
+    ("-rStart", "--RepStart"),
+    ("-bt", "--BoundTrain"),
+    ("-nojsr", "--JumpSort"),
+    ("-aos", "--AddOnSitesJPINN"),
+    ("-nosym", "--NoSymmetry"),
+    ("-l0", "--ScaleL0"),
+    ("-nl", "--Nlayers"),
+    ("-nch", "--Nchannels"),
+    ("-ncL", "--NchLast"),
+    ("-scr", "--Scratch"),
+    ("-DPr", "--DatPar"),
+    ("-td", "--Tdata"),
+    ("-tn", "--TNet"),
+    ("-sep", "--Start_epoch"),
+    ("-eep", "--End_epoch"),
+    ("-sp", "--SpecTrain"),
+    ("-vSp", "--VacSpec"),
+    ("-aj", "--AllJumps"),
+    ("-ajn", "--AllJumpsNetType"),
+    ("-nt", "--N_train"),
+    ("-i", "--Interval"),
+    ("-lr", "--Learning_rate"),
+    ("-dcy", "--Decay"),
+    ("-bs", "--Batch_size"),
+    ("-wm", "--Mean_wt"),
+    ("-ws", "--Std_wt"),
+    ("-d", "--DumpArgs"),
+    ("-dpf", "--DumpFile"),
+];
+
+/// Rewrites the published single-dash options (`-DP x`, `-DP=x`) into their long names so
+/// that clap can parse them; everything else (values such as `-1`, `-h`) is kept.
+pub fn long_spellings(args: &[OsString]) -> Vec<OsString> {
+    args.iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let Some(s) = a.to_str().filter(|_| i > 0) else { return a.clone() };
+            let (flag, value) = match s.split_once('=') {
+                Some((f, v)) => (f, Some(v)),
+                None => (s, None),
+            };
+            match SPELLINGS.iter().find(|(short, _)| *short == flag) {
+                Some((_, long)) => match value {
+                    Some(v) => OsString::from(format!("{long}={v}")),
+                    None => OsString::from(*long),
+                },
+                None => a.clone(),
+            }
+        })
+        .collect()
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Precision {
+    F64,
+    F32,
+}
+
+/// gcnet: train and evaluate GCNet relaxation vectors from single-step KMC data (the
+/// published GCNetRun.py interface; every option also has its single-dash spelling, shown
+/// in brackets).
+#[derive(Debug, Parser)]
+#[command(name = "gcnet", version, after_help = subcommand_help(), disable_help_subcommand = true, args_override_self = true)]
+pub struct NetArgs {
+    /// [-DP] Path to the single-step data set (HDF5).
+    #[arg(long = "DataPath", value_name = "PATH")]
+    pub data_path: Option<PathBuf>,
+    /// [-prm] Reorder the samples by the integer dataset `Permutation` of the data file.
+    #[arg(long = "Perm")]
+    pub perm: bool,
+    /// [-cr] Path to the crystal data file (HDF5).
+    #[arg(long = "CrysDatPath", value_name = "PATH")]
+    pub crys_path: Option<PathBuf>,
+    /// [-a0] Lattice parameter multiplying the jump vectors.
+    #[arg(long = "LatParam", default_value_t = 1.0, value_name = "A0")]
+    pub a0: f64,
+    /// [-m] Mode: train, eval, getY or getRep.
+    #[arg(long = "Mode", value_name = "MODE")]
+    pub mode: Option<String>,
+    /// [-trc] Train atom tracers (per-atom relaxation vectors).
+    #[arg(long = "Tracers")]
+    pub tracers: bool,
+    /// [-shf] Reshuffle the training samples every epoch.
+    #[arg(long = "Shuffle")]
+    pub shuffle: bool,
+    /// [-rl] getRep: the stack module whose output is written (a group average 2, 5, 8,
+    /// ... or the stack length for the per-site vectors).
+    #[arg(long = "RepLayer", value_name = "MODULE")]
+    pub rep_layer: Option<usize>,
+    /// [-rStart] getRep: first sample.
+    #[arg(long = "RepStart", default_value_t = 0, value_name = "N")]
+    pub rep_start: usize,
+    /// [-bt] Boundary training: one output channel per jump (needs -ncL = z).
+    #[arg(long = "BoundTrain")]
+    pub bound_train: bool,
+    /// [-nojsr] Do not sort the jump probabilities in boundary training (sorting is the default).
+    #[arg(long = "JumpSort")]
+    pub no_jump_sort: bool,
+    /// [-aos] Boundary training: add the vectors on the sites of the trained species.
+    #[arg(long = "AddOnSitesJPINN")]
+    pub add_on_sites: bool,
+    /// [-nosym] Keep only the identity operation (no symmetry).
+    #[arg(long = "NoSymmetry")]
+    pub nosym: bool,
+    /// [-l0] Divide the training loss by the uncorrelated L0 of the training samples.
+    #[arg(long = "ScaleL0")]
+    pub scale_l0: bool,
+    /// [-nl] Hidden layers (-1: a single GConv).
+    #[arg(long = "Nlayers", default_value_t = 1, allow_negative_numbers = true, value_name = "N")]
+    pub nl: i64,
+    /// [-nch] Channels of the hidden layers.
+    #[arg(long = "Nchannels", default_value_t = 4, value_name = "N")]
+    pub nch: i64,
+    /// [-ncL] Channels of the last layer.
+    #[arg(long = "NchLast", default_value_t = 1, value_name = "N")]
+    pub ncl: i64,
+    /// [-scr] Train from scratch (with -sep 0; never overwrites an existing ep_0.pt).
+    #[arg(long = "Scratch")]
+    pub scratch: bool,
+    /// [-DPr] Data-parallel training over all visible GPUs.
+    #[arg(long = "DatPar")]
+    pub data_parallel: bool,
+    /// [-td] Temperature (or composition) tag of the data.
+    #[arg(long = "Tdata", value_name = "T")]
+    pub tdata: Option<String>,
+    /// [-tn] Temperature (or composition) tag of the network (differs from -td only
+    /// outside training: transfer).
+    #[arg(long = "TNet", value_name = "T")]
+    pub tnet: Option<String>,
+    /// [-sep] Start epoch (train: resume from ep_{sep}.pt when > 0).
+    #[arg(long = "Start_epoch", value_name = "K")]
+    pub start_epoch: Option<usize>,
+    /// [-eep] End epoch.
+    #[arg(long = "End_epoch", value_name = "K")]
+    pub end_epoch: Option<usize>,
+    /// [-sp] Species to train: a string of labels such as 0 or 12 (the vacancy label for the vacancy).
+    #[arg(long = "SpecTrain", value_name = "LABELS")]
+    pub spec_train: Option<String>,
+    /// [-vSp] Label of the vacancy.
+    #[arg(long = "VacSpec", default_value_t = 0, value_name = "LABEL")]
+    pub vac_spec: i8,
+    /// [-aj] Train (or evaluate) on all z exits of every state.
+    #[arg(long = "AllJumps")]
+    pub all_jumps: bool,
+    /// [-ajn] The network was trained with -aj (eval, getY, getRep: its directory name).
+    #[arg(long = "AllJumpsNetType")]
+    pub all_jumps_net: bool,
+    /// [-nt] Number of training states (the rest are validation states).
+    #[arg(long = "N_train", default_value_t = 10000, value_name = "N")]
+    pub n_train: usize,
+    /// [-i] Interval of epochs between checkpoints (and between evaluated checkpoints).
+    #[arg(long = "Interval", default_value_t = 1, value_name = "K")]
+    pub interval: usize,
+    /// [-lr] Adam learning rate.
+    #[arg(long = "Learning_rate", default_value_t = 0.001, value_name = "LR")]
+    pub lr: f64,
+    /// [-dcy] Adam weight decay.
+    #[arg(long = "Decay", default_value_t = 0.0005, value_name = "D")]
+    pub decay: f64,
+    /// [-bs] Batch size.
+    #[arg(long = "Batch_size", default_value_t = 128, value_name = "N")]
+    pub batch_size: usize,
+    /// [-wm] Mean of the initial weights.
+    #[arg(long = "Mean_wt", default_value_t = 0.02, allow_negative_numbers = true, value_name = "W")]
+    pub mean_wt: f64,
+    /// [-ws] Standard deviation of the initial weights.
+    #[arg(long = "Std_wt", default_value_t = 0.2, value_name = "W")]
+    pub std_wt: f64,
+    /// [-d] Write every argument to the file given by -dpf.
+    #[arg(long = "DumpArgs")]
+    pub dump_args: bool,
+    /// [-dpf] File that -d writes the arguments to.
+    #[arg(long = "DumpFile", value_name = "PATH")]
+    pub dump_file: Option<PathBuf>,
+    /// Extension: device (cpu, cuda, cuda:N); default the first GPU if there is one (or
+    /// the GCNET_DEVICE environment variable).
+    #[arg(long = "device", value_name = "DEV")]
+    pub device: Option<String>,
+    /// Extension: training precision (evaluation, getY and checkpoints stay f64).
+    #[arg(long = "dtype", value_enum, default_value_t = Precision::F64)]
+    pub dtype: Precision,
+    /// Extension: samples per forward/backward pass inside a batch (bounds memory; the
+    /// gradients of a batch add up, so the result does not depend on it); 0: automatic.
+    #[arg(long = "micro-batch", default_value_t = 0, value_name = "N")]
+    pub micro_batch: usize,
+    /// Extension: seed of the initial weights and of -shf (default: from the clock).
+    #[arg(long = "seed", value_name = "N")]
+    pub seed: Option<u64>,
+}
+
+fn subcommand_help() -> String {
+    let mut s = String::from("Project subcommands (gcnet <subcommand> -h):\n");
+    for (name, what) in crate::SUBCOMMANDS {
+        s.push_str(&format!("  {name:<11} {what}\n"));
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn os(v: &[&str]) -> Vec<OsString> {
+        v.iter().map(OsString::from).collect()
+    }
+
+    #[test]
+    fn single_dash_spellings_map_to_long_names() {
+        let mapped =
+            long_spellings(&os(&["gcnet", "-DP", "d.h5", "-nl", "-1", "-sp=12", "-h", "-m", "train", "-i", "2"]));
+        assert_eq!(
+            mapped,
+            os(&[
+                "gcnet",
+                "--DataPath",
+                "d.h5",
+                "--Nlayers",
+                "-1",
+                "--SpecTrain=12",
+                "-h",
+                "--Mode",
+                "train",
+                "--Interval",
+                "2"
+            ])
+        );
+        // the program name and unknown options are untouched
+        assert_eq!(long_spellings(&os(&["-DP", "-x"])), os(&["-DP", "-x"]));
+    }
+
+    #[test]
+    fn every_option_has_its_spelling_and_published_default() {
+        let a = NetArgs::parse_from(long_spellings(&os(&["gcnet"])));
+        assert_eq!((a.a0, a.nl, a.nch, a.ncl, a.n_train, a.interval), (1.0, 1, 4, 1, 10000, 1));
+        assert_eq!(
+            (a.lr, a.decay, a.batch_size, a.mean_wt, a.std_wt, a.vac_spec, a.rep_start),
+            (0.001, 0.0005, 128, 0.02, 0.2, 0, 0)
+        );
+        assert!(!(a.tracers || a.shuffle || a.bound_train || a.no_jump_sort || a.add_on_sites || a.nosym));
+        assert!(
+            !(a.scale_l0 || a.scratch || a.data_parallel || a.all_jumps || a.all_jumps_net || a.dump_args || a.perm)
+        );
+        assert!(a.data_path.is_none() && a.crys_path.is_none() && a.mode.is_none() && a.rep_layer.is_none());
+        let all = [
+            "gcnet", "-DP", "d", "-prm", "-cr", "c", "-a0", "2", "-m", "eval", "-trc", "-shf", "-rl", "5", "-rStart",
+            "3", "-bt", "-nojsr", "-aos", "-nosym", "-l0", "-nl", "6", "-nch", "8", "-ncL", "12", "-scr", "-DPr",
+            "-td", "1000", "-tn", "900", "-sep", "2", "-eep", "9", "-sp", "1", "-vSp", "2", "-aj", "-ajn", "-nt", "50",
+            "-i", "3", "-lr", "0.01", "-dcy", "0", "-bs", "64", "-wm", "-0.1", "-ws", "0.3", "-d", "-dpf", "args.txt",
+        ];
+        let a = NetArgs::try_parse_from(long_spellings(&os(&all))).unwrap();
+        assert_eq!(a.data_path, Some("d".into()));
+        assert!(a.perm && a.tracers && a.shuffle && a.bound_train && a.no_jump_sort && a.add_on_sites && a.nosym);
+        assert!(a.scale_l0 && a.scratch && a.data_parallel && a.all_jumps && a.all_jumps_net && a.dump_args);
+        assert_eq!((a.nl, a.nch, a.ncl, a.rep_layer, a.rep_start), (6, 8, 12, Some(5), 3));
+        assert_eq!(
+            (a.tdata.as_deref(), a.tnet.as_deref(), a.start_epoch, a.end_epoch),
+            (Some("1000"), Some("900"), Some(2), Some(9))
+        );
+        assert_eq!(
+            (a.spec_train.as_deref(), a.vac_spec, a.n_train, a.interval, a.batch_size),
+            (Some("1"), 2, 50, 3, 64)
+        );
+        assert_eq!((a.a0, a.lr, a.decay, a.mean_wt, a.std_wt), (2.0, 0.01, 0.0, -0.1, 0.3));
+        assert_eq!(a.dump_file, Some("args.txt".into()));
+        assert_eq!(SPELLINGS.len(), 36);
+    }
+}

@@ -1,0 +1,284 @@
+//! The published GCNetRun interface (train, eval, getY, getRep; SPEC section 6) and
+//! `gcnet bench`. Arguments are parsed here and turned into a plain [`Job`] before the
+//! library (`gcnet-net`) is called.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use clap::Parser;
+use gcnet_crystal::CrystalData;
+use gcnet_data::Dataset;
+use gcnet_net::{Form, Gcnet, NetConfig, Objective, SampleSet, Species, TrainConfig, checkpoint};
+use tch::{Device, Kind};
+
+mod args;
+mod bench;
+mod modes;
+
+pub use args::{NetArgs, Precision, long_spellings};
+
+pub fn published(args: &[OsString]) -> anyhow::Result<ExitCode> {
+    let a = NetArgs::parse_from(long_spellings(args));
+    if a.dump_args {
+        dump_args(&a)?;
+    }
+    let job = Job::from_args(&a)?;
+    match job.mode {
+        Mode::Train => modes::train(&job)?,
+        Mode::Eval => modes::eval(&job)?,
+        Mode::GetY => modes::get_y(&job)?,
+        Mode::GetRep => modes::get_rep(&job)?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn bench(args: &[OsString]) -> anyhow::Result<ExitCode> {
+    bench::run(args)
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Mode {
+    Train,
+    Eval,
+    GetY,
+    GetRep,
+}
+
+/// Everything a mode needs, checked, with files read.
+pub(crate) struct Job {
+    pub mode: Mode,
+    pub crystal: CrystalData,
+    pub data: Dataset,
+    /// Sample order (identity, or the file's `Permutation` with -prm).
+    pub order: Vec<usize>,
+    pub n_train: usize,
+    pub net: NetConfig,
+    pub obj: Objective,
+    pub train: TrainConfig,
+    pub start: usize,
+    pub end: usize,
+    pub interval: usize,
+    pub scratch: bool,
+    /// Network directory `ep_T_{TNet}_{S}_n{nl}c{nch}_all_{aj}`.
+    pub dir: PathBuf,
+    /// `{S}_{Tdata}_{TNet}_n{nl}c{nch}_all_{aj}` for output file names.
+    pub tag: String,
+    pub device: Device,
+    pub precision: Precision,
+    pub rep_layer: Option<usize>,
+    pub rep_start: usize,
+    pub seed: u64,
+    /// -l0: divide the training loss by the uncorrelated L0 of the training states.
+    pub train_scale_l0: bool,
+}
+
+impl Job {
+    fn from_args(a: &NetArgs) -> anyhow::Result<Job> {
+        let mode = match a.mode.as_deref() {
+            Some("train") => Mode::Train,
+            Some("eval") => Mode::Eval,
+            Some("getY") => Mode::GetY,
+            Some("getRep") => Mode::GetRep,
+            Some(m) => bail!("unknown mode -m {m}: use train, eval, getY or getRep"),
+            None => bail!("no mode given: -m train, eval, getY or getRep"),
+        };
+        let tdata = a.tdata.clone().context("-td (--Tdata) is required")?;
+        let tnet = a.tnet.clone().context("-tn (--TNet) is required")?;
+        if mode == Mode::Train && tdata != tnet {
+            bail!(
+                "training uses the data of the network's own temperature: -td {tdata} and -tn {tnet} must agree (they differ only for eval, getY and getRep)"
+            );
+        }
+        if a.all_jumps && a.bound_train {
+            bail!("-aj (all jumps) cannot be combined with -bt (boundary training)");
+        }
+        if a.tracers && a.bound_train {
+            bail!("-trc (tracers) cannot be combined with -bt (boundary training)");
+        }
+        if a.interval == 0 {
+            bail!("-i (--Interval) must be at least 1");
+        }
+        let start = a.start_epoch.unwrap_or(0);
+        let end = a.end_epoch.context("-eep (--End_epoch) is required")?;
+        if end < start {
+            bail!("-eep {end} is before -sep {start}");
+        }
+        if a.scratch && start > 0 {
+            bail!("-scr starts a new network at epoch 0: drop -scr to resume from ep_{start}.pt, or use -sep 0");
+        }
+        let sp = a
+            .spec_train
+            .as_deref()
+            .context("-sp (--SpecTrain) is required: the species labels to train, e.g. -sp 0")?;
+        let labels: Vec<i8> = sp
+            .chars()
+            .map(|c| {
+                c.to_digit(10).map(|d| d as i8).with_context(|| format!("-sp {sp}: `{c}` is not a species label (0-9)"))
+            })
+            .collect::<anyhow::Result<_>>()?;
+        if a.tracers && labels.contains(&a.vac_spec) {
+            bail!("-trc trains atom tracers: -sp {sp} must not contain the vacancy label {} (-vSp)", a.vac_spec);
+        }
+        let device = match a.device.as_deref() {
+            None => gcnet_net::default_device(),
+            Some("cpu") => Device::Cpu,
+            Some("cuda") => Device::Cuda(0),
+            Some(d) => match d.strip_prefix("cuda:").and_then(|n| n.parse().ok()) {
+                Some(n) => Device::Cuda(n),
+                None => bail!("--device {d}: use cpu, cuda or cuda:N"),
+            },
+        };
+        if device != Device::Cpu && !tch::Cuda::is_available() {
+            bail!("--device {:?}: no CUDA device is available", a.device.as_deref().unwrap_or(""));
+        }
+
+        let cr = a.crys_path.as_ref().context("-cr (--CrysDatPath) is required: the crystal data file")?;
+        let crystal =
+            CrystalData::read(cr).with_context(|| format!("reading the crystal file given by -cr {}", cr.display()))?;
+        let dp = a.data_path.as_ref().context("-DP (--DataPath) is required: the data set")?;
+        let data = Dataset::read_checked(dp, &crystal).with_context(|| {
+            format!("reading the data set given by -DP {} (crystal -cr {})", dp.display(), cr.display())
+        })?;
+        let geometry = gcnet_net::Geometry::from_crystal(&crystal);
+        gcnet_net::check_dataset(&data, &geometry, a.vac_spec)
+            .with_context(|| format!("data set -DP {} against crystal -cr {}", dp.display(), cr.display()))?;
+        let species = Species::new(&labels, a.vac_spec, data.num_labels())
+            .with_context(|| format!("-sp {sp} -vSp {}", a.vac_spec))?;
+        let form = if a.tracers {
+            Form::Tracer
+        } else if a.bound_train {
+            Form::Boundary { jump_sort: !a.no_jump_sort, add_on_sites: a.add_on_sites }
+        } else {
+            Form::Collective
+        };
+        let all_jumps_samples = a.all_jumps;
+        let obj = Objective::new(species.clone(), form, all_jumps_samples, a.ncl, crystal.z())?;
+        let order = if a.perm {
+            gcnet_net::read_sample_permutation(dp, data.len())?.unwrap_or_else(|| {
+                eprintln!("gcnet: -prm: {} has no `Permutation` dataset; samples stay in file order", dp.display());
+                (0..data.len()).collect()
+            })
+        } else {
+            (0..data.len()).collect()
+        };
+        if mode != Mode::GetRep && a.n_train > data.len() {
+            bail!("-nt {} is more than the {} samples of {}", a.n_train, data.len(), dp.display());
+        }
+        let aj_tag =
+            if (mode == Mode::Train && a.all_jumps) || (mode != Mode::Train && a.all_jumps_net) { 1 } else { 0 };
+        let shape = format!("n{}c{}_all_{aj_tag}", a.nl, a.nch);
+        let dir = PathBuf::from(format!("ep_T_{tnet}_{}_{shape}", species.name()));
+        let tag = format!("{}_{tdata}_{tnet}_{shape}", species.name());
+        let net = NetConfig {
+            nl: a.nl,
+            nch: a.nch,
+            ncl: a.ncl,
+            num_species: species.num_channels() as i64,
+            a0: a.a0,
+            mean_wt: a.mean_wt,
+            std_wt: a.std_wt,
+            nosym: a.nosym,
+        };
+        let seed = a.seed.unwrap_or_else(|| {
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0)
+        });
+        let train = TrainConfig {
+            batch_size: a.batch_size.max(1),
+            micro_batch: a.micro_batch.max(1),
+            learning_rate: a.lr,
+            decay: a.decay,
+            shuffle: a.shuffle,
+            seed,
+        };
+        if a.data_parallel {
+            let n = tch::Cuda::device_count();
+            eprintln!(
+                "gcnet: -DPr: {n} GPU(s) visible; data-parallel training over several GPUs is not implemented, running on {device:?}"
+            );
+        }
+        if mode == Mode::GetRep && a.rep_layer.is_none() {
+            bail!("getRep needs -rl: a group-average module (2, 5, 8, ...) or the stack length {}", net.stack_len());
+        }
+        let n_train = a.n_train.min(data.len());
+        Ok(Job {
+            mode,
+            crystal,
+            data,
+            order,
+            n_train,
+            net,
+            obj,
+            train,
+            start,
+            end,
+            interval: a.interval,
+            scratch: a.scratch,
+            dir,
+            tag,
+            device,
+            precision: a.dtype,
+            rep_layer: a.rep_layer,
+            rep_start: a.rep_start,
+            seed,
+            train_scale_l0: a.scale_l0,
+        })
+    }
+
+    /// The training states and the validation states, in sample order.
+    pub fn split(&self) -> (SampleSet<'_>, SampleSet<'_>) {
+        let g = gcnet_net::Geometry::from_crystal(&self.crystal);
+        let v = self.obj.species.vacancy;
+        let aj = self.obj.all_jumps;
+        (
+            SampleSet::new(&self.data, self.order[..self.n_train].to_vec(), aj, &g, v),
+            SampleSet::new(&self.data, self.order[self.n_train..].to_vec(), aj, &g, v),
+        )
+    }
+
+    pub fn checkpoint(&self, epoch: usize) -> PathBuf {
+        self.dir.join(format!("ep_{epoch}.pt"))
+    }
+
+    /// Adam's state beside a checkpoint, so that a resumed run continues exactly.
+    pub fn optimizer_state(&self, epoch: usize) -> PathBuf {
+        self.dir.join(format!("optimizer_ep_{epoch}.pt"))
+    }
+
+    /// A network built for this job and loaded from checkpoint `epoch`.
+    pub fn load_network(&self, epoch: usize) -> anyhow::Result<Gcnet> {
+        let mut net = Gcnet::from_crystal(&self.crystal, &self.net, self.device)?;
+        let path = self.checkpoint(epoch);
+        if !path.exists() {
+            bail!(
+                "checkpoint {} does not exist (network directory for -tn, -sp, -nl, -nch and -aj/-ajn)",
+                path.display()
+            );
+        }
+        checkpoint::load(&mut net, &path).with_context(|| format!("loading epoch {epoch}"))?;
+        Ok(net)
+    }
+
+    /// Epochs sep, sep+i, ... up to eep (evaluation modes).
+    pub fn epochs(&self) -> Vec<usize> {
+        (self.start..=self.end).filter(|k| (k - self.start).is_multiple_of(self.interval)).collect()
+    }
+
+    pub fn kind(&self) -> Kind {
+        if self.precision == Precision::F32 { Kind::Float } else { Kind::Double }
+    }
+}
+
+fn dump_args(a: &NetArgs) -> anyhow::Result<()> {
+    let path: &Path = a.dump_file.as_deref().context("-d (--DumpArgs) needs -dpf (--DumpFile) FILE to write to")?;
+    let text = format!("{a:#?}\n");
+    std::fs::write(path, text).with_context(|| format!("writing the arguments to -dpf {}", path.display()))?;
+    Ok(())
+}
+
+pub(crate) fn elapsed(t: Instant) -> String {
+    let s = t.elapsed().as_secs_f64();
+    if s < 120.0 { format!("{s:.1} s") } else { format!("{:.1} min", s / 60.0) }
+}

@@ -1,0 +1,138 @@
+//! Evaluation without gradients: the loss summed over a sample set, relaxation vectors
+//! y(state) for getY, per-site vectors and layer representations for getRep.
+
+use ndarray::{Array2, Array3, ArrayView2, s};
+use tch::{Device, Kind, Tensor};
+
+use crate::batch::{self, chunks};
+use crate::error::Result;
+use crate::network::Gcnet;
+use crate::objective::{Form, Objective};
+use crate::samples::SampleSet;
+
+pub(crate) fn to_vec(t: &Tensor) -> Vec<f64> {
+    let t = t.to_device(Device::Cpu).to_kind(Kind::Double).contiguous().view([-1]);
+    Vec::<f64>::try_from(&t).expect("a contiguous f64 tensor converts")
+}
+
+/// States per evaluation pass: at most `batch_size`, and small enough for the allocator
+/// to reuse activation memory ([`Gcnet::auto_micro_batch`]).
+fn chunk(net: &Gcnet, batch_size: usize) -> usize {
+    batch_size.min(net.auto_micro_batch()).max(1)
+}
+
+/// `sum_n W_n |dx_n + y(s2_n) - y(s1_n)|^2 / (6 L0)` over every sample of `set`.
+pub fn loss_sum(net: &Gcnet, set: &SampleSet<'_>, obj: &Objective, batch_size: usize) -> f64 {
+    tch::no_grad(|| {
+        let order: Vec<usize> = (0..set.len()).collect();
+        chunks(set.len(), chunk(net, batch_size))
+            .map(|r| batch::batch_loss(net, &batch::build(net, set, &order[r], obj)).double_value(&[]))
+            .sum::<f64>()
+            / obj.l0
+    })
+}
+
+/// The relaxation vector y(state) `(N, 3)` of every state (collective or boundary form,
+/// SPEC section 5); boundary training needs each state's jump rates `(N, z)`.
+pub fn relaxation_vectors(
+    net: &Gcnet,
+    states: ArrayView2<'_, i8>,
+    jump_rates: Option<ArrayView2<'_, f64>>,
+    obj: &Objective,
+    batch_size: usize,
+) -> Array2<f64> {
+    let n = states.nrows();
+    let (ncl, s) = (net.config().ncl as usize, net.num_sites());
+    let mut out = Array2::zeros((n, 3));
+    tch::no_grad(|| {
+        for r in chunks(n, chunk(net, batch_size)) {
+            let st = states.slice(s![r.clone(), ..]);
+            let mut w = Vec::with_capacity(r.len() * ncl * s);
+            for (i, row) in st.outer_iter().enumerate() {
+                let rates = jump_rates.map(|jr| jr.row(r.start + i).to_vec());
+                let form_obj;
+                let o = if matches!(obj.form, Form::Tracer) {
+                    form_obj = Objective { form: Form::Collective, ..obj.clone() };
+                    &form_obj
+                } else {
+                    obj
+                };
+                o.state_weights(&row.to_vec(), rates.as_deref(), ncl, &mut w);
+            }
+            let w = Tensor::from_slice(&w)
+                .view([r.len() as i64, ncl as i64, s as i64])
+                .to_kind(net.kind())
+                .to_device(net.device());
+            let y = net.forward(&net.one_hot(st, obj.species.vacancy));
+            let v = Tensor::einsum("bcxs,bcs->bx", &[&y, &w], None::<&[i64]>);
+            let v = to_vec(&v);
+            out.slice_mut(s![r, ..]).assign(&ArrayView2::from_shape((v.len() / 3, 3), &v).expect("(B,3)"));
+        }
+    });
+    out
+}
+
+/// For all-jumps getY: `(y(s1) repeated per exit, y(exit j))`, both `(N*z, 3)` with row
+/// `n*z + j` for exit j of state n.
+pub fn exit_relaxation_vectors(
+    net: &Gcnet,
+    states: ArrayView2<'_, i8>,
+    obj: &Objective,
+    batch_size: usize,
+) -> (Array2<f64>, Array2<f64>) {
+    let g = net.geometry();
+    let (n, z) = (states.nrows(), g.z);
+    let y1 = relaxation_vectors(net, states, None, obj, batch_size);
+    let y1_rep = Array2::from_shape_fn((n * z, 3), |(r, x)| y1[[r / z, x]]);
+    let mut y2 = Array2::zeros((n * z, 3));
+    let per = batch_size.div_ceil(z).max(1);
+    for r in chunks(n, per) {
+        let exits = Array2::from_shape_fn((r.len() * z, g.num_sites), |(row, site)| {
+            states[[r.start + row / z, g.jump_perm[row % z][site]]]
+        });
+        let y = relaxation_vectors(net, exits.view(), None, obj, batch_size);
+        y2.slice_mut(s![r.start * z..r.end * z, ..]).assign(&y);
+    }
+    (y1_rep, y2)
+}
+
+/// Per-site vectors of channel 0, `(N, S, 3)`: the tracer relaxation of the atom on each
+/// site.
+pub fn site_relaxation_vectors(net: &Gcnet, states: ArrayView2<'_, i8>, vacancy: i8, batch_size: usize) -> Array3<f64> {
+    let (n, s) = (states.nrows(), net.num_sites());
+    let mut out = Array3::zeros((n, s, 3));
+    tch::no_grad(|| {
+        for r in chunks(n, chunk(net, batch_size)) {
+            let y = net.forward(&net.one_hot(states.slice(s![r.clone(), ..]), vacancy));
+            let v = to_vec(&y.select(1, 0).permute([0, 2, 1]));
+            let a = ndarray::ArrayView3::from_shape((r.len(), s, 3), &v).expect("(B,S,3)");
+            out.slice_mut(s![r, .., ..]).assign(&a);
+        }
+    });
+    out
+}
+
+/// The output of stack module `module` (see [`Gcnet::representation`]) for every state,
+/// `(N, S, C)`.
+pub fn representation(
+    net: &Gcnet,
+    states: ArrayView2<'_, i8>,
+    vacancy: i8,
+    module: usize,
+    batch_size: usize,
+) -> Result<Array3<f64>> {
+    let (n, s) = (states.nrows(), net.num_sites());
+    let mut out: Option<Array3<f64>> = None;
+    tch::no_grad(|| -> Result<()> {
+        for r in chunks(n, chunk(net, batch_size)) {
+            let h = net.representation(&net.one_hot(states.slice(s![r.clone(), ..]), vacancy), module)?;
+            let c = h.size()[1] as usize;
+            let o = out.get_or_insert_with(|| Array3::zeros((n, s, c)));
+            let v = to_vec(&h);
+            o.slice_mut(s![r.clone(), .., ..])
+                .assign(&ndarray::ArrayView3::from_shape((r.len(), s, c), &v).expect("(B,S,C)"));
+        }
+        Ok(())
+    })?;
+    Ok(out.unwrap_or_else(|| Array3::zeros((0, s, 0))))
+}

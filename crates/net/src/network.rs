@@ -1,0 +1,375 @@
+//! GCNet (SPEC section 4): a stack of group convolutions whose last layer gives a scalar
+//! per channel and site, turned into a vector per site by the jump vectors.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use gcnet_crystal::CrystalData;
+use ndarray::ArrayView2;
+use tch::{Device, Kind, Tensor, nn};
+
+use crate::error::{Error, Result};
+use crate::gconv::GConv;
+use crate::geometry::Geometry;
+
+/// The shape of a GCNet and its initialisation (the published `-nl -nch -ncL -a0 -wm -ws
+/// -nosym` options).
+#[derive(Clone, Debug, PartialEq)]
+pub struct NetConfig {
+    /// Hidden layers between the first and the last GConv (`-nl`); -1: one GConv only.
+    pub nl: i64,
+    /// Channels of the hidden layers (`-nch`).
+    pub nch: i64,
+    /// Channels of the last layer (`-ncL`): 1 for collective training, z for boundary training.
+    pub ncl: i64,
+    /// Input channels: the number of non-vacancy species labels.
+    pub num_species: i64,
+    /// Lattice parameter multiplying the jump vectors (`-a0`).
+    pub a0: f64,
+    /// Mean of the normal initialisation of `Psi` and `bias` (`-wm`).
+    pub mean_wt: f64,
+    /// Standard deviation of the initialisation (`-ws`).
+    pub std_wt: f64,
+    /// Keep only the identity operation (`-nosym`).
+    pub nosym: bool,
+}
+
+impl Default for NetConfig {
+    fn default() -> Self {
+        NetConfig { nl: 1, nch: 4, ncl: 1, num_species: 2, a0: 1.0, mean_wt: 0.02, std_wt: 0.2, nosym: false }
+    }
+}
+
+impl NetConfig {
+    /// `(Cin, Cout)` of every GConv, in stack order.
+    pub fn layer_channels(&self) -> Vec<(i64, i64)> {
+        if self.nl < 0 {
+            return vec![(self.num_species, self.ncl)];
+        }
+        let mut v = vec![(self.num_species, self.nch)];
+        v.extend((0..self.nl).map(|_| (self.nch, self.nch)));
+        v.push((self.nch, self.ncl));
+        v
+    }
+
+    /// Number of modules of the stack (GConv, softplus, group average per layer).
+    pub fn stack_len(&self) -> usize {
+        3 * self.layer_channels().len()
+    }
+
+    fn validate(&self) -> Result<()> {
+        if self.nl < -1 || self.nch < 1 || self.ncl < 1 || self.num_species < 1 {
+            return Err(Error::Config(format!(
+                "network shape nl={} nch={} ncL={} with {} species is not valid (nl >= -1, channels >= 1)",
+                self.nl, self.nch, self.ncl, self.num_species
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// The network, its variables and the index tensors it needs, all on one device.
+pub struct Gcnet {
+    vs: nn::VarStore,
+    layers: Vec<GConv>,
+    cfg: NetConfig,
+    geometry: Geometry,
+    group_nn: Tensor,
+    /// `a0 * dx^T` (3, z) in the working kind.
+    jump_vecs: Tensor,
+    /// `NN[k, s]` in (s, k) order, flattened (S*(z+1)), i64.
+    site_gather: Tensor,
+    /// Gather index for the largest batch seen: entry `(b*S + s)*(z+1) + k = b*S + NN[k,s]`.
+    gather_cache: RefCell<Option<(i64, Tensor)>>,
+    /// Inverse neighbour tables `(z+1, S)`: `NNinv[k, NN[k,s]] = s`.
+    inverse_nn: Tensor,
+    /// Inverse gather index `(z+1, 1, B*S)` for the largest batch seen:
+    /// `b*S + NNinv[k, t]`; it turns the gather's backward into a gather and a sum.
+    inverse_cache: RefCell<Option<(i64, Tensor)>>,
+    kind: Kind,
+}
+
+impl std::fmt::Debug for Gcnet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Gcnet")
+            .field("cfg", &self.cfg)
+            .field("device", &self.device())
+            .field("kind", &self.kind)
+            .finish()
+    }
+}
+
+impl Gcnet {
+    /// A freshly initialised network for a crystal, in f64 on `device`. Seed libtorch
+    /// (`tch::manual_seed`) first for reproducible weights.
+    pub fn from_crystal(crystal: &CrystalData, cfg: &NetConfig, device: Device) -> Result<Self> {
+        Self::new(Geometry::from_crystal(crystal), cfg, device)
+    }
+
+    pub fn new(geometry: Geometry, cfg: &NetConfig, device: Device) -> Result<Self> {
+        cfg.validate()?;
+        crate::allocator::keep_freed_memory();
+        let vs = nn::VarStore::new(device);
+        let group_nn = geometry.group_nn_tensor(cfg.nosym, device);
+        let root = vs.root();
+        let layers = cfg
+            .layer_channels()
+            .iter()
+            .enumerate()
+            .map(|(m, &(cin, cout))| {
+                GConv::new(&(&root / "net" / (3 * m)), cin, cout, &group_nn, cfg.mean_wt, cfg.std_wt)
+            })
+            .collect();
+        let (s, k) = (geometry.num_sites as i64, (geometry.z + 1) as i64);
+        let site_gather = geometry.nn_tensor(device).transpose(0, 1).contiguous().view([s * k]);
+        let jump_vecs = geometry.jump_vecs_tensor(cfg.a0, Kind::Double, device);
+        let sites = geometry.num_sites;
+        let mut inv = vec![0i64; (geometry.z + 1) * sites];
+        for k in 0..=geometry.z {
+            for site in 0..sites {
+                inv[k * sites + geometry.nn[k * sites + site] as usize] = site as i64;
+            }
+        }
+        let inverse_nn = Tensor::from_slice(&inv).view([k, s]).to_device(device);
+        let mut net = Gcnet {
+            vs,
+            layers,
+            cfg: cfg.clone(),
+            geometry,
+            group_nn,
+            jump_vecs,
+            site_gather,
+            gather_cache: RefCell::new(None),
+            inverse_nn,
+            inverse_cache: RefCell::new(None),
+            kind: Kind::Double,
+        };
+        net.set_kind(Kind::Double);
+        Ok(net)
+    }
+
+    pub fn config(&self) -> &NetConfig {
+        &self.cfg
+    }
+
+    pub fn geometry(&self) -> &Geometry {
+        &self.geometry
+    }
+
+    pub fn device(&self) -> Device {
+        self.vs.device()
+    }
+
+    /// The floating-point kind of the variables and activations (f64 by default).
+    pub fn kind(&self) -> Kind {
+        self.kind
+    }
+
+    pub fn var_store(&self) -> &nn::VarStore {
+        &self.vs
+    }
+
+    pub fn layers(&self) -> &[GConv] {
+        &self.layers
+    }
+
+    /// Converts the variables (and the jump vectors) to `kind` (f32 or f64), keeping values.
+    pub fn set_kind(&mut self, kind: Kind) {
+        self.vs.set_kind(kind);
+        self.jump_vecs = self.jump_vecs.to_kind(kind);
+        self.kind = kind;
+    }
+
+    /// The trainable tensors, `Psi` and `bias` of every layer in stack order.
+    pub fn parameters(&self) -> Vec<Tensor> {
+        self.layers.iter().flat_map(|l| [l.psi.shallow_clone(), l.bias.shallow_clone()]).collect()
+    }
+
+    /// Samples per forward/backward pass that keep the largest activation tensor
+    /// (rows x Cout*Ng) under 24 MiB, so that the allocator reuses its memory instead of
+    /// mapping fresh pages for every tensor (see [`crate::allocator`]).
+    pub fn auto_micro_batch(&self) -> usize {
+        let widest = self.layers.iter().map(|l| l.cout * l.num_ops).max().unwrap_or(1) as usize;
+        let bytes = if self.kind == Kind::Float { 4 } else { 8 };
+        ((24usize << 20) / (self.num_sites() * widest * bytes)).max(1)
+    }
+
+    /// Number of sites S.
+    pub fn num_sites(&self) -> usize {
+        self.geometry.num_sites
+    }
+
+    /// The row gather index `(B*S*(z+1))` for a batch of `batch` states; built once for
+    /// the largest batch and narrowed for smaller ones.
+    pub fn gather_index(&self, batch: i64) -> Tensor {
+        let (s, k) = (self.num_sites() as i64, (self.geometry.z + 1) as i64);
+        let mut cache = self.gather_cache.borrow_mut();
+        if cache.as_ref().is_none_or(|(b, _)| *b < batch) {
+            let offsets = Tensor::arange(batch, (Kind::Int64, self.device())) * s;
+            let idx = (self.site_gather.view([1, s * k]) + offsets.view([batch, 1])).view([batch * s * k]);
+            *cache = Some((batch, idx));
+        }
+        cache.as_ref().expect("filled above").1.narrow(0, 0, batch * s * k)
+    }
+
+    /// The inverse gather index `(z+1, 1, B*S)` for `batch` states (see the field doc).
+    pub(crate) fn inverse_gather_index(&self, batch: i64) -> Tensor {
+        let (s, k) = (self.num_sites() as i64, (self.geometry.z + 1) as i64);
+        let mut cache = self.inverse_cache.borrow_mut();
+        if cache.as_ref().is_none_or(|(b, _)| *b < batch) {
+            let offsets = Tensor::arange(batch, (Kind::Int64, self.device())) * s;
+            let idx = (self.inverse_nn.view([k, 1, s]) + offsets.view([1, batch, 1])).view([k, 1, batch * s]);
+            *cache = Some((batch, idx));
+        }
+        cache.as_ref().expect("filled above").1.narrow(2, 0, batch * s)
+    }
+
+    /// One-hot network input `(B*S, NSpec)` of states `(B, S)` (SPEC section 3): channel =
+    /// label if label < vacancy, else label - 1; site 0 and vacancy sites are all zero.
+    pub fn one_hot(&self, states: ArrayView2<'_, i8>, vacancy: i8) -> Tensor {
+        let (b, s) = states.dim();
+        let c = self.cfg.num_species as usize;
+        let mut x = vec![0f64; b * s * c];
+        for (n, row) in states.outer_iter().enumerate() {
+            for (site, &l) in row.iter().enumerate().skip(1) {
+                if l != vacancy && l >= 0 {
+                    let ch = if l < vacancy { l as usize } else { l as usize - 1 };
+                    if ch < c {
+                        x[(n * s + site) * c + ch] = 1.0;
+                    }
+                }
+            }
+        }
+        Tensor::from_slice(&x).view([(b * s) as i64, c as i64]).to_kind(self.kind).to_device(self.device())
+    }
+
+    /// Scalar outputs `a (B*S, ncL)` of the stack for inputs `x (B*S, NSpec)`.
+    pub fn site_outputs(&self, x: &Tensor) -> Tensor {
+        self.stack_until(x, self.layers.len())
+    }
+
+    /// Activations after the group average of the first `num_layers` layers, `(B*S, C)`.
+    fn stack_until(&self, x: &Tensor, num_layers: usize) -> Tensor {
+        let rows = x.size()[0];
+        let idx = self.gather_index(rows / self.num_sites() as i64);
+        let k = (self.geometry.z + 1) as i64;
+        let mut h = x.shallow_clone();
+        for layer in &self.layers[..num_layers] {
+            let gathered = h.index_select(0, &idx).view([rows, k * layer.cin]);
+            h = layer.forward_gathered(&gathered, &layer.filter_matrix(), &layer.bias_row());
+        }
+        h
+    }
+
+    /// Vectors per channel and site `(B, ncL, 3, S)`:
+    /// `y[c,:,s] = sum_{k=1..z} a[c, NN[k,s]] a0 dx_k`.
+    pub fn forward(&self, x: &Tensor) -> Tensor {
+        let a = self.site_outputs(x);
+        self.site_vectors(&a)
+    }
+
+    /// The vectors `(B, ncL, 3, S)` from scalar outputs `a (B*S, ncL)`.
+    pub fn site_vectors(&self, a: &Tensor) -> Tensor {
+        let (rows, c) = a.size2().expect("site outputs are 2-d");
+        let (s, z) = (self.num_sites() as i64, self.geometry.z as i64);
+        let b = rows / s;
+        // (B, S, z, ncL)
+        let neighbours = a.index_select(0, &self.gather_index(b)).view([b, s, z + 1, c]).narrow(2, 1, z);
+        Tensor::einsum("bskc,xk->bcxs", &[&neighbours, &self.jump_vecs], None::<&[i64]>)
+    }
+
+    /// The output of module `module` of the stack (SPEC section 6, `-rl`): a group-average
+    /// module `3m+2` gives the activations after layer m as `(B*S, C)`; the stack length
+    /// gives the per-site vectors `(B*S, 3*ncL)` ordered (channel, x).
+    pub fn representation(&self, x: &Tensor, module: usize) -> Result<Tensor> {
+        let len = self.cfg.stack_len();
+        if module == len {
+            let y = self.forward(x); // (B, ncL, 3, S)
+            let (b, c, _, s) = y.size4()?;
+            return Ok(y.permute([0, 3, 1, 2]).reshape([b * s, c * 3]));
+        }
+        if module % 3 != 2 || module > len {
+            return Err(Error::Config(format!(
+                "-rl {module} does not name a group-average module: use one of {} or {len} (the whole stack)",
+                (0..len / 3).map(|m| (3 * m + 2).to_string()).collect::<Vec<_>>().join(", ")
+            )));
+        }
+        Ok(self.stack_until(x, module / 3 + 1))
+    }
+
+    /// The weights in the PyTorch state-dict layout of SPEC section 4, as CPU tensors
+    /// (floating point as f64).
+    pub fn state_dict(&self) -> Vec<(String, Tensor)> {
+        let g = &self.geometry;
+        let (s, z) = (g.num_sites as i64, g.z as i64);
+        let nn_full = g.nn_tensor(Device::Cpu);
+        let mut out = vec![
+            ("NNsites".to_string(), nn_full.narrow(0, 1, z).contiguous()),
+            ("JumpVecs".to_string(), g.jump_vecs_tensor(self.cfg.a0, Kind::Double, Device::Cpu)),
+        ];
+        let gnn = self.group_nn.to_device(Device::Cpu);
+        let scalar = |v: i64| Tensor::from_slice(&[v]).view([] as [i64; 0]);
+        for (m, layer) in self.layers.iter().enumerate() {
+            let p = format!("net.{}.", 3 * m);
+            let cpu = |t: &Tensor| t.detach().to_device(Device::Cpu).to_kind(Kind::Double).contiguous();
+            out.push((p.clone() + "Psi", cpu(&layer.psi)));
+            out.push((p.clone() + "bias", cpu(&layer.bias)));
+            out.push((p.clone() + "NSites", scalar(s)));
+            out.push((p.clone() + "GnnPerms", gnn.copy()));
+            out.push((p.clone() + "NNsites", nn_full.copy()));
+            out.push((p.clone() + "N_ngb", scalar(z + 1)));
+            out.push((p.clone() + "NchIn", scalar(layer.cin)));
+            out.push((p + "NchOut", scalar(layer.cout)));
+        }
+        out
+    }
+
+    /// Sets the weights from a state dict in the layout of [`Gcnet::state_dict`]. Strict:
+    /// every name must be present with its shape, no other name may appear, and the
+    /// crystal tables must equal this network's. Errors are plain descriptions.
+    pub fn load_state_dict(&mut self, entries: &[(String, Tensor)]) -> std::result::Result<(), String> {
+        let map: HashMap<&str, &Tensor> = entries.iter().map(|(n, t)| (n.as_str(), t)).collect();
+        let expected = self.state_dict();
+        let unexpected: Vec<&str> = map.keys().filter(|k| !expected.iter().any(|(n, _)| n == *k)).copied().collect();
+        if !unexpected.is_empty() {
+            return Err(format!(
+                "unexpected entries {unexpected:?} (this network has {} layers: nl={}, nch={}, ncL={})",
+                self.layers.len(),
+                self.cfg.nl,
+                self.cfg.nch,
+                self.cfg.ncl
+            ));
+        }
+        for (name, want) in &expected {
+            let got = map.get(name.as_str()).ok_or_else(|| {
+                format!(
+                    "missing entry `{name}` (this network: nl={}, nch={}, ncL={}, {} input species)",
+                    self.cfg.nl, self.cfg.nch, self.cfg.ncl, self.cfg.num_species
+                )
+            })?;
+            if got.size() != want.size() {
+                return Err(format!("`{name}` has shape {:?}, this network needs {:?}", got.size(), want.size()));
+            }
+            if name.ends_with("Psi") || name.ends_with("bias") {
+                continue;
+            }
+            let same = if name == "JumpVecs" {
+                let diff = (got.to_kind(Kind::Double) - want).abs().max().double_value(&[]);
+                diff < 1e-9
+            } else {
+                got.to_kind(Kind::Int64).equal(want)
+            };
+            if !same {
+                return Err(format!("`{name}` differs from the crystal data (wrong crystal file, -a0 or -nosym?)"));
+            }
+        }
+        tch::no_grad(|| {
+            for (m, layer) in self.layers.iter_mut().enumerate() {
+                let p = format!("net.{}.", 3 * m);
+                layer.psi.copy_(&map[(p.clone() + "Psi").as_str()].to_kind(self.kind));
+                layer.bias.copy_(&map[(p + "bias").as_str()].to_kind(self.kind));
+            }
+        });
+        Ok(())
+    }
+}

@@ -1,0 +1,153 @@
+//! What is trained: the species set S, the form of y(state) and the loss (SPEC section 5).
+
+use crate::error::{Error, Result};
+
+/// The species set S whose transport coefficient is learned, and the vacancy label v.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Species {
+    /// Vacancy label v (`-vSp`).
+    pub vacancy: i8,
+    /// Labels of S, sorted, without repeats (`-sp`).
+    pub train: Vec<i8>,
+    /// Number of labels in the data, vacancy included.
+    pub num_labels: usize,
+}
+
+impl Species {
+    /// Checks that every label exists in the data.
+    pub fn new(train: &[i8], vacancy: i8, num_labels: usize) -> Result<Self> {
+        let mut t = train.to_vec();
+        t.sort_unstable();
+        t.dedup();
+        if t.is_empty() {
+            return Err(Error::Config("no species to train (-sp is empty)".into()));
+        }
+        if let Some(bad) = t.iter().chain([&vacancy]).find(|&&l| l < 0 || l as usize >= num_labels) {
+            return Err(Error::Config(format!("species label {bad} is not in the data set (labels 0..{num_labels})")));
+        }
+        if t.contains(&vacancy) && t.len() > 1 {
+            return Err(Error::Config(format!("-sp mixes the vacancy label {vacancy} with atom labels")));
+        }
+        Ok(Species { vacancy, train: t, num_labels })
+    }
+
+    /// `S = {v}`.
+    pub fn is_vacancy(&self) -> bool {
+        self.train == [self.vacancy]
+    }
+
+    pub fn contains(&self, label: i8) -> bool {
+        self.train.contains(&label)
+    }
+
+    /// "vac", or the sorted labels joined (file and directory names, SPEC section 6).
+    pub fn name(&self) -> String {
+        if self.is_vacancy() { "vac".into() } else { self.train.iter().map(|l| l.to_string()).collect() }
+    }
+
+    /// Number of input channels of the network (non-vacancy labels).
+    pub fn num_channels(&self) -> usize {
+        self.num_labels - 1
+    }
+}
+
+/// How y(state) is formed from the network's per-site vectors.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Form {
+    /// One output channel, summed over the sites of S (or minus the sum over s >= 1 for
+    /// the vacancy).
+    Collective,
+    /// `-bt`: one channel per jump, weighted by the jump probabilities of the state, sorted
+    /// ascending unless `jump_sort` is off (`-nojsr`); `-aos` adds the sites of S.
+    Boundary { jump_sort: bool, add_on_sites: bool },
+    /// `-trc`: one relaxation vector per atom of S (channel 0 on its site).
+    Tracer,
+}
+
+/// Everything the loss needs besides the data: S, the form of y, all-jumps sampling
+/// (`-aj`) and the normalisation L0 (1, or the uncorrelated value with `-l0`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Objective {
+    pub species: Species,
+    pub form: Form,
+    pub all_jumps: bool,
+    pub l0: f64,
+}
+
+impl Objective {
+    /// Checks the published rules: `-bt` needs ncL = z and excludes `-aj` and `-trc`;
+    /// `-trc` needs S without the vacancy.
+    pub fn new(species: Species, form: Form, all_jumps: bool, ncl: i64, z: usize) -> Result<Self> {
+        match form {
+            Form::Boundary { .. } => {
+                if all_jumps {
+                    return Err(Error::Config(
+                        "-aj (all jumps) cannot be combined with -bt (boundary training)".into(),
+                    ));
+                }
+                if ncl != z as i64 {
+                    return Err(Error::Config(format!(
+                        "-bt needs one output channel per jump: -ncL must be z = {z}, got {ncl}"
+                    )));
+                }
+            }
+            Form::Tracer => {
+                if species.contains(species.vacancy) {
+                    return Err(Error::Config(format!(
+                        "-trc trains atom tracers: -sp must not contain the vacancy label {}",
+                        species.vacancy
+                    )));
+                }
+            }
+            Form::Collective => {}
+        }
+        Ok(Objective { species, form, all_jumps, l0: 1.0 })
+    }
+
+    /// Weights `w (ncL, S)` with `y(state) = sum_{c,s} w[c,s] y[c,:,s]` for the collective
+    /// and boundary forms (SPEC section 5); `jump_rates` are the state's z jump rates
+    /// (boundary form only). Row-major, appended to `out`.
+    pub fn state_weights(&self, state: &[i8], jump_rates: Option<&[f64]>, ncl: usize, out: &mut Vec<f64>) {
+        let s = state.len();
+        let start = out.len();
+        out.resize(start + ncl * s, 0.0);
+        let w = &mut out[start..];
+        let sp = &self.species;
+        match self.form {
+            Form::Collective | Form::Tracer => {
+                for (site, &l) in state.iter().enumerate() {
+                    w[site] = if sp.is_vacancy() {
+                        if site >= 1 { -1.0 } else { 0.0 }
+                    } else if sp.contains(l) {
+                        1.0
+                    } else {
+                        0.0
+                    };
+                }
+            }
+            Form::Boundary { jump_sort, add_on_sites } => {
+                let rates = jump_rates.expect("boundary training needs the state's jump rates");
+                let total: f64 = rates.iter().sum();
+                let mut p: Vec<f64> = rates.iter().map(|r| r / total).collect();
+                if jump_sort {
+                    p.sort_by(f64::total_cmp);
+                }
+                for (c, &pc) in p.iter().enumerate().take(ncl) {
+                    let row = &mut w[c * s..(c + 1) * s];
+                    if sp.is_vacancy() {
+                        row[1..].iter_mut().for_each(|x| *x = -pc);
+                    } else {
+                        row[0] = -pc;
+                        if add_on_sites {
+                            for (site, &l) in state.iter().enumerate() {
+                                if sp.contains(l) {
+                                    row[site] += pc;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

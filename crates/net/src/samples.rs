@@ -1,0 +1,124 @@
+//! Training and validation samples drawn from a data set: the recorded KMC steps, or with
+//! all-jumps sampling (`-aj`) every exit of every state (SPEC section 5).
+
+use gcnet_data::Dataset;
+
+use crate::error::{Error, Result};
+use crate::geometry::Geometry;
+
+/// One sample: state `state` of the data set, and either the recorded step
+/// (`exit == None`) or the exit by jump `j` (`exit == Some(j)`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SampleRef {
+    pub state: usize,
+    pub exit: Option<usize>,
+}
+
+/// A list of states of a data set and how each gives samples.
+#[derive(Clone, Debug)]
+pub struct SampleSet<'a> {
+    pub data: &'a Dataset,
+    /// Indices of the states, in order.
+    pub states: Vec<usize>,
+    pub all_jumps: bool,
+    z: usize,
+    /// `a = |SpecDisps[0,v]| / |dx_0|`: the jump length of the data in crystal units.
+    pub jump_scale: f64,
+}
+
+impl<'a> SampleSet<'a> {
+    pub fn new(data: &'a Dataset, states: Vec<usize>, all_jumps: bool, geometry: &Geometry, vacancy: i8) -> Self {
+        let jump_scale = if data.is_empty() {
+            1.0
+        } else {
+            let v = vacancy as usize;
+            let d = (0..3).map(|x| data.spec_disps[[0, v, x]].powi(2)).sum::<f64>().sqrt();
+            let j = geometry.jumps[0].iter().map(|x| x * x).sum::<f64>().sqrt();
+            d / j
+        };
+        SampleSet { data, states, all_jumps, z: geometry.z, jump_scale }
+    }
+
+    /// Number of states.
+    pub fn num_states(&self) -> usize {
+        self.states.len()
+    }
+
+    /// Number of samples (z per state with all-jumps sampling).
+    pub fn len(&self) -> usize {
+        self.states.len() * if self.all_jumps { self.z } else { 1 }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn sample(&self, i: usize) -> SampleRef {
+        if self.all_jumps {
+            SampleRef { state: self.states[i / self.z], exit: Some(i % self.z) }
+        } else {
+            SampleRef { state: self.states[i], exit: None }
+        }
+    }
+}
+
+/// Checks that a data set fits a crystal and the species labels: site count, number of
+/// jumps, labels in range, vacancy on site 0 and jump indices in range.
+pub fn check_dataset(data: &Dataset, geometry: &Geometry, vacancy: i8) -> Result<()> {
+    if data.num_sites() != geometry.num_sites {
+        return Err(Error::DataMismatch(format!(
+            "states have {} sites but the crystal has {}",
+            data.num_sites(),
+            geometry.num_sites
+        )));
+    }
+    if data.z() != geometry.z {
+        return Err(Error::DataMismatch(format!(
+            "AllJumpRates have {} jumps per state but the crystal has z = {}",
+            data.z(),
+            geometry.z
+        )));
+    }
+    let nl = data.num_labels();
+    if vacancy < 0 || vacancy as usize >= nl {
+        return Err(Error::DataMismatch(format!("vacancy label {vacancy} is not among the {nl} labels of SpecDisps")));
+    }
+    for (name, states) in [("InitStates", &data.init_states), ("FinStates", &data.fin_states)] {
+        if let Some(bad) = states.iter().find(|&&l| l < 0 || l as usize >= nl) {
+            return Err(Error::DataMismatch(format!("{name} holds label {bad}, outside 0..{nl}")));
+        }
+        if let Some(n) = states.outer_iter().position(|r| r[0] != vacancy) {
+            return Err(Error::DataMismatch(format!(
+                "{name}[{n}] does not have the vacancy (label {vacancy}) on site 0"
+            )));
+        }
+    }
+    if let Some(bad) = data.jump_selects.iter().find(|&&j| j < 0 || j as usize >= geometry.z) {
+        return Err(Error::DataMismatch(format!("JumpSelects holds jump {bad}, outside 0..{}", geometry.z)));
+    }
+    Ok(())
+}
+
+/// The integer dataset `Permutation` of a data-set file, if it has one (`-prm`): the order
+/// in which the samples are taken. It must be a permutation of `0..len`.
+pub fn read_sample_permutation(path: &std::path::Path, len: usize) -> Result<Option<Vec<usize>>> {
+    let bad = |reason: String| Error::DataMismatch(format!("{}: dataset `Permutation`: {reason}", path.display()));
+    let file = hdf5::File::open(path).map_err(|e| bad(format!("cannot open the file ({e})")))?;
+    if !file.link_exists("Permutation") {
+        return Ok(None);
+    }
+    let raw: Vec<i64> = file
+        .dataset("Permutation")
+        .and_then(|d| d.read_raw::<i64>())
+        .map_err(|e| bad(format!("cannot read it ({e})")))?;
+    if raw.len() != len {
+        return Err(bad(format!("it has {} entries, the data set {len} samples", raw.len())));
+    }
+    let mut seen = vec![false; len];
+    for &p in &raw {
+        if p < 0 || p as usize >= len || std::mem::replace(&mut seen[p as usize], true) {
+            return Err(bad(format!("entry {p} is out of range or repeated: not a permutation of 0..{len}")));
+        }
+    }
+    Ok(Some(raw.into_iter().map(|p| p as usize).collect()))
+}

@@ -1,0 +1,131 @@
+//! Training: epochs of Adam steps over batches, each batch split into micro-batches whose
+//! gradients add up (the loss is a sum over samples), so memory stays bounded.
+
+use crate::adam::Adam;
+use crate::backward::{FilterGrads, Filters, train_pass};
+use crate::batch::{self, chunks};
+use crate::error::{Error, Result};
+use crate::network::Gcnet;
+use crate::objective::Objective;
+use crate::samples::SampleSet;
+
+/// Optimiser and batching settings (the published `-lr -dcy -bs -shf` options).
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrainConfig {
+    /// Samples per Adam step (`-bs`).
+    pub batch_size: usize,
+    /// Samples per forward/backward pass inside a batch (memory bound; the result does
+    /// not depend on it beyond rounding); 0: [`Gcnet::auto_micro_batch`].
+    pub micro_batch: usize,
+    /// Adam learning rate (`-lr`).
+    pub learning_rate: f64,
+    /// Adam weight decay (`-dcy`).
+    pub decay: f64,
+    /// Reshuffle the training samples every epoch (`-shf`).
+    pub shuffle: bool,
+    /// Seed of the shuffles (epoch k uses `seed + k`, so resumed runs shuffle alike).
+    pub seed: u64,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        TrainConfig { batch_size: 128, micro_batch: 0, learning_rate: 0.001, decay: 0.0005, shuffle: false, seed: 0 }
+    }
+}
+
+/// What one epoch did.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EpochReport {
+    /// Index of the epoch just finished (weights are now "after epoch + 1 epochs").
+    pub epoch: usize,
+    /// Sum of the batch losses (normalised by L0) divided by the number of states.
+    pub loss: f64,
+    /// Adam steps taken in the epoch.
+    pub batches: usize,
+}
+
+/// Adam state and settings for training one network.
+pub struct Trainer {
+    pub cfg: TrainConfig,
+    pub adam: Adam,
+}
+
+impl Trainer {
+    pub fn new(net: &Gcnet, cfg: TrainConfig) -> Self {
+        let adam = Adam::new(&net.parameters(), cfg.learning_rate, cfg.decay);
+        Trainer { cfg, adam }
+    }
+
+    /// One epoch over `set`; `on_batch(done, total)` after each Adam step. A loss that is
+    /// not finite stops before the step (the weights stay those of the last good step).
+    pub fn run_epoch(
+        &mut self,
+        net: &Gcnet,
+        set: &SampleSet<'_>,
+        obj: &Objective,
+        epoch: usize,
+        on_batch: &mut dyn FnMut(usize, usize),
+    ) -> Result<EpochReport> {
+        let mut order: Vec<usize> = (0..set.len()).collect();
+        if self.cfg.shuffle {
+            shuffle(&mut order, self.cfg.seed.wrapping_add(epoch as u64));
+        }
+        let params = net.parameters();
+        let total = set.len().div_ceil(self.cfg.batch_size.max(1));
+        let micro_batch = if self.cfg.micro_batch == 0 { net.auto_micro_batch() } else { self.cfg.micro_batch };
+        let mut sum = 0.0;
+        for (bi, range) in chunks(order.len(), self.cfg.batch_size).enumerate() {
+            let filters = Filters::new(net);
+            let mut grads = FilterGrads::zeros(&filters);
+            let mut batch_sum = 0.0;
+            for micro in chunks(range.len(), micro_batch) {
+                let idx = &order[range.start + micro.start..range.start + micro.end];
+                let b = batch::build(net, set, idx, obj);
+                batch_sum += train_pass(net, &b, obj.l0, &filters, &mut grads);
+            }
+            if !batch_sum.is_finite() {
+                return Err(Error::NonFiniteLoss { epoch, batch: bi, loss: batch_sum });
+            }
+            self.adam.step_with_grads(&params, &grads.parameter_grads(net));
+            sum += batch_sum;
+            on_batch(bi + 1, total);
+        }
+        Ok(EpochReport { epoch, loss: sum / set.num_states().max(1) as f64, batches: total })
+    }
+}
+
+/// Trains `net` for the epochs `epochs` (a library entry point for notebooks); `on_epoch`
+/// sees the network after each epoch and may stop training by returning an error.
+pub fn train(
+    net: &Gcnet,
+    set: &SampleSet<'_>,
+    obj: &Objective,
+    cfg: &TrainConfig,
+    epochs: std::ops::Range<usize>,
+    mut on_epoch: impl FnMut(&Gcnet, &EpochReport) -> Result<()>,
+) -> Result<Vec<EpochReport>> {
+    let mut trainer = Trainer::new(net, cfg.clone());
+    let mut reports = Vec::new();
+    for epoch in epochs {
+        let r = trainer.run_epoch(net, set, obj, epoch, &mut |_, _| {})?;
+        on_epoch(net, &r)?;
+        reports.push(r);
+    }
+    Ok(reports)
+}
+
+/// Fisher-Yates with splitmix64, seeded: the same seed gives the same order everywhere.
+pub fn shuffle(v: &mut [usize], seed: u64) {
+    let mut state = seed ^ 0x9E37_79B9_7F4A_7C15;
+    let mut next = || {
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    };
+    for i in (1..v.len()).rev() {
+        let j = (next() % (i as u64 + 1)) as usize;
+        v.swap(i, j);
+    }
+}
