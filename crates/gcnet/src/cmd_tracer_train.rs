@@ -16,6 +16,8 @@ use gcnet_plot::{Chart, Series};
 use gcnet_srb::exact_tracer_correlation;
 use indicatif::{ProgressBar, ProgressStyle};
 
+use crate::progress::say;
+
 #[derive(Debug, Args)]
 pub struct TracerTrainArgs {
     /// Bravais lattice (fcc, bcc or sc).
@@ -25,10 +27,10 @@ pub struct TracerTrainArgs {
     #[arg(long, default_value_t = 8)]
     size: usize,
     /// Hidden layers (-nl).
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 2)]
     nl: i64,
     /// Channels of the hidden layers (-nch).
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = 4)]
     nch: i64,
     /// Training epochs (one Adam step over the z exits each).
     #[arg(long, default_value_t = 300)]
@@ -63,7 +65,7 @@ pub fn run(args: &TracerTrainArgs) -> anyhow::Result<ExitCode> {
         bar.set_position(epoch as u64);
         bar.set_message(format!("{f:.5}"));
         if epoch % 25 == 0 {
-            bar.println(format!("  epoch {epoch:>4}: f = {f:.6}"));
+            say(&bar, format!("  epoch {epoch:>4}: f = {f:.6}"));
         }
     })?;
     bar.finish_and_clear();
@@ -71,6 +73,9 @@ pub fn run(args: &TracerTrainArgs) -> anyhow::Result<ExitCode> {
     let (best_epoch, best) =
         result.f.iter().copied().enumerate().min_by(|a, b| a.1.total_cmp(&b.1)).expect("at least the initial f");
     let lowest = result.f.iter().copied().fold(f64::INFINITY, f64::min);
+    if let Some(e) = result.f.iter().position(|&f| f <= result.exact * 1.005) {
+        println!("within 0.5% of f_N from epoch {e}");
+    }
     println!(
         "{kind} {n}x{n}x{n} ({} sites): exact f_N = {:.6}; network f = {:.6} at epoch {best_epoch} ({:+.2}% from f_N), \
          {} epochs in {seconds:.0} s",

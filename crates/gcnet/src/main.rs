@@ -10,6 +10,7 @@ mod cmd_net;
 mod cmd_physics;
 mod cmd_tracer_train;
 mod demo;
+mod progress;
 
 /// Subcommands beside the published interface, with a one-line description each; the
 /// published interface's `-h` lists them too.

@@ -22,8 +22,16 @@ fn bar(len: u64, what: &str) -> ProgressBar {
 
 /// Writes named arrays as an .npz file.
 fn write_npz<'a>(path: &Path, arrays: impl IntoIterator<Item = (&'a str, NpzArray)>) -> anyhow::Result<()> {
-    let file = std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
-    let mut npz = NpzWriter::new(file);
+    // Written next to the target and renamed when complete, so an interrupted run never
+    // leaves a truncated file in place of an earlier result.
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let tmp = tempfile::Builder::new()
+        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))
+        .prefix(".gcnet-")
+        .suffix(".npz.part")
+        .tempfile_in(dir)
+        .with_context(|| format!("creating a temporary file for {}", path.display()))?;
+    let mut npz = NpzWriter::new(tmp.reopen().with_context(|| format!("writing {}", path.display()))?);
     for (name, a) in arrays {
         match a {
             NpzArray::F1(a) => npz.add_array(name, &a),
@@ -34,6 +42,7 @@ fn write_npz<'a>(path: &Path, arrays: impl IntoIterator<Item = (&'a str, NpzArra
         .with_context(|| format!("writing {name} to {}", path.display()))?;
     }
     npz.finish().with_context(|| format!("writing {}", path.display()))?;
+    tmp.persist(path).with_context(|| format!("moving the finished file to {}", path.display()))?;
     Ok(())
 }
 
@@ -46,13 +55,6 @@ fn log(multi: &MultiProgress, line: String) {
     }
 }
 
-fn log_bar(bar: &ProgressBar, line: String) {
-    if bar.is_hidden() {
-        eprintln!("{line}");
-    } else {
-        bar.println(line);
-    }
-}
 
 enum NpzArray {
     F1(Array1<f64>),
@@ -169,7 +171,7 @@ pub(crate) fn eval(job: &Job) -> anyhow::Result<()> {
         } else {
             f64::NAN
         };
-        log_bar(&b, format!("epoch {k}: L_train {t:.8e}  L_val {v:.8e}"));
+        crate::progress::say(&b, format!("epoch {k}: L_train {t:.8e}  L_val {v:.8e}"));
         lt.push(t);
         lv.push(v);
         b.inc(1);
