@@ -4,7 +4,8 @@
 use std::process::Command;
 
 fn value(table: &str, row: &str) -> f64 {
-    let line = table.lines().find(|l| l.trim_start().starts_with(row)).unwrap_or_else(|| panic!("no row {row}:\n{table}"));
+    let line =
+        table.lines().find(|l| l.trim_start().starts_with(row)).unwrap_or_else(|| panic!("no row {row}:\n{table}"));
     line[line.find(row).unwrap() + row.len()..].split_whitespace().next().unwrap().parse().unwrap()
 }
 

@@ -101,10 +101,15 @@ pub fn run(args: &TracerTrainArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Trains on the host lattice of `crystal`; `on_epoch(epoch, f)` after every epoch.
-pub fn train(crystal: &CrystalData, args: &TracerTrainArgs, mut on_epoch: impl FnMut(usize, f64)) -> anyhow::Result<TracerTrainResult> {
+pub fn train(
+    crystal: &CrystalData,
+    args: &TracerTrainArgs,
+    mut on_epoch: impl FnMut(usize, f64),
+) -> anyhow::Result<TracerTrainResult> {
     let exact = exact_tracer_correlation(crystal)?.f;
     // One species at rate 1 everywhere: every arrangement is the same state.
-    let host = LatticeGas::fixed(vec![1.0], Composition::Counts(vec![crystal.num_sites() - 1])).generate(crystal, 1, args.seed)?;
+    let host = LatticeGas::fixed(vec![1.0], Composition::Counts(vec![crystal.num_sites() - 1]))
+        .generate(crystal, 1, args.seed)?;
     tch::manual_seed(args.seed as i64);
     let cfg = NetConfig { nl: args.nl, nch: args.nch, ncl: 1, num_species: 1, ..NetConfig::default() };
     let net = Gcnet::from_crystal(crystal, &cfg, gcnet_net::default_device())?;
@@ -112,7 +117,13 @@ pub fn train(crystal: &CrystalData, args: &TracerTrainArgs, mut on_epoch: impl F
     let set = SampleSet::new(&host, vec![0], true, net.geometry(), 1);
     let l0 = batch::uncorrelated_l0(&net, &set, &obj);
     let f_of = |net: &Gcnet| eval::loss_sum(net, &set, &obj, 64) / l0;
-    let tcfg = TrainConfig { batch_size: crystal.z(), micro_batch: crystal.z(), learning_rate: args.lr, decay: 0.0, ..TrainConfig::default() };
+    let tcfg = TrainConfig {
+        batch_size: crystal.z(),
+        micro_batch: crystal.z(),
+        learning_rate: args.lr,
+        decay: 0.0,
+        ..TrainConfig::default()
+    };
     let mut trainer = Trainer::new(&net, tcfg);
     let mut f = vec![f_of(&net)];
     for epoch in 0..args.epochs {

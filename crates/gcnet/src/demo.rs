@@ -83,7 +83,12 @@ pub fn run(args: &[OsString]) -> anyhow::Result<ExitCode> {
     } else {
         generated
     };
-    step(&format!("crystal: 8x8x8 primitive FCC, {} sites, z = {}, {} group operations", crystal.num_sites(), crystal.z(), crystal.num_group_ops()));
+    step(&format!(
+        "crystal: 8x8x8 primitive FCC, {} sites, z = {}, {} group operations",
+        crystal.num_sites(),
+        crystal.z(),
+        crystal.num_group_ops()
+    ));
 
     // 2. Data set: SR-2 at the chosen composition, validated, written.
     let gas = LatticeGas::sr2(args.fast_fraction);
@@ -106,21 +111,35 @@ pub fn run(args: &[OsString]) -> anyhow::Result<ExitCode> {
     ));
 
     // 3. Train a small GCNet on the training states, evaluating both sets every epoch.
-    let cfg = NetConfig { nl: args.nl, nch: args.nch, ncl: 1, num_species: (data.num_labels() - 1) as i64, ..NetConfig::default() };
+    let cfg = NetConfig {
+        nl: args.nl,
+        nch: args.nch,
+        ncl: 1,
+        num_species: (data.num_labels() - 1) as i64,
+        ..NetConfig::default()
+    };
     let net = Gcnet::from_crystal(&crystal, &cfg, gcnet_net::default_device())?;
     let species = Species::new(&[train_label], vacancy, data.num_labels())?;
     let obj = Objective::new(species, Form::Collective, false, 1, crystal.z())?;
     let train_set = SampleSet::new(&data, (0..args.n_train).collect(), false, net.geometry(), vacancy);
     let val_set = SampleSet::new(&data, (args.n_train..n_total).collect(), false, net.geometry(), vacancy);
-    let tcfg = TrainConfig { batch_size: args.batch, learning_rate: args.lr, shuffle: true, seed: args.seed, ..TrainConfig::default() };
+    let tcfg = TrainConfig {
+        batch_size: args.batch,
+        learning_rate: args.lr,
+        shuffle: true,
+        seed: args.seed,
+        ..TrainConfig::default()
+    };
     let mut trainer = Trainer::new(&net, tcfg);
     let l_of = |set: &SampleSet<'_>| eval::loss_sum(&net, set, &obj, 256) / set.num_states() as f64;
     let mut curve_train = vec![(0.0, l_of(&train_set))];
     let mut curve_val = vec![(0.0, l_of(&val_set))];
     let batches = args.n_train.div_ceil(args.batch);
     let bar = ProgressBar::new((args.epochs * batches) as u64).with_style(
-        ProgressStyle::with_template("  training {bar:30} {pos}/{len} batches, epoch {msg} [{elapsed_precise} < {eta}]")
-            .expect("valid template"),
+        ProgressStyle::with_template(
+            "  training {bar:30} {pos}/{len} batches, epoch {msg} [{elapsed_precise} < {eta}]",
+        )
+        .expect("valid template"),
     );
     let train_start = Instant::now();
     let mut best = (0usize, curve_val[0].1);
@@ -199,7 +218,10 @@ pub fn run(args: &[OsString]) -> anyhow::Result<ExitCode> {
         ("L_NN (validation)", val.l_y),
         ("L_NN+SRB (validation)", val.l_srb),
     ];
-    let mut table = format!("\nTransport coefficient L of the {label_name} (per vacancy, a^2 x rate), SR-2, fast fraction {}\n", args.fast_fraction);
+    let mut table = format!(
+        "\nTransport coefficient L of the {label_name} (per vacancy, a^2 x rate), SR-2, fast fraction {}\n",
+        args.fast_fraction
+    );
     table += &format!("  {:<32} {:>10}   {:>8}\n", "estimate", "L", "vs KMC");
     for (name, v) in rows {
         table += &format!("  {name:<32} {v:>10.5}   {:>8}\n", rel(v));

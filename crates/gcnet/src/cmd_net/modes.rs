@@ -55,7 +55,6 @@ fn log(multi: &MultiProgress, line: String) {
     }
 }
 
-
 enum NpzArray {
     F1(Array1<f64>),
     I1(Array1<i64>),
