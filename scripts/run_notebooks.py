@@ -4,6 +4,7 @@ executed copies go to target/notebooks/ for inspection.
 
     .venv/bin/python scripts/run_notebooks.py notebooks/*.ipynb
 """
+import hashlib
 import os
 import sys
 import time
@@ -15,7 +16,23 @@ from nbclient.exceptions import CellExecutionError
 KERNEL = "gcnet-rust"
 
 
+def shared_build_dir():
+    """One evcxr build directory for the notebooks of this run, so that cargo sees the
+    workspace crates, tch and polars (and torch-sys's C++ build) as up to date after the
+    first notebook. Only safe because notebooks run one after another here; interactive
+    kernels keep evcxr's private directories. It lies outside the repository (cargo would
+    take the evcxr crate for a stray workspace member) and outside hidden directories
+    (evcxr 0.22 fails to load its code from a path under ~/.cache)."""
+    root = os.path.realpath(os.path.join(os.path.dirname(__file__), ".."))
+    key = hashlib.sha256(root.encode()).hexdigest()[:12]
+    user = os.environ.get("USER") or str(os.getuid())
+    path = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"gcnet-evcxr-{user}-{key}")
+    os.makedirs(path, exist_ok=True)
+    return path
+
+
 def main(paths):
+    os.environ["EVCXR_TMPDIR"] = shared_build_dir()
     out_dir = os.path.join(os.path.dirname(__file__), "..", "target", "notebooks")
     os.makedirs(out_dir, exist_ok=True)
     failed = []

@@ -25,7 +25,7 @@ pub mod prelude {
     pub use gcnet_data::Dataset;
     pub use gcnet_plot::{Chart, Mark, Series};
     pub use ndarray::{Array1, Array2, Array3, Axis, s};
-    pub use polars::prelude::{DataFrame, NamedFrom, Series as Column};
+    pub use polars::prelude::{Column, DataFrame, NamedFrom};
 
     pub use crate::repo_path;
 }
