@@ -69,7 +69,8 @@ fn check_reports_corrupted_copies() {
         "--fractions",
         "0.2,0.3,0.5",
     ];
-    assert!(gcnet(&args, d).status.success());
+    let out = gcnet(&args, d);
+    assert!(out.status.success(), "{}", text(&out));
     let data = Dataset::read(d.join("d.h5")).unwrap();
 
     let mut moved = data.clone();
