@@ -165,8 +165,8 @@ mod tests {
             assert_eq!(sc.site_at(d), Some(s));
             // Adding a supercell vector lands on the same site.
             let m = sc.matrix();
-            for c in 0..3 {
-                let shifted = [0, 1, 2].map(|i| d[i] + 2 * m[i][c]);
+            for column in [0, 1, 2] {
+                let shifted = [0, 1, 2].map(|i| d[i] + 2 * m[i][column]);
                 assert_eq!(sc.site_at(shifted), Some(s));
             }
         }
