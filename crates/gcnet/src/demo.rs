@@ -14,7 +14,7 @@ use gcnet_crystal::{CellKind, Crystal, CrystalData, LatticeKind};
 use gcnet_data::{CheckOptions, Dataset, Duration, KmcConfig, LatticeGas, check, kmc};
 use gcnet_net::{Form, Gcnet, NetConfig, Objective, SampleSet, Species, TrainConfig, Trainer, eval};
 use gcnet_plot::{Chart, Series};
-use gcnet_srb::{RelaxationVectors, SingularPolicy, SrbConfig, scaled_residual_bias};
+use gcnet_srb::{RelaxationVectors, SingularPolicy, SrbConfig, SrbProblem, scaled_residual_bias};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::progress::say;
@@ -174,21 +174,28 @@ pub fn run(args: &[OsString]) -> anyhow::Result<ExitCode> {
 
     // 4. y with exit states for every state, then the scaled residual bias.
     let y = relaxation_vectors_with_exits(&net, &data, &obj);
-    let srb = scaled_residual_bias(
-        &data,
-        &crystal,
-        &y,
-        &SrbConfig {
-            species: vec![train_label as usize],
-            vacancy: vacancy as usize,
-            a0: 1.0,
-            n_train: args.n_train,
-            basis_labels: None,
-            max_condition: gcnet_srb::srb::DEFAULT_MAX_CONDITION,
-            singular: SingularPolicy::Truncate,
-        },
-    )?;
+    let srb_config = SrbConfig {
+        species: vec![train_label as usize],
+        vacancy: vacancy as usize,
+        a0: 1.0,
+        n_train: args.n_train,
+        basis_labels: None,
+        max_condition: gcnet_srb::srb::DEFAULT_MAX_CONDITION,
+        singular: SingularPolicy::Truncate,
+    };
+    let srb = scaled_residual_bias(&data, &crystal, &y, &srb_config)?;
     let val = srb.validation.expect("validation samples exist");
+    // Standard errors of the validation estimates (sample means over the validation states).
+    let problem = SrbProblem::new(&data, &crystal, &y, &srb_config)?;
+    let zero = vec![0.0; srb.basis_labels.len()];
+    let n_val_range = args.n_train..n_total;
+    let se_l0 = {
+        let mut p0 = problem.clone();
+        p0.residual.assign(&p0.displacement);
+        p0.l_standard_error(&zero, n_val_range.clone())
+    };
+    let se_nn = problem.l_standard_error(&zero, n_val_range.clone());
+    let se_srb = problem.l_standard_error(&srb.coefficients.theta, n_val_range);
     step(&format!("scaled residual bias: theta = {:?} (basis labels {:?})", srb.coefficients.theta, srb.basis_labels));
 
     // 5. Multi-step KMC reference on the same lattice gas.
@@ -214,17 +221,17 @@ pub fn run(args: &[OsString]) -> anyhow::Result<ExitCode> {
     // 6. The table and the plot.
     let rel = |x: f64| format!("{:+.1}%", 100.0 * (x - l_kmc) / l_kmc);
     let rows = [
-        ("L0 (uncorrelated, validation)", val.l0),
-        ("L_NN (validation)", val.l_y),
-        ("L_NN+SRB (validation)", val.l_srb),
+        ("L0 (uncorrelated, validation)", val.l0, se_l0),
+        ("L_NN (validation)", val.l_y, se_nn),
+        ("L_NN+SRB (validation)", val.l_srb, se_srb),
     ];
     let mut table = format!(
         "\nTransport coefficient L of the {label_name} (per vacancy, a^2 x rate), SR-2, fast fraction {}\n",
         args.fast_fraction
     );
-    table += &format!("  {:<32} {:>10}   {:>8}\n", "estimate", "L", "vs KMC");
-    for (name, v) in rows {
-        table += &format!("  {name:<32} {v:>10.5}   {:>8}\n", rel(v));
+    table += &format!("  {:<32} {:>10}    {:<7}  {:>8}\n", "estimate", "L", "s.e.", "vs KMC");
+    for (name, v, se) in rows {
+        table += &format!("  {name:<32} {v:>10.5} +- {se:.5}  {:>8}\n", rel(v));
     }
     table += &format!("  {:<32} {:>10.5} +- {:.5}\n", "L_KMC (multi-step)", l_kmc, l_kmc_err);
     println!("{table}");

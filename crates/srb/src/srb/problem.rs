@@ -92,6 +92,28 @@ impl SrbProblem {
         expand(self.delta_basis.view(), self.residual.view(), self.rates.view(), samples)
     }
 
+    /// The standard error of `L[y + theta.B]` over `samples` as a sample mean: the standard
+    /// deviation of the per-sample terms `W_n |D_n + theta.dB_n|^2 / 6` over sqrt(N).
+    /// Theta is taken as fixed (it comes from other samples).
+    pub fn l_standard_error(&self, theta: &[f64], samples: Range<usize>) -> f64 {
+        assert_eq!(theta.len(), self.basis_labels.len(), "one coefficient per basis label");
+        let terms: Vec<f64> = samples
+            .map(|n| {
+                let d = [0, 1, 2].map(|c| {
+                    self.residual[[n, c]]
+                        + theta.iter().enumerate().map(|(a, t)| t * self.delta_basis[[a, n, c]]).sum::<f64>()
+                });
+                self.rates[n] * d.iter().map(|x| x * x).sum::<f64>() / 6.0
+            })
+            .collect();
+        let m = terms.len() as f64;
+        if m < 2.0 {
+            return f64::NAN;
+        }
+        let mean = terms.iter().sum::<f64>() / m;
+        (terms.iter().map(|t| (t - mean).powi(2)).sum::<f64>() / (m - 1.0) / m).sqrt()
+    }
+
     /// `L[y + theta.B]` over `samples` (theta of zeros: `L[y]`).
     pub fn l(&self, theta: &[f64], samples: Range<usize>) -> f64 {
         assert_eq!(theta.len(), self.basis_labels.len(), "one coefficient per basis label");
@@ -168,4 +190,36 @@ fn check_inputs(data: &Dataset, crystal: &CrystalData, y: &RelaxationVectors, co
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use ndarray::{Array1, Array2, Array3};
+
+    use super::SrbProblem;
+
+    #[test]
+    fn standard_error_of_the_per_sample_terms() {
+        // Three samples along x; one basis vector that adds theta * 1 to the second.
+        let residual = Array2::from_shape_vec((3, 3), vec![1.0, 0.0, 0.0, 2.0, 0.0, 0.0, 3.0, 0.0, 0.0]).unwrap();
+        let mut delta_basis = Array3::zeros((1, 3, 3));
+        delta_basis[[0, 1, 0]] = 1.0;
+        let p = SrbProblem {
+            basis_labels: vec![0],
+            expanded: 0,
+            delta_basis,
+            displacement: residual.clone(),
+            residual,
+            rates: Array1::from_elem(3, 6.0),
+        };
+        // Terms W |D|^2 / 6 = 1, 4, 9: mean 14/3, sample variance 49/3, s.e. 7/3.
+        assert!((p.l(&[0.0], 0..3) - 14.0 / 3.0).abs() < 1e-12);
+        assert!((p.l_standard_error(&[0.0], 0..3) - 7.0 / 3.0).abs() < 1e-12);
+        // theta = -2 makes the second term 0: terms 1, 0, 9.
+        let mean = 10.0 / 3.0;
+        let var = [1.0f64, 0.0, 9.0].iter().map(|t| (t - mean).powi(2)).sum::<f64>() / 2.0;
+        assert!((p.l_standard_error(&[-2.0], 0..3) - (var / 3.0).sqrt()).abs() < 1e-12);
+        // A single sample has no spread to estimate.
+        assert!(p.l_standard_error(&[0.0], 1..2).is_nan());
+    }
 }
