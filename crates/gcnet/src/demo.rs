@@ -14,7 +14,7 @@ use gcnet_crystal::{CellKind, Crystal, CrystalData, LatticeKind};
 use gcnet_data::{CheckOptions, Dataset, Duration, KmcConfig, LatticeGas, check, kmc};
 use gcnet_net::{Form, Gcnet, NetConfig, Objective, SampleSet, Species, TrainConfig, Trainer, eval};
 use gcnet_plot::{Chart, Series};
-use gcnet_srb::{RelaxationVectors, SingularPolicy, SrbConfig, SrbProblem, scaled_residual_bias};
+use gcnet_srb::{RelaxationVectors, SingularPolicy, SrbConfig, scaled_residual_bias};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::progress::say;
@@ -185,17 +185,6 @@ pub fn run(args: &[OsString]) -> anyhow::Result<ExitCode> {
     };
     let srb = scaled_residual_bias(&data, &crystal, &y, &srb_config)?;
     let val = srb.validation.expect("validation samples exist");
-    // Standard errors of the validation estimates (sample means over the validation states).
-    let problem = SrbProblem::new(&data, &crystal, &y, &srb_config)?;
-    let zero = vec![0.0; srb.basis_labels.len()];
-    let n_val_range = args.n_train..n_total;
-    let se_l0 = {
-        let mut p0 = problem.clone();
-        p0.residual.assign(&p0.displacement);
-        p0.l_standard_error(&zero, n_val_range.clone())
-    };
-    let se_nn = problem.l_standard_error(&zero, n_val_range.clone());
-    let se_srb = problem.l_standard_error(&srb.coefficients.theta, n_val_range);
     step(&format!("scaled residual bias: theta = {:?} (basis labels {:?})", srb.coefficients.theta, srb.basis_labels));
 
     // 5. Multi-step KMC reference on the same lattice gas.
@@ -221,9 +210,9 @@ pub fn run(args: &[OsString]) -> anyhow::Result<ExitCode> {
     // 6. The table and the plot.
     let rel = |x: f64| format!("{:+.1}%", 100.0 * (x - l_kmc) / l_kmc);
     let rows = [
-        ("L0 (uncorrelated, validation)", val.l0, se_l0),
-        ("L_NN (validation)", val.l_y, se_nn),
-        ("L_NN+SRB (validation)", val.l_srb, se_srb),
+        ("L0 (uncorrelated, validation)", val.l0, val.l0_error),
+        ("L_NN (validation)", val.l_y, val.l_y_error),
+        ("L_NN+SRB (validation)", val.l_srb, val.l_srb_error),
     ];
     let mut table = format!(
         "\nTransport coefficient L of the {label_name} (per vacancy, a^2 x rate), SR-2, fast fraction {}\n",
@@ -253,9 +242,10 @@ fn step(msg: &str) {
 
 /// y(s1), y(s2) and y of every exit state of both, as getY -aj writes them.
 fn relaxation_vectors_with_exits(net: &Gcnet, data: &Dataset, obj: &Objective) -> RelaxationVectors {
-    let st1 = eval::relaxation_vectors(net, data.init_states.view(), None, obj, 256);
-    let st2 = eval::relaxation_vectors(net, data.fin_states.view(), None, obj, 256);
-    let (_, st1_exits) = eval::exit_relaxation_vectors(net, data.init_states.view(), obj, 256);
-    let (_, st2_exits) = eval::exit_relaxation_vectors(net, data.fin_states.view(), obj, 256);
-    RelaxationVectors { st1, st2, st1_exits, st2_exits }
+    // The exit computation already evaluates y of each state (repeated z times per state).
+    let z = net.geometry().z;
+    let (st1_rep, st1_exits) = eval::exit_relaxation_vectors(net, data.init_states.view(), obj, 256);
+    let (st2_rep, st2_exits) = eval::exit_relaxation_vectors(net, data.fin_states.view(), obj, 256);
+    let every_zth = |rep: &ndarray::Array2<f64>| rep.slice(ndarray::s![..;z, ..]).to_owned();
+    RelaxationVectors { st1: every_zth(&st1_rep), st2: every_zth(&st2_rep), st1_exits, st2_exits }
 }

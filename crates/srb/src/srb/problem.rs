@@ -97,10 +97,19 @@ impl SrbProblem {
     /// Theta is taken as fixed (it comes from other samples).
     pub fn l_standard_error(&self, theta: &[f64], samples: Range<usize>) -> f64 {
         assert_eq!(theta.len(), self.basis_labels.len(), "one coefficient per basis label");
+        self.standard_error(self.residual.view(), theta, samples)
+    }
+
+    /// The standard error of the uncorrelated `L[0]` over `samples` (terms `W_n |dx_n|^2 / 6`).
+    pub fn l0_standard_error(&self, samples: Range<usize>) -> f64 {
+        self.standard_error(self.displacement.view(), &[], samples)
+    }
+
+    fn standard_error(&self, residual: ArrayView2<'_, f64>, theta: &[f64], samples: Range<usize>) -> f64 {
         let terms: Vec<f64> = samples
             .map(|n| {
                 let d = [0, 1, 2].map(|c| {
-                    self.residual[[n, c]]
+                    residual[[n, c]]
                         + theta.iter().enumerate().map(|(a, t)| t * self.delta_basis[[a, n, c]]).sum::<f64>()
                 });
                 self.rates[n] * d.iter().map(|x| x * x).sum::<f64>() / 6.0

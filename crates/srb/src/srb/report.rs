@@ -42,6 +42,10 @@ pub struct SampleSetEstimate {
     pub l_y: f64,
     /// `L[y + theta.B]` with the training theta.
     pub l_srb: f64,
+    /// Standard errors of `l0`, `l_y` and `l_srb` as means over the samples (theta fixed).
+    pub l0_error: f64,
+    pub l_y_error: f64,
+    pub l_srb_error: f64,
 }
 
 /// Result of [`scaled_residual_bias`].
@@ -77,7 +81,10 @@ pub fn scaled_residual_bias(
         samples: range.len(),
         l0: problem.l0(range.clone()),
         l_y: problem.l(&zero, range.clone()),
-        l_srb: problem.l(&coefficients.theta, range),
+        l_srb: problem.l(&coefficients.theta, range.clone()),
+        l0_error: problem.l0_standard_error(range.clone()),
+        l_y_error: problem.l_standard_error(&zero, range.clone()),
+        l_srb_error: problem.l_standard_error(&coefficients.theta, range),
     };
     let n = problem.len();
     Ok(SrbReport {
