@@ -6,25 +6,70 @@
 //! gather with the inverse tables and a sum, and the softplus derivative is formed in place
 //! from the saved pre-activations. Autograd still differentiates the cheap part, from the
 //! scalar outputs `a` to the loss. Gradients equal autograd's to rounding (tested).
+//!
+//! The three matrix products of a layer go to MKL through libtorch's `addmm`, except in
+//! f32 on the CPU: there oneDNN (libtorch's `mkldnn_linear` ops) uses AVX-512 on AMD CPUs
+//! where MKL's sgemm does not, measured at 2.3 times MKL's rate on the 2-core machine.
 
-use tch::Tensor;
+use std::sync::OnceLock;
 
+use tch::{Device, Kind, Tensor};
+
+use crate::activation;
 use crate::batch::{Batch, loss_from_vectors};
 use crate::network::Gcnet;
 
-/// Rotated filters and bias rows of every layer, built once per Adam step.
+/// Rotated filters and bias rows of every layer, built once per Adam step; with oneDNN
+/// also the transposed filters `(Cout*Ng, (z+1)*Cin)` that its ops take.
 pub(crate) struct Filters {
     pub w: Vec<Tensor>,
     pub bias_row: Vec<Tensor>,
+    wt: Option<Vec<Tensor>>,
 }
 
 impl Filters {
     pub fn new(net: &Gcnet) -> Self {
-        tch::no_grad(|| Filters {
-            w: net.layers().iter().map(|l| l.filter_matrix().detach()).collect(),
-            bias_row: net.layers().iter().map(|l| l.bias_row().detach()).collect(),
+        tch::no_grad(|| {
+            let w: Vec<Tensor> = net.layers().iter().map(|l| l.filter_matrix().detach()).collect();
+            let onednn =
+                w.first().is_some_and(|w| w.kind() == Kind::Float && w.device() == Device::Cpu) && onednn_works();
+            Filters {
+                wt: onednn.then(|| w.iter().map(|w| w.transpose(0, 1).contiguous()).collect()),
+                // contiguous: for one output channel the bias row is a stride-0 view, which
+                // oneDNN would read past
+                bias_row: net.layers().iter().map(|l| l.bias_row().detach().contiguous()).collect(),
+                w,
+            }
         })
     }
+}
+
+/// Whether libtorch's oneDNN ops run here (checked once on a small f32 product, and off
+/// when `GCNET_ONEDNN=0`).
+fn onednn_works() -> bool {
+    static WORKS: OnceLock<bool> = OnceLock::new();
+    *WORKS.get_or_init(|| {
+        if std::env::var("GCNET_ONEDNN").is_ok_and(|v| v == "0") {
+            return false;
+        }
+        let o = (Kind::Float, Device::Cpu);
+        let (g, wt, b) = (Tensor::ones([4, 3], o), Tensor::ones([2, 3], o), Tensor::ones([2], o));
+        let run = || -> Result<bool, tch::TchError> {
+            let gm = g.f_to_mkldnn(None)?;
+            let pre = gm.f_mkldnn_linear(&wt, Some(&b))?.f_to_dense(None, false)?;
+            let dm = pre.f_to_mkldnn(None)?;
+            // tch's `self` is the op's `input`: the result is grad_output^T input
+            let (dw, _) = dm.f_mkldnn_linear_backward_weights(&gm, &wt, false)?;
+            let dg = Tensor::f_mkldnn_linear_backward_input([4, 3], &dm, &wt)?.f_to_dense(None, false)?;
+            // pre = 3 + 1 = 4 everywhere; g^T pre = 16; pre wt = 8
+            let ok = pre.double_value(&[0, 0]) == 4.0
+                && dw.size() == [3, 2]
+                && dw.double_value(&[0, 0]) == 16.0
+                && dg.double_value(&[0, 0]) == 8.0;
+            Ok(ok)
+        };
+        run().unwrap_or(false)
+    })
 }
 
 /// Gradients of the filter matrices and bias rows, summed over micro-batches.
@@ -56,26 +101,32 @@ impl FilterGrads {
     }
 }
 
-/// What the forward pass keeps for the backward pass: per layer the gathered input and
-/// the pre-activations.
+/// What the forward pass keeps for the backward pass: per layer the gathered input (in
+/// oneDNN's layout when its ops are used) and the softplus slopes at the pre-activations.
 struct Tape {
     gathered: Vec<Tensor>,
-    pre: Vec<Tensor>,
+    slope: Vec<Tensor>,
 }
 
 fn forward_taped(net: &Gcnet, x: &Tensor, f: &Filters) -> (Tensor, Tape) {
     let rows = x.size()[0];
     let idx = net.gather_index(rows / net.num_sites() as i64);
     let k = (net.geometry().z + 1) as i64;
-    let mut tape = Tape { gathered: Vec::new(), pre: Vec::new() };
+    let mut tape = Tape { gathered: Vec::new(), slope: Vec::new() };
     let mut h = x.shallow_clone();
     for (l, layer) in net.layers().iter().enumerate() {
         // (R, (z+1)*Cin) -> (R, Cout*Ng) -> (R, Cout)
-        let g = h.index_select(0, &idx).view([rows, k * layer.cin]);
-        let pre = f.bias_row[l].addmm(&g, &f.w[l]);
-        h = pre.softplus().view([rows, layer.cout, layer.num_ops]).mean_dim(2, false, None);
+        let mut g = h.index_select(0, &idx).view([rows, k * layer.cin]);
+        let mut pre = match &f.wt {
+            Some(wt) => {
+                g = g.g_to_mkldnn(None);
+                g.mkldnn_linear(&wt[l], Some(&f.bias_row[l])).to_dense(None, false)
+            }
+            None => f.bias_row[l].addmm(&g, &f.w[l]),
+        };
+        h = activation::softplus_group_mean(&mut pre, layer.cout, layer.num_ops, true);
         tape.gathered.push(g);
-        tape.pre.push(pre);
+        tape.slope.push(pre);
     }
     (h, tape)
 }
@@ -85,18 +136,30 @@ fn backward_taped(net: &Gcnet, tape: Tape, grad_out: Tensor, f: &Filters, grads:
     let inv = net.inverse_gather_index(rows / net.num_sites() as i64);
     let k = (net.geometry().z + 1) as i64;
     let mut grad = grad_out;
-    let Tape { gathered, pre } = tape;
-    for (l, (layer, (g, mut pre))) in net.layers().iter().zip(gathered.into_iter().zip(pre)).enumerate().rev() {
-        // d pre = sigmoid(pre) * grad / Ng, in place: (R, Cout, Ng)
-        let _ = pre.sigmoid_();
-        let mut dpre = pre.view([rows, layer.cout, layer.num_ops]);
-        let _ = dpre.g_mul_(&(grad.unsqueeze(2) / layer.num_ops as f64));
-        let dpre = dpre.view([rows, layer.cout * layer.num_ops]);
-        let _ = grads.w[l].addmm_(&g.transpose(0, 1), &dpre);
-        let _ = grads.bias_row[l].g_add_(&dpre.sum_dim_intlist(0, false, None));
+    let Tape { gathered, slope } = tape;
+    for (l, (layer, (g, mut dpre))) in net.layers().iter().zip(gathered.into_iter().zip(slope)).enumerate().rev() {
+        // d pre = slope * grad / Ng, in place: (R, Cout*Ng); its column sums are d bias_row
+        let dbias = activation::scale_slopes(&mut dpre, &grad, layer.cout, layer.num_ops);
+        let _ = grads.bias_row[l].g_add_(&dbias);
+        let dpre_m = f.wt.as_ref().map(|_| dpre.g_to_mkldnn(None));
+        match (&f.wt, &dpre_m) {
+            // tch's `self` is the op's `input`: the result is grad_output^T input = g^T dpre
+            (Some(wt), Some(dm)) => {
+                let _ = grads.w[l].g_add_(&dm.mkldnn_linear_backward_weights(&g, &wt[l], false).0);
+            }
+            _ => {
+                let _ = grads.w[l].addmm_(&g.transpose(0, 1), &dpre);
+            }
+        }
         if l > 0 {
             // d gathered, transposed: ((z+1)*Cin, R); d h[t, i] = sum_k dG^T[k, i, NNinv[k, t]]
-            let dgt = f.w[l].mm(&dpre.transpose(0, 1)).view([k, layer.cin, rows]);
+            let dgt = match (&f.wt, &dpre_m) {
+                (Some(wt), Some(dm)) => Tensor::mkldnn_linear_backward_input([rows, k * layer.cin], dm, &wt[l])
+                    .to_dense(None, false)
+                    .view([rows, k, layer.cin])
+                    .permute([1, 2, 0]),
+                _ => f.w[l].mm(&dpre.transpose(0, 1)).view([k, layer.cin, rows]),
+            };
             let idx = inv.expand([k, layer.cin, rows], false);
             grad = dgt.gather(2, &idx, false).sum_dim_intlist(0, false, None).transpose(0, 1);
         }
@@ -156,6 +219,40 @@ mod tests {
                 let d = (&want - &g).abs().max().double_value(&[]) / scale;
                 assert!(d < 1e-12, "{form:?}: gradient differs by {d} (relative)");
             }
+        }
+    }
+
+    /// In f32 (oneDNN's products on the CPU, with a one-channel last layer) the loss and
+    /// gradients agree with f64 autograd to f32 rounding.
+    #[test]
+    fn f32_gradients_match_f64_autograd() {
+        let crystal = CrystalData::from_crystal(&Crystal::cube(LatticeKind::Fcc, CellKind::Primitive, 4).unwrap());
+        let data = LatticeGas::sr2(0.5).generate(&crystal, 6, 5).unwrap();
+        tch::manual_seed(3);
+        let cfg = NetConfig { nl: 2, nch: 4, ncl: 1, num_species: 2, ..NetConfig::default() };
+        let mut net = Gcnet::from_crystal(&crystal, &cfg, Device::Cpu).unwrap();
+        let obj = Objective::new(Species::new(&[2], 2, 3).unwrap(), Form::Collective, false, 1, 12).unwrap();
+        let set = SampleSet::new(&data, (0..6).collect(), false, net.geometry(), 2);
+        let order = [0, 1, 2, 3, 4, 5];
+        let mut params = net.parameters();
+        crate::Adam::zero_grad(&mut params);
+        let auto = batch_loss(&net, &build(&net, &set, &order, &obj));
+        auto.backward();
+        let want: Vec<Tensor> = params.iter().map(|p| p.grad().copy()).collect();
+        net.set_kind(tch::Kind::Float);
+        let filters = Filters::new(&net);
+        assert_eq!(filters.wt.is_some(), onednn_works());
+        let mut grads = FilterGrads::zeros(&filters);
+        let value = train_pass(&net, &build(&net, &set, &order, &obj), 1.0, &filters, &mut grads);
+        let rel = (value - auto.double_value(&[])).abs() / value.abs();
+        assert!(rel < 1e-5, "f32 loss differs by {rel}");
+        // Relative to the largest gradient: the last bias's gradient is a near-cancelling
+        // sum (a uniform shift of the outputs leaves y unchanged), so its own scale is not
+        // one f32 can resolve.
+        let scale = want.iter().map(|w| w.abs().max().double_value(&[])).fold(0.0, f64::max);
+        for (w, g) in want.iter().zip(grads.parameter_grads(&net)) {
+            let d = (w - g.to_kind(tch::Kind::Double)).abs().max().double_value(&[]) / scale;
+            assert!(d < 1e-5, "f32 gradient of {:?} differs by {d} (relative)", w.size());
         }
     }
 }

@@ -8,6 +8,8 @@
 
 use tch::{Kind, Tensor, nn};
 
+use crate::activation;
+
 /// One group-convolution layer: the trainable filter `Psi (out, in, z+1)` and
 /// `bias (out, 1)`.
 #[derive(Debug)]
@@ -62,9 +64,9 @@ impl GConv {
     /// `k`-major order, to the group-averaged activations `(R, Cout)`; `filters` and
     /// `bias_row` from [`GConv::filter_matrix`] and [`GConv::bias_row`].
     pub fn forward_gathered(&self, gathered: &Tensor, filters: &Tensor, bias_row: &Tensor) -> Tensor {
-        let rows = gathered.size()[0];
-        // (R, Cout, Ng): bias fused into the product, mean over the contiguous g
-        bias_row.addmm(gathered, filters).softplus().view([rows, self.cout, self.num_ops]).mean_dim(2, false, None)
+        // (R, Cout*Ng): bias fused into the product, then softplus and the mean over g
+        let mut pre = bias_row.addmm(gathered, filters);
+        activation::softplus_group_mean(&mut pre, self.cout, self.num_ops, false)
     }
 
     /// Pre-activations of every operation `(R, Cout, Ng)`, for tests and representations.

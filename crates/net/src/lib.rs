@@ -26,6 +26,7 @@
 //! # Ok(()) }
 //! ```
 
+mod activation;
 mod adam;
 pub mod allocator;
 mod backward;
@@ -37,6 +38,7 @@ mod gconv;
 mod geometry;
 mod network;
 mod objective;
+mod parallel;
 pub mod pickle;
 mod samples;
 mod train;

@@ -186,12 +186,14 @@ impl Gcnet {
     }
 
     /// Samples per forward/backward pass that keep the largest activation tensor
-    /// (rows x Cout*Ng) under 24 MiB, so that the allocator reuses its memory instead of
-    /// mapping fresh pages for every tensor (see [`crate::allocator`]).
+    /// (rows x Cout*Ng) under 6 MiB: the allocator then reuses its memory instead of
+    /// mapping fresh pages for every tensor (see [`crate::allocator`]), and the products
+    /// and the fused kernels work in cache (measured on the 2-core machine: 7% more
+    /// samples/s in f64 and 20% in f32 than with 24 MiB).
     pub fn auto_micro_batch(&self) -> usize {
         let widest = self.layers.iter().map(|l| l.cout * l.num_ops).max().unwrap_or(1) as usize;
         let bytes = if self.kind == Kind::Float { 4 } else { 8 };
-        ((24usize << 20) / (self.num_sites() * widest * bytes)).max(1)
+        ((6usize << 20) / (self.num_sites() * widest * bytes)).max(1)
     }
 
     /// Number of sites S.

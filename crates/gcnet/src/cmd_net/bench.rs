@@ -36,7 +36,7 @@ struct BenchArgs {
     /// Samples per Adam step.
     #[arg(long, default_value_t = 128)]
     batch: usize,
-    /// Samples per forward/backward pass (0: automatic, activations under 24 MiB).
+    /// Samples per forward/backward pass (0: automatic, activations under 6 MiB).
     #[arg(long, default_value_t = 0)]
     micro_batch: usize,
     /// Cells along each edge of the FCC supercell.
@@ -89,6 +89,25 @@ fn matmul_rate(rows: i64, k: i64, n: i64, kind: Kind, device: Device) -> f64 {
     }
     sync(device);
     2.0 * (rows * k * n) as f64 * reps as f64 / t.elapsed().as_secs_f64() / 1e9
+}
+
+/// GFLOP/s of the same product through oneDNN (libtorch's `mkldnn_linear`, layout
+/// conversions included), which gcnet uses for f32 training on the CPU; None where
+/// oneDNN does not run.
+fn onednn_rate(rows: i64, k: i64, n: i64) -> Option<f64> {
+    let o = (Kind::Float, Device::Cpu);
+    let a = Tensor::randn([rows, k], o);
+    let wt = Tensor::randn([n, k], o);
+    let product = || {
+        a.f_to_mkldnn(None).and_then(|m| m.f_mkldnn_linear(&wt, None::<Tensor>)).and_then(|p| p.f_to_dense(None, false))
+    };
+    let _ = product().ok()?;
+    let reps = 10;
+    let t = Instant::now();
+    for _ in 0..reps {
+        let _ = product().ok()?;
+    }
+    Some(2.0 * (rows * k * n) as f64 * reps as f64 / t.elapsed().as_secs_f64() / 1e9)
 }
 
 pub(crate) fn run(args: &[OsString]) -> anyhow::Result<ExitCode> {
@@ -172,6 +191,14 @@ pub(crate) fn run(args: &[OsString]) -> anyhow::Result<ExitCode> {
             100.0 * train_gflops / mm,
             report.loss
         );
+        let onednn_used =
+            kind == Kind::Float && device == Device::Cpu && std::env::var("GCNET_ONEDNN").map_or(true, |v| v != "0");
+        if let Some(r) = onednn_used.then(|| onednn_rate(rows, kk, nn)).flatten() {
+            println!(
+                "    (f32 products go through oneDNN, whose rate for this shape is {r:.1} GFLOP/s: {:.0}% of it)",
+                100.0 * train_gflops / r
+            );
+        }
         // evaluation in f64 of the trained weights
         net.set_kind(Kind::Double);
         let emb = net.auto_micro_batch().min(a.batch);

@@ -1,0 +1,474 @@
+//! The elementwise part of a GConv layer, fused for the CPU: softplus, the mean over the
+//! group operations and the softplus derivative, in one pass over the pre-activations.
+//!
+//! With libtorch ops the forward pass reads the pre-activations `(R, Cout*Ng)` for the
+//! softplus (an exp and a log1p per element), again for the mean, and the backward pass
+//! once more for the sigmoid: together a third of the time of the layer's three matrix
+//! products. Here every element costs one exp and one division, written so that LLVM
+//! vectorises them; the logarithms are taken once per group of `Ng` elements, from the
+//! product of the factors `1 + e^x` split into mantissas and exponents (so the product
+//! cannot overflow). The threshold of PyTorch's softplus (x > 20 gives x) is kept, so the
+//! results agree with `torch.nn.functional.softplus` to rounding. Other devices (CUDA),
+//! tensors that need autograd, and odd shapes use the libtorch ops.
+
+use tch::{Device, Kind, Tensor};
+
+use crate::parallel::{self, Shared};
+
+/// PyTorch's softplus threshold (beta = 1): above it softplus(x) = x and its slope is 1.
+const THRESHOLD: f64 = 20.0;
+/// Elements below which one thread does the whole tensor.
+const PARALLEL_MIN: usize = 1 << 15;
+
+/// `h (R, cout)`: the mean over each group of `ng` contiguous pre-activations of their
+/// softplus, with `pre (R, cout*ng)`. With `keep_slope` the pre-activations are replaced
+/// by the softplus slopes `sigmoid(pre)` for [`scale_slopes`].
+///
+/// The bias is left to the matrix product (`addmm`): with beta = 0 MKL zeroes the output
+/// in a pass of its own, which costs more than addmm's copy of the bias rows (profiled).
+pub fn softplus_group_mean(pre: &mut Tensor, cout: i64, ng: i64, keep_slope: bool) -> Tensor {
+    let rows = pre.size()[0];
+    if let Some(kind) = fusable(pre, cout * ng) {
+        let h = Tensor::empty([rows, cout], (kind, Device::Cpu));
+        let (n, groups, ngu) = ((rows * cout * ng) as usize, (rows * cout) as usize, ng as usize);
+        // SAFETY: `fusable` checked a contiguous CPU tensor of this kind and size; `h` is a
+        // fresh contiguous tensor of `groups` elements; neither is aliased elsewhere here.
+        unsafe {
+            match kind {
+                Kind::Double => {
+                    let p = std::slice::from_raw_parts_mut(pre.data_ptr() as *mut f64, n);
+                    let o = std::slice::from_raw_parts_mut(h.data_ptr() as *mut f64, groups);
+                    parallel_groups(p, o, ngu, |p, o| f64k::forward(p, o, ngu, keep_slope));
+                }
+                _ => {
+                    let p = std::slice::from_raw_parts_mut(pre.data_ptr() as *mut f32, n);
+                    let o = std::slice::from_raw_parts_mut(h.data_ptr() as *mut f32, groups);
+                    parallel_groups(p, o, ngu, |p, o| f32k::forward(p, o, ngu, keep_slope));
+                }
+            }
+        }
+        return h;
+    }
+    let h = pre.softplus().view([rows, cout, ng]).mean_dim(2, false, None);
+    if keep_slope {
+        let _ = pre.sigmoid_();
+    }
+    h
+}
+
+/// Turns the slopes `(R, cout*ng)` left by [`softplus_group_mean`] into the gradient of
+/// the pre-activations, `slope * grad[r, o] / ng`, in place, and returns the column sums
+/// `(cout*ng)` (the gradient of the bias row).
+pub fn scale_slopes(slope: &mut Tensor, grad: &Tensor, cout: i64, ng: i64) -> Tensor {
+    let rows = slope.size()[0];
+    let grad = grad.contiguous();
+    if let Some(kind) = fusable(slope, cout * ng).filter(|&k| grad.kind() == k && grad.device() == Device::Cpu) {
+        let cols = (cout * ng) as usize;
+        let (n, groups) = (rows as usize * cols, (rows * cout) as usize);
+        let sums = Tensor::zeros([cout * ng], (kind, Device::Cpu));
+        // SAFETY: as in `softplus_group_mean`; `grad` is contiguous (R, cout) of the same
+        // kind and only read.
+        unsafe {
+            match kind {
+                Kind::Double => {
+                    let s = std::slice::from_raw_parts_mut(slope.data_ptr() as *mut f64, n);
+                    let g = std::slice::from_raw_parts(grad.data_ptr() as *const f64, groups);
+                    let out = std::slice::from_raw_parts_mut(sums.data_ptr() as *mut f64, cols);
+                    parallel_rows(s, g, out, cols, |s, g, o| f64k::scale(s, g, o, cols, ng as usize));
+                }
+                _ => {
+                    let s = std::slice::from_raw_parts_mut(slope.data_ptr() as *mut f32, n);
+                    let g = std::slice::from_raw_parts(grad.data_ptr() as *const f32, groups);
+                    let out = std::slice::from_raw_parts_mut(sums.data_ptr() as *mut f32, cols);
+                    parallel_rows(s, g, out, cols, |s, g, o| f32k::scale(s, g, o, cols, ng as usize));
+                }
+            }
+        }
+        return sums;
+    }
+    let mut d = slope.view([rows, cout, ng]);
+    let _ = d.g_mul_(&(grad.unsqueeze(2) / ng as f64));
+    slope.sum_dim_intlist(0, false, None)
+}
+
+/// The kind of `t` when the fused kernels apply: a contiguous 2-d CPU tensor of f32 or
+/// f64 with `cols` columns that autograd does not track.
+fn fusable(t: &Tensor, cols: i64) -> Option<Kind> {
+    let ok = t.device() == Device::Cpu
+        && !t.requires_grad()
+        && t.is_contiguous()
+        && t.dim() == 2
+        && t.size()[1] == cols
+        && cols > 0;
+    ok.then(|| t.kind()).filter(|k| matches!(k, Kind::Double | Kind::Float))
+}
+
+/// Threads for `n` elements: libtorch's thread count, fewer for small tensors.
+fn threads_for(n: usize) -> usize {
+    (tch::get_num_threads().max(1) as usize).min(n / PARALLEL_MIN).max(1)
+}
+
+/// The range of `0..len` that part `t` of `n` takes.
+fn part(len: usize, t: usize, n: usize) -> std::ops::Range<usize> {
+    let per = len.div_ceil(n);
+    (t * per).min(len)..((t + 1) * per).min(len)
+}
+
+/// Runs `f(pre_chunk, out_chunk)` on whole groups, split over libtorch's threads.
+fn parallel_groups<T: Send>(pre: &mut [T], out: &mut [T], ng: usize, f: impl Fn(&mut [T], &mut [T]) + Sync) {
+    let threads = threads_for(pre.len());
+    if threads == 1 {
+        return f(pre, out);
+    }
+    let groups = out.len();
+    let (p, o) = (Shared(pre.as_mut_ptr()), Shared(out.as_mut_ptr()));
+    parallel::run(threads, &|t, n| {
+        let r = part(groups, t, n);
+        // SAFETY: the parts' group ranges are disjoint and inside both slices, which
+        // outlive `run`.
+        let (pc, oc) = unsafe {
+            (
+                std::slice::from_raw_parts_mut(p.ptr().add(r.start * ng), r.len() * ng),
+                std::slice::from_raw_parts_mut(o.ptr().add(r.start), r.len()),
+            )
+        };
+        f(pc, oc)
+    });
+}
+
+/// Runs `f(slope_rows, grad_rows, sums)` on whole rows split over libtorch's threads, each
+/// part with its own column sums, added into `sums` at the end.
+fn parallel_rows<T: Send + Sync + Copy + Default + std::ops::AddAssign>(
+    slope: &mut [T],
+    grad: &[T],
+    sums: &mut [T],
+    cols: usize,
+    f: impl Fn(&mut [T], &[T], &mut [T]) + Sync,
+) {
+    let threads = threads_for(slope.len());
+    let rows = slope.len() / cols;
+    let gcols = grad.len() / rows.max(1);
+    if threads == 1 {
+        return f(slope, grad, sums);
+    }
+    let mut partial = vec![T::default(); threads * cols];
+    let (s, ps) = (Shared(slope.as_mut_ptr()), Shared(partial.as_mut_ptr()));
+    parallel::run(threads, &|t, n| {
+        let r = part(rows, t, n);
+        // SAFETY: disjoint row ranges of `slope`, and part t's own block of `partial`.
+        let (sc, pc) = unsafe {
+            (
+                std::slice::from_raw_parts_mut(s.ptr().add(r.start * cols), r.len() * cols),
+                std::slice::from_raw_parts_mut(ps.ptr().add(t * cols), cols),
+            )
+        };
+        f(sc, &grad[r.start * gcols..r.end * gcols], pc)
+    });
+    for p in partial.chunks_exact(cols) {
+        for (a, &b) in sums.iter_mut().zip(p) {
+            *a += b;
+        }
+    }
+}
+
+/// Calls `$f::<true>` compiled for AVX-512 or for AVX2 with FMA when the CPU has them
+/// (checked once per call, which is cheap), else `$f::<false>` for the baseline target.
+macro_rules! dispatch {
+    ($f:ident($($a:ident: $ty:ty),*)) => {{
+        #[cfg(target_arch = "x86_64")]
+        {
+            #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx2,fma")]
+            fn avx512($($a: $ty),*) {
+                $f::<true>($($a),*)
+            }
+            #[target_feature(enable = "avx2,fma")]
+            fn avx2($($a: $ty),*) {
+                $f::<true>($($a),*)
+            }
+            if std::arch::is_x86_feature_detected!("avx512f")
+                && std::arch::is_x86_feature_detected!("avx512dq")
+                && std::arch::is_x86_feature_detected!("avx512vl")
+            {
+                // SAFETY: the CPU has the features the function is compiled for.
+                return unsafe { avx512($($a),*) };
+            }
+            if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+                // SAFETY: as above.
+                return unsafe { avx2($($a),*) };
+            }
+        }
+        $f::<false>($($a),*)
+    }};
+}
+
+/// One kernel per precision, from the same source: exp is computed in the working
+/// precision (the polynomial degree and lane count differ), the logarithms of the group
+/// products always in f64. Each kernel is compiled twice, for AVX2 with FMA (chosen at
+/// run time) and for the baseline target.
+macro_rules! kernels {
+    ($name:ident, $t:ty, $bits:ty, $mant_bits:expr, $bias:expr, $floor:expr, $ln2:expr, [$($c:expr),+]) => {
+        pub(super) mod $name {
+            use super::{THRESHOLD, group_log, mul_add};
+            /// Below this the slope is stored as 0 (exp would be subnormal and slow the products).
+            const FLOOR: $t = $floor;
+            const BLOCK: usize = 256;
+
+            /// exp(x) for FLOOR <= x <= THRESHOLD: x = n ln2 + r with |r| <= ln2/2, a Taylor
+            /// polynomial for exp(r) and 2^n from the exponent bits.
+            #[inline(always)]
+            fn exp<const FMA: bool>(x: $t) -> $t {
+                // Adding 1.5 * 2^mant rounds x/ln2 to the nearest integer n (kept in the low bits).
+                const SHIFT: $t = 1.5 * (1u64 << $mant_bits) as $t;
+                // ln 2 = LN2_HI + LN2_LO, LN2_HI with trailing zero bits so that n * LN2_HI is exact
+                const LN2_HI: $t = $ln2.0;
+                const LN2_LO: $t = $ln2.1;
+                let t = mul_add::<FMA, $t>(x, std::f64::consts::LOG2_E as $t, SHIFT);
+                let n = t - SHIFT;
+                let r = mul_add::<FMA, $t>(-n, LN2_LO, mul_add::<FMA, $t>(-n, LN2_HI, x));
+                let mut p: $t = 0.0;
+                $( p = mul_add::<FMA, $t>(p, r, $c); )+
+                let n_int = t.to_bits().wrapping_sub(SHIFT.to_bits());
+                p * <$t>::from_bits(n_int.wrapping_add($bias as $bits) << $mant_bits)
+            }
+
+            /// Softplus, group mean and slope over whole groups of `ng` elements.
+            pub fn forward(pre: &mut [$t], out: &mut [$t], ng: usize, keep_slope: bool) {
+                dispatch!(forward_impl(pre: &mut [$t], out: &mut [$t], ng: usize, keep_slope: bool))
+            }
+
+            /// slope[r, c] *= grad[r, c / ng] / ng, and the column sums into `sums`.
+            pub fn scale(slope: &mut [$t], grad: &[$t], sums: &mut [$t], cols: usize, ng: usize) {
+                dispatch!(scale_impl(slope: &mut [$t], grad: &[$t], sums: &mut [$t], cols: usize, ng: usize))
+            }
+
+            #[inline(always)]
+            fn forward_impl<const FMA: bool>(pre: &mut [$t], out: &mut [$t], ng: usize, keep_slope: bool) {
+                // Per element: ln(1 + e^x) = ln(mantissa) + ln2 * (exponent), or x above the
+                // threshold; the mantissas go to `mant`, the rest to `lin` (in units of ln 2).
+                let mut mant = [0.0f64; BLOCK];
+                let mut lin = [0.0f64; BLOCK];
+                let step = (BLOCK / ng).max(1) * ng;
+                for (pb, ob) in pre.chunks_mut(step).zip(out.chunks_mut(step / ng)) {
+                    if step > BLOCK {
+                        // Groups longer than a block (not met in GCNets): plain scalar code.
+                        for (g, o) in pb.chunks_mut(ng).zip(ob.iter_mut()) {
+                            *o = g.iter().map(|&x| if x > THRESHOLD as $t { x } else { x.exp().ln_1p() }).sum::<$t>()
+                                / ng as $t;
+                            if keep_slope {
+                                g.iter_mut().for_each(|x| *x = if *x > THRESHOLD as $t { 1.0 } else { 1.0 / (1.0 + (-*x).exp()) });
+                            }
+                        }
+                        continue;
+                    }
+                    let len = pb.len();
+                    if keep_slope {
+                        elementwise::<FMA, true>(pb, &mut mant[..len], &mut lin[..len]);
+                    } else {
+                        elementwise::<FMA, false>(pb, &mut mant[..len], &mut lin[..len]);
+                    }
+                    for ((m, l), o) in mant[..len].chunks(ng).zip(lin[..len].chunks(ng)).zip(ob.iter_mut()) {
+                        *o = (group_log(m, l) / ng as f64) as $t;
+                    }
+                }
+            }
+
+            #[inline(always)]
+            fn elementwise<const FMA: bool, const KEEP: bool>(pb: &mut [$t], mant: &mut [f64], lin: &mut [f64]) {
+                const MANT_MASK: u64 = (1 << 52) - 1;
+                const ONE_BITS: u64 = 1023 << 52;
+                // the exponent field as a float, through the bits of 2^52 + field
+                const MAGIC: u64 = (1023 + 52) << 52;
+                const OFFSET: f64 = (1u64 << 52) as f64 + 1023.0;
+                for ((x, m), l) in pb.iter_mut().zip(mant.iter_mut()).zip(lin.iter_mut()) {
+                    let v = *x;
+                    let big = v > THRESHOLD as $t;
+                    let e = exp::<FMA>(v.min(THRESHOLD as $t).max(FLOOR));
+                    let f = 1.0 + e as f64;
+                    let bits = f.to_bits();
+                    *m = if big { 1.0 } else { f64::from_bits((bits & MANT_MASK) | ONE_BITS) };
+                    *l = if big { v as f64 * std::f64::consts::LOG2_E } else { f64::from_bits((bits >> 52) | MAGIC) - OFFSET };
+                    if KEEP {
+                        let s = e / (1.0 + e);
+                        *x = if big { 1.0 } else if v < FLOOR { 0.0 } else { s };
+                    }
+                }
+            }
+
+            #[inline(always)]
+            fn scale_impl<const _SIMD: bool>(slope: &mut [$t], grad: &[$t], sums: &mut [$t], cols: usize, ng: usize) {
+                let inv = 1.0 / ng as $t;
+                for (row, g) in slope.chunks_exact_mut(cols).zip(grad.chunks_exact(cols / ng)) {
+                    for ((grp, &gv), acc) in row.chunks_exact_mut(ng).zip(g).zip(sums.chunks_exact_mut(ng)) {
+                        let c = gv * inv;
+                        for (x, a) in grp.iter_mut().zip(acc.iter_mut()) {
+                            *x *= c;
+                            *a += *x;
+                        }
+                    }
+                }
+            }
+        }
+    };
+}
+
+/// `a * b + c`, fused where the CPU has FMA (a call to libm's fma otherwise would be slow).
+#[inline(always)]
+fn mul_add<const FMA: bool, T: Real>(a: T, b: T, c: T) -> T {
+    if FMA { a.fma(b, c) } else { a * b + c }
+}
+
+trait Real: Copy + std::ops::Mul<Output = Self> + std::ops::Add<Output = Self> {
+    fn fma(self, b: Self, c: Self) -> Self;
+}
+impl Real for f64 {
+    #[inline(always)]
+    fn fma(self, b: f64, c: f64) -> f64 {
+        self.mul_add(b, c)
+    }
+}
+impl Real for f32 {
+    #[inline(always)]
+    fn fma(self, b: f32, c: f32) -> f32 {
+        self.mul_add(b, c)
+    }
+}
+
+/// ln of the product of the mantissas `m` (each in [1, 2)) plus ln2 times the sum of `l`.
+#[inline(always)]
+fn group_log(m: &[f64], l: &[f64]) -> f64 {
+    const LANES: usize = 4;
+    let mut prod = [1.0f64; LANES];
+    let mut sum = [0.0f64; LANES];
+    let mut mc = m.chunks_exact(LANES);
+    let mut lc = l.chunks_exact(LANES);
+    for (a, b) in (&mut mc).zip(&mut lc) {
+        for j in 0..LANES {
+            prod[j] *= a[j];
+            sum[j] += b[j];
+        }
+    }
+    let mut p = 1.0f64;
+    let mut total = 0.0f64;
+    for (a, b) in mc.remainder().iter().zip(lc.remainder()) {
+        p *= a;
+        total += b;
+    }
+    // A lane holds at most BLOCK/LANES = 64 mantissas (below 2^64): multiplying lanes
+    // together cannot overflow before the check.
+    total += sum.iter().sum::<f64>();
+    for &q in &prod {
+        p *= q;
+        if p > 1e200 {
+            total += p.log2();
+            p = 1.0;
+        }
+    }
+    (total + p.log2()) * std::f64::consts::LN_2
+}
+
+// Taylor coefficients 1/12! .. 1/0! (|r| <= ln2/2: truncation below 2e-16 relative).
+kernels!(
+    f64k,
+    f64,
+    u64,
+    52,
+    1023,
+    -700.0,
+    (6.931_471_803_691_238e-1, 1.908_214_929_270_587_7e-10),
+    [
+        2.087_675_698_786_81e-9,
+        2.505_210_838_544_172e-8,
+        2.755_731_922_398_589e-7,
+        2.755_731_922_398_589e-6,
+        2.480_158_730_158_73e-5,
+        1.984_126_984_126_984e-4,
+        1.388_888_888_888_889e-3,
+        8.333_333_333_333_333e-3,
+        4.166_666_666_666_666_4e-2,
+        1.666_666_666_666_666_6e-1,
+        0.5,
+        1.0,
+        1.0
+    ]
+);
+// 1/7! .. 1/0! for f32 (truncation below 1e-8 relative).
+kernels!(
+    f32k,
+    f32,
+    u32,
+    23,
+    127,
+    -80.0,
+    (0.693_359_4, -2.121_944_4e-4),
+    [1.984_127e-4, 1.388_888_9e-3, 8.333_334e-3, 4.166_666_8e-2, 1.666_666_7e-1, 0.5, 1.0, 1.0]
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `rows` rows of `cout` groups of 48, with values across every branch: far below the
+    /// floor, small, around and above the threshold.
+    fn sample(kind: Kind, rows: i64, cout: i64) -> (Tensor, Tensor) {
+        let v: Vec<f64> = (0..rows * cout * 48)
+            .map(|i| match i % 7 {
+                0 => -800.0 + (i % 50) as f64,
+                1 => 25.0 + (i % 50) as f64 * 0.01,
+                2 => 20.0 - 1e-3 * (i % 50) as f64,
+                _ => ((i * 37 % 101) as f64 - 50.0) * 0.31,
+            })
+            .collect();
+        let bias: Vec<f64> = (0..cout * 48).map(|c| ((c * 13 % 17) as f64 - 8.0) * 0.05).collect();
+        (Tensor::from_slice(&v).view([rows, cout * 48]).to_kind(kind), Tensor::from_slice(&bias).to_kind(kind))
+    }
+
+    /// The fused kernels against libtorch's softplus, its derivative, the broadcast
+    /// product and the column sums; a large case runs on several threads, whose parts
+    /// start inside rows.
+    #[test]
+    fn matches_libtorch_softplus_and_sigmoid() {
+        tch::set_num_threads(2);
+        for (kind, tol) in [(Kind::Double, 1e-14), (Kind::Float, 2e-6)] {
+            for (rows, cout) in [(6, 3), (401, 7)] {
+                let (pre, bias) = sample(kind, rows, cout);
+                let pre = &pre + &bias;
+                let x = pre.shallow_clone();
+                let want = x.softplus().view([rows, cout, 48]).mean_dim(2, false, None);
+                let want_slope = x.softplus_backward(&x.ones_like(), 1, 20);
+                let mut fused = pre.copy();
+                let h = softplus_group_mean(&mut fused, cout, 48, true);
+                let rel = (&h - &want).abs().max().double_value(&[]) / want.abs().max().double_value(&[]);
+                assert!(rel < tol, "{kind:?} {rows}x{cout}: mean softplus off by {rel}");
+                let ds = (&fused - &want_slope).abs().max().double_value(&[]);
+                assert!(ds < tol, "{kind:?} {rows}x{cout}: slope off by {ds}");
+                let grad = Tensor::randn([rows, cout], (kind, Device::Cpu));
+                let want_d = (&want_slope.view([rows, cout, 48]) * (grad.unsqueeze(2) / 48.0)).view([rows, cout * 48]);
+                let sums = scale_slopes(&mut fused, &grad, cout, 48);
+                let dd = (&fused - &want_d).abs().max().double_value(&[]);
+                assert!(dd < tol, "{kind:?} {rows}x{cout}: scaled slope off by {dd}");
+                let want_sums = want_d.sum_dim_intlist(0, false, None);
+                let dsum = (&sums - &want_sums).abs().max().double_value(&[]) / want_sums.abs().max().double_value(&[]);
+                assert!(dsum < 10.0 * tol, "{kind:?} {rows}x{cout}: column sums off by {dsum}");
+            }
+        }
+    }
+
+    /// Many large arguments in one group: the product of the factors must not overflow.
+    #[test]
+    fn no_overflow_with_large_arguments() {
+        let pre = Tensor::full([2, 48], 19.9, (Kind::Double, Device::Cpu));
+        let h = softplus_group_mean(&mut pre.copy(), 1, 48, false);
+        let want = pre.softplus().mean_dim(1, false, None);
+        assert!((&h - &want).abs().max().double_value(&[]) < 1e-13);
+    }
+
+    /// Autograd-tracked tensors take the libtorch path and keep their graph.
+    #[test]
+    fn autograd_tensors_use_libtorch() {
+        let pre = sample(Kind::Double, 6, 3).0.set_requires_grad(true);
+        let mut p = &pre * 1.0;
+        let h = softplus_group_mean(&mut p, 3, 48, false);
+        h.sum(Kind::Double).backward();
+        assert!(pre.grad().defined());
+    }
+}
