@@ -44,6 +44,20 @@ impl Filters {
     }
 }
 
+impl Filters {
+    /// The same filters for `net` (a replica on another device).
+    pub fn for_replica(&self, net: &Gcnet) -> Self {
+        let d = net.device();
+        let w: Vec<Tensor> = self.w.iter().map(|t| t.to_device(d)).collect();
+        let onednn = net.kind() == Kind::Float && d == Device::Cpu && onednn_works();
+        Filters {
+            wt: onednn.then(|| w.iter().map(|w| w.transpose(0, 1).contiguous()).collect()),
+            bias_row: self.bias_row.iter().map(|t| t.to_device(d)).collect(),
+            w,
+        }
+    }
+}
+
 /// Whether libtorch's oneDNN ops run here (checked once on a small f32 product, and off
 /// when `GCNET_ONEDNN=0`).
 fn onednn_works() -> bool {
@@ -79,6 +93,13 @@ pub(crate) struct FilterGrads {
 }
 
 impl FilterGrads {
+    /// Adds `other` (gradients from a replica, on any device) into these.
+    pub fn add(&mut self, other: &FilterGrads) {
+        for (a, b) in self.w.iter_mut().chain(self.bias_row.iter_mut()).zip(other.w.iter().chain(&other.bias_row)) {
+            let _ = a.g_add_(&b.to_device(a.device()));
+        }
+    }
+
     pub fn zeros(f: &Filters) -> Self {
         FilterGrads {
             w: f.w.iter().map(|t| t.zeros_like()).collect(),

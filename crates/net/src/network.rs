@@ -173,6 +173,21 @@ impl Gcnet {
         &self.layers
     }
 
+    /// The same network (shape, weights, kind) on another device, as data-parallel
+    /// training uses on each extra GPU.
+    /// (Its initialisation draws from libtorch's random stream before the weights are
+    /// copied.)
+    pub fn replica(&self, device: Device) -> Result<Gcnet> {
+        let mut copy = Gcnet::new(self.geometry.clone(), &self.cfg, device)?;
+        copy.set_kind(self.kind);
+        tch::no_grad(|| {
+            for (dst, src) in copy.parameters().iter_mut().zip(self.parameters()) {
+                dst.copy_(&src);
+            }
+        });
+        Ok(copy)
+    }
+
     /// Converts the variables (and the jump vectors) to `kind` (f32 or f64), keeping values.
     pub fn set_kind(&mut self, kind: Kind) {
         self.vs.set_kind(kind);

@@ -100,3 +100,41 @@ fn adam_matches_torch_formula_on_one_parameter() {
     let v = Vec::<f64>::try_from(&p.detach()).unwrap();
     assert!((v[0] - 0.9).abs() < 1e-7 && (v[1] + 1.9).abs() < 1e-7, "{v:?}");
 }
+
+/// Data-parallel training (here over replicas on the CPU, as on several GPUs) gives the
+/// weights of single-device training, to rounding: the micro-batch gradients only add up
+/// in another order.
+#[test]
+fn data_parallel_equals_single_device() {
+    let (crystal, data) = setup(40);
+    let obj = Objective::new(Species::new(&[1], 0, 3).unwrap(), Form::Collective, false, 1, 12).unwrap();
+    let tc =
+        TrainConfig { batch_size: 16, micro_batch: 3, learning_rate: 0.01, shuffle: true, ..TrainConfig::default() };
+    tch::manual_seed(5);
+    let single = Gcnet::from_crystal(&crystal, &cfg(), Device::Cpu).unwrap();
+    tch::manual_seed(5);
+    let parallel = Gcnet::from_crystal(&crystal, &cfg(), Device::Cpu).unwrap();
+    let set = SampleSet::new(&data, (0..40).collect(), false, single.geometry(), 0);
+    let mut t1 = Trainer::new(&single, tc.clone());
+    let mut t3 = Trainer::data_parallel(&parallel, tc, &[Device::Cpu, Device::Cpu]).unwrap();
+    assert_eq!(t3.devices(&parallel).len(), 3);
+    for e in 0..2 {
+        let a = t1.run_epoch(&single, &set, &obj, e, &mut |_, _| {}).unwrap();
+        let b = t3.run_epoch(&parallel, &set, &obj, e, &mut |_, _| {}).unwrap();
+        assert!((a.loss - b.loss).abs() < 1e-12 * a.loss.abs(), "epoch {e}: loss {} vs {}", a.loss, b.loss);
+    }
+    for (p, q) in single.parameters().iter().zip(parallel.parameters()) {
+        let d = (p - &q).abs().max().double_value(&[]);
+        assert!(d < 1e-12, "weights differ by {d}");
+    }
+    // and training moved the weights at all
+    tch::manual_seed(5);
+    let fresh = Gcnet::from_crystal(&crystal, &cfg(), Device::Cpu).unwrap();
+    let moved = fresh
+        .parameters()
+        .iter()
+        .zip(single.parameters())
+        .map(|(p, q)| (p - &q).abs().max().double_value(&[]))
+        .fold(0.0, f64::max);
+    assert!(moved > 1e-4);
+}

@@ -73,6 +73,8 @@ pub(crate) struct Job {
     pub seed: u64,
     /// -l0: divide the training loss by the uncorrelated L0 of the training states.
     pub train_scale_l0: bool,
+    /// -DPr: the other GPUs that compute gradients beside `device` (empty: one device).
+    pub parallel_devices: Vec<Device>,
 }
 
 impl Job {
@@ -187,17 +189,23 @@ impl Job {
         });
         let train = TrainConfig {
             batch_size: a.batch_size.max(1),
-            micro_batch: a.micro_batch.max(1),
+            micro_batch: a.micro_batch,
             learning_rate: a.lr,
             decay: a.decay,
             shuffle: a.shuffle,
             seed,
         };
+        let mut parallel_devices = Vec::new();
         if a.data_parallel {
-            let n = tch::Cuda::device_count();
-            eprintln!(
-                "gcnet: -DPr: {n} GPU(s) visible; data-parallel training over several GPUs is not implemented, running on {device:?}"
-            );
+            let n = tch::Cuda::device_count().max(0) as usize;
+            if n > 1 && matches!(device, Device::Cuda(_)) {
+                parallel_devices = (0..n).map(Device::Cuda).filter(|&d| d != device).collect();
+                if mode == Mode::Train {
+                    eprintln!("gcnet: -DPr: data-parallel training on {n} GPUs, Adam steps on {device:?}");
+                }
+            } else {
+                eprintln!("gcnet: -DPr: {n} GPU(s) visible, so no data parallelism: running on {device:?} alone");
+            }
         }
         if mode == Mode::GetRep && a.rep_layer.is_none() {
             bail!("getRep needs -rl: a group-average module (2, 5, 8, ...) or the stack length {}", net.stack_len());
@@ -212,6 +220,7 @@ impl Job {
             net,
             obj,
             train,
+            parallel_devices,
             start,
             end,
             interval: a.interval,

@@ -90,7 +90,7 @@ pub(crate) fn train(job: &Job) -> anyhow::Result<()> {
         eprintln!("gcnet: -l0: training loss divided by the uncorrelated L0 = {:.6e}", obj.l0);
     }
     net.set_kind(job.kind());
-    let mut trainer = Trainer::new(&net, job.train.clone());
+    let mut trainer = Trainer::data_parallel(&net, job.train.clone(), &job.parallel_devices)?;
     if !job.scratch {
         let opt = job.optimizer_state(sep);
         let resumed =
