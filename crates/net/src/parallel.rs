@@ -14,8 +14,22 @@ use std::sync::OnceLock;
 type ParallelFn = unsafe extern "C" fn(extern "C" fn(*mut c_void), *mut c_void, c_uint, c_uint);
 type ThreadNumFn = unsafe extern "C" fn() -> c_int;
 
+#[cfg(target_os = "linux")]
 unsafe extern "C" {
     fn dlsym(handle: *mut c_void, symbol: *const c_char) -> *mut c_void;
+}
+
+/// A symbol of the libraries the process has loaded (glibc's RTLD_DEFAULT is null).
+#[cfg(target_os = "linux")]
+fn find(name: &[u8]) -> Option<*mut c_void> {
+    // SAFETY: `name` is NUL-terminated.
+    let p = unsafe { dlsym(std::ptr::null_mut(), name.as_ptr().cast()) };
+    (!p.is_null()).then_some(p)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn find(_name: &[u8]) -> Option<*mut c_void> {
+    None
 }
 
 /// libgomp's `GOMP_parallel`, `omp_get_thread_num` and `omp_get_num_threads`, looked up
@@ -23,11 +37,6 @@ unsafe extern "C" {
 fn gomp() -> Option<(ParallelFn, ThreadNumFn, ThreadNumFn)> {
     static GOMP: OnceLock<Option<(ParallelFn, ThreadNumFn, ThreadNumFn)>> = OnceLock::new();
     *GOMP.get_or_init(|| {
-        let find = |name: &[u8]| {
-            // SAFETY: `name` is NUL-terminated; a null handle is RTLD_DEFAULT on glibc.
-            let p = unsafe { dlsym(std::ptr::null_mut(), name.as_ptr().cast()) };
-            (!p.is_null()).then_some(p)
-        };
         let par = find(b"GOMP_parallel\0")?;
         let num = find(b"omp_get_thread_num\0")?;
         let count = find(b"omp_get_num_threads\0")?;
