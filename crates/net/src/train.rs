@@ -100,30 +100,39 @@ impl Trainer {
             let micro: Vec<&[usize]> =
                 chunks(range.len(), micro_batch).map(|m| &order[range.start + m.start..range.start + m.end]).collect();
             let parts = 1 + self.replicas.len();
-            let (mut grads, mut batch_sum) = gradients(net, set, obj, &filters, micro.iter().step_by(parts));
-            if parts > 1 {
+            let mine = micro.iter().step_by(parts);
+            let (grads, batch_sum) = if parts == 1 {
+                gradients(net, set, obj, &filters, mine)
+            } else {
+                // The replicas' threads start first; the main device's share runs on this
+                // thread meanwhile (the network is not Sync), then the sums meet here.
                 let replicas = std::mem::take(&mut self.replicas);
-                let shares: Vec<_> = std::thread::scope(|scope| {
+                let (own, shares) = std::thread::scope(|scope| {
                     let handles: Vec<_> = replicas
                         .into_iter()
                         .enumerate()
                         .map(|(p, replica)| {
                             let f = filters.for_replica(&replica);
-                            let mine: Vec<&[usize]> = micro.iter().skip(p + 1).step_by(parts).copied().collect();
+                            let share: Vec<&[usize]> = micro.iter().skip(p + 1).step_by(parts).copied().collect();
                             scope.spawn(move || {
-                                let (g, sum) = gradients(&replica, set, obj, &f, mine.iter());
+                                let (g, sum) = gradients(&replica, set, obj, &f, share.iter());
                                 (replica, g, sum)
                             })
                         })
                         .collect();
-                    handles.into_iter().map(|h| h.join().expect("a data-parallel worker panicked")).collect()
+                    let own = gradients(net, set, obj, &filters, mine);
+                    let shares: Vec<_> =
+                        handles.into_iter().map(|h| h.join().expect("a data-parallel worker panicked")).collect();
+                    (own, shares)
                 });
+                let (mut grads, mut batch_sum) = own;
                 for (replica, g, sum) in shares {
                     grads.add(&g);
                     batch_sum += sum;
                     self.replicas.push(replica);
                 }
-            }
+                (grads, batch_sum)
+            };
             if !batch_sum.is_finite() {
                 return Err(Error::NonFiniteLoss { epoch, batch: bi, loss: batch_sum });
             }
