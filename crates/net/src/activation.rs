@@ -29,22 +29,18 @@ const PARALLEL_MIN: usize = 1 << 15;
 pub fn softplus_group_mean(pre: &mut Tensor, cout: i64, ng: i64, keep_slope: bool) -> Tensor {
     let rows = pre.size()[0];
     if let Some(kind) = fusable(pre, cout * ng) {
-        let h = Tensor::empty([rows, cout], (kind, Device::Cpu));
+        let mut h = Tensor::empty([rows, cout], (kind, Device::Cpu));
         let (n, groups, ngu) = ((rows * cout * ng) as usize, (rows * cout) as usize, ng as usize);
         // SAFETY: `fusable` checked a contiguous CPU tensor of this kind and size; `h` is a
         // fresh contiguous tensor of `groups` elements; neither is aliased elsewhere here.
         unsafe {
             match kind {
-                Kind::Double => {
-                    let p = std::slice::from_raw_parts_mut(pre.data_ptr() as *mut f64, n);
-                    let o = std::slice::from_raw_parts_mut(h.data_ptr() as *mut f64, groups);
-                    parallel_groups(p, o, ngu, |p, o| f64k::forward(p, o, ngu, keep_slope));
-                }
-                _ => {
-                    let p = std::slice::from_raw_parts_mut(pre.data_ptr() as *mut f32, n);
-                    let o = std::slice::from_raw_parts_mut(h.data_ptr() as *mut f32, groups);
-                    parallel_groups(p, o, ngu, |p, o| f32k::forward(p, o, ngu, keep_slope));
-                }
+                Kind::Double => parallel_groups(slice_mut(pre, n), slice_mut(&mut h, groups), ngu, |p, o| {
+                    f64k::forward(p, o, ngu, keep_slope)
+                }),
+                _ => parallel_groups(slice_mut(pre, n), slice_mut(&mut h, groups), ngu, |p, o| {
+                    f32k::forward(p, o, ngu, keep_slope)
+                }),
             }
         }
         return h;
@@ -65,22 +61,19 @@ pub fn scale_slopes(slope: &mut Tensor, grad: &Tensor, cout: i64, ng: i64) -> Te
     if let Some(kind) = fusable(slope, cout * ng).filter(|&k| grad.kind() == k && grad.device() == Device::Cpu) {
         let cols = (cout * ng) as usize;
         let (n, groups) = (rows as usize * cols, (rows * cout) as usize);
-        let sums = Tensor::zeros([cout * ng], (kind, Device::Cpu));
+        let mut sums = Tensor::zeros([cout * ng], (kind, Device::Cpu));
+        let ngu = ng as usize;
         // SAFETY: as in `softplus_group_mean`; `grad` is contiguous (R, cout) of the same
-        // kind and only read.
+        // kind and only read; `sums` is fresh.
         unsafe {
             match kind {
                 Kind::Double => {
-                    let s = std::slice::from_raw_parts_mut(slope.data_ptr() as *mut f64, n);
-                    let g = std::slice::from_raw_parts(grad.data_ptr() as *const f64, groups);
-                    let out = std::slice::from_raw_parts_mut(sums.data_ptr() as *mut f64, cols);
-                    parallel_rows(s, g, out, cols, |s, g, o| f64k::scale(s, g, o, cols, ng as usize));
+                    let (s, g, out) = (slice_mut(slope, n), slice(&grad, groups), slice_mut(&mut sums, cols));
+                    parallel_rows(s, g, out, cols, |s, g, o| f64k::scale(s, g, o, cols, ngu))
                 }
                 _ => {
-                    let s = std::slice::from_raw_parts_mut(slope.data_ptr() as *mut f32, n);
-                    let g = std::slice::from_raw_parts(grad.data_ptr() as *const f32, groups);
-                    let out = std::slice::from_raw_parts_mut(sums.data_ptr() as *mut f32, cols);
-                    parallel_rows(s, g, out, cols, |s, g, o| f32k::scale(s, g, o, cols, ng as usize));
+                    let (s, g, out) = (slice_mut(slope, n), slice(&grad, groups), slice_mut(&mut sums, cols));
+                    parallel_rows(s, g, out, cols, |s, g, o| f32k::scale(s, g, o, cols, ngu))
                 }
             }
         }
@@ -89,6 +82,25 @@ pub fn scale_slopes(slope: &mut Tensor, grad: &Tensor, cout: i64, ng: i64) -> Te
     let mut d = slope.view([rows, cout, ng]);
     let _ = d.g_mul_(&(grad.unsqueeze(2) / ng as f64));
     slope.sum_dim_intlist(0, false, None)
+}
+
+/// The `n` elements of a contiguous CPU tensor of element type `T`.
+///
+/// # Safety
+/// `t` must be contiguous, on the CPU, of `T`'s kind, with `n` elements, and not be
+/// accessed otherwise while the slice lives.
+unsafe fn slice_mut<T>(t: &mut Tensor, n: usize) -> &mut [T] {
+    // SAFETY: the caller's contract.
+    unsafe { std::slice::from_raw_parts_mut(t.data_ptr() as *mut T, n) }
+}
+
+/// Read-only [`slice_mut`].
+///
+/// # Safety
+/// As for [`slice_mut`], except that others may read `t` meanwhile.
+unsafe fn slice<T>(t: &Tensor, n: usize) -> &[T] {
+    // SAFETY: the caller's contract.
+    unsafe { std::slice::from_raw_parts(t.data_ptr() as *const T, n) }
 }
 
 /// The kind of `t` when the fused kernels apply: a contiguous 2-d CPU tensor of f32 or
@@ -202,9 +214,8 @@ macro_rules! dispatch {
 }
 
 /// One kernel per precision, from the same source: exp is computed in the working
-/// precision (the polynomial degree and lane count differ), the logarithms of the group
-/// products always in f64. Each kernel is compiled twice, for AVX2 with FMA (chosen at
-/// run time) and for the baseline target.
+/// precision (the polynomial degree differs), the logarithms of the group products always
+/// in f64. Each kernel is compiled three times through [`dispatch!`].
 macro_rules! kernels {
     ($name:ident, $t:ty, $bits:ty, $mant_bits:expr, $bias:expr, $floor:expr, $ln2:expr, [$($c:expr),+]) => {
         pub(super) mod $name {

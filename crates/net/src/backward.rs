@@ -31,31 +31,35 @@ impl Filters {
     pub fn new(net: &Gcnet) -> Self {
         tch::no_grad(|| {
             let w: Vec<Tensor> = net.layers().iter().map(|l| l.filter_matrix().detach()).collect();
-            let onednn =
-                w.first().is_some_and(|w| w.kind() == Kind::Float && w.device() == Device::Cpu) && onednn_works();
-            Filters {
-                wt: onednn.then(|| w.iter().map(|w| w.transpose(0, 1).contiguous()).collect()),
-                // contiguous: for one output channel the bias row is a stride-0 view, which
-                // oneDNN would read past
-                bias_row: net.layers().iter().map(|l| l.bias_row().detach().contiguous()).collect(),
-                w,
-            }
+            // contiguous: for one output channel the bias row is a stride-0 view, which
+            // oneDNN would read past
+            let bias_row = net.layers().iter().map(|l| l.bias_row().detach().contiguous()).collect();
+            Filters::with(w, bias_row, net)
         })
     }
-}
 
-impl Filters {
     /// The same filters for `net` (a replica on another device).
     pub fn for_replica(&self, net: &Gcnet) -> Self {
         let d = net.device();
-        let w: Vec<Tensor> = self.w.iter().map(|t| t.to_device(d)).collect();
-        let onednn = net.kind() == Kind::Float && d == Device::Cpu && onednn_works();
-        Filters {
-            wt: onednn.then(|| w.iter().map(|w| w.transpose(0, 1).contiguous()).collect()),
-            bias_row: self.bias_row.iter().map(|t| t.to_device(d)).collect(),
-            w,
-        }
+        Filters::with(
+            self.w.iter().map(|t| t.to_device(d)).collect(),
+            self.bias_row.iter().map(|t| t.to_device(d)).collect(),
+            net,
+        )
     }
+
+    /// Adds the transposed filters when `net`'s products go through oneDNN.
+    fn with(w: Vec<Tensor>, bias_row: Vec<Tensor>, net: &Gcnet) -> Self {
+        let wt = onednn_enabled(net.kind(), net.device())
+            .then(|| w.iter().map(|w| w.transpose(0, 1).contiguous()).collect());
+        Filters { w, bias_row, wt }
+    }
+}
+
+/// Whether training in `kind` on `device` runs its products through oneDNN: f32 on the
+/// CPU, where oneDNN works and `GCNET_ONEDNN=0` is not set.
+pub fn onednn_enabled(kind: Kind, device: Device) -> bool {
+    kind == Kind::Float && device == Device::Cpu && onednn_works()
 }
 
 /// Whether libtorch's oneDNN ops run here (checked once on a small f32 product, and off
@@ -162,24 +166,25 @@ fn backward_taped(net: &Gcnet, tape: Tape, grad_out: Tensor, f: &Filters, grads:
         // d pre = slope * grad / Ng, in place: (R, Cout*Ng); its column sums are d bias_row
         let dbias = activation::scale_slopes(&mut dpre, &grad, layer.cout, layer.num_ops);
         let _ = grads.bias_row[l].g_add_(&dbias);
-        let dpre_m = f.wt.as_ref().map(|_| dpre.g_to_mkldnn(None));
-        match (&f.wt, &dpre_m) {
+        // oneDNN's transposed filter and dpre in its layout, converted once for both products
+        let onednn = f.wt.as_ref().map(|wt| (&wt[l], dpre.g_to_mkldnn(None)));
+        match &onednn {
             // tch's `self` is the op's `input`: the result is grad_output^T input = g^T dpre
-            (Some(wt), Some(dm)) => {
-                let _ = grads.w[l].g_add_(&dm.mkldnn_linear_backward_weights(&g, &wt[l], false).0);
+            Some((wt, dm)) => {
+                let _ = grads.w[l].g_add_(&dm.mkldnn_linear_backward_weights(&g, wt, false).0);
             }
-            _ => {
+            None => {
                 let _ = grads.w[l].addmm_(&g.transpose(0, 1), &dpre);
             }
         }
         if l > 0 {
             // d gathered, transposed: ((z+1)*Cin, R); d h[t, i] = sum_k dG^T[k, i, NNinv[k, t]]
-            let dgt = match (&f.wt, &dpre_m) {
-                (Some(wt), Some(dm)) => Tensor::mkldnn_linear_backward_input([rows, k * layer.cin], dm, &wt[l])
+            let dgt = match &onednn {
+                Some((wt, dm)) => Tensor::mkldnn_linear_backward_input([rows, k * layer.cin], dm, wt)
                     .to_dense(None, false)
                     .view([rows, k, layer.cin])
                     .permute([1, 2, 0]),
-                _ => f.w[l].mm(&dpre.transpose(0, 1)).view([k, layer.cin, rows]),
+                None => f.w[l].mm(&dpre.transpose(0, 1)).view([k, layer.cin, rows]),
             };
             let idx = inv.expand([k, layer.cin, rows], false);
             grad = dgt.gather(2, &idx, false).sum_dim_intlist(0, false, None).transpose(0, 1);
@@ -214,14 +219,19 @@ mod tests {
     use crate::batch::{batch_loss, build};
     use crate::{Form, NetConfig, Objective, SampleSet, Species};
 
+    /// Six SR-2 states on the 4x4x4 FCC cell and a network seeded with `seed`.
+    fn small_case(data_seed: u64, seed: i64, nl: i64, nch: i64) -> (gcnet_data::Dataset, Gcnet) {
+        let crystal = CrystalData::from_crystal(&Crystal::cube(LatticeKind::Fcc, CellKind::Primitive, 4).unwrap());
+        let data = LatticeGas::sr2(0.5).generate(&crystal, 6, data_seed).unwrap();
+        tch::manual_seed(seed);
+        let cfg = NetConfig { nl, nch, ncl: 1, num_species: 2, ..NetConfig::default() };
+        (data, Gcnet::from_crystal(&crystal, &cfg, Device::Cpu).unwrap())
+    }
+
     /// The hand-written gradients equal autograd's, for a collective and a tracer loss.
     #[test]
     fn gradients_match_autograd() {
-        let crystal = CrystalData::from_crystal(&Crystal::cube(LatticeKind::Fcc, CellKind::Primitive, 4).unwrap());
-        let data = LatticeGas::sr2(0.5).generate(&crystal, 6, 3).unwrap();
-        tch::manual_seed(2);
-        let cfg = NetConfig { nl: 1, nch: 3, ncl: 1, num_species: 2, ..NetConfig::default() };
-        let net = Gcnet::from_crystal(&crystal, &cfg, Device::Cpu).unwrap();
+        let (data, net) = small_case(3, 2, 1, 3);
         for (sp, form) in [(2i8, Form::Collective), (1, Form::Tracer)] {
             let obj = Objective::new(Species::new(&[sp], 2, 3).unwrap(), form, false, 1, 12).unwrap();
             let set = SampleSet::new(&data, (0..6).collect(), false, net.geometry(), 2);
@@ -247,11 +257,7 @@ mod tests {
     /// gradients agree with f64 autograd to f32 rounding.
     #[test]
     fn f32_gradients_match_f64_autograd() {
-        let crystal = CrystalData::from_crystal(&Crystal::cube(LatticeKind::Fcc, CellKind::Primitive, 4).unwrap());
-        let data = LatticeGas::sr2(0.5).generate(&crystal, 6, 5).unwrap();
-        tch::manual_seed(3);
-        let cfg = NetConfig { nl: 2, nch: 4, ncl: 1, num_species: 2, ..NetConfig::default() };
-        let mut net = Gcnet::from_crystal(&crystal, &cfg, Device::Cpu).unwrap();
+        let (data, mut net) = small_case(5, 3, 2, 4);
         let obj = Objective::new(Species::new(&[2], 2, 3).unwrap(), Form::Collective, false, 1, 12).unwrap();
         let set = SampleSet::new(&data, (0..6).collect(), false, net.geometry(), 2);
         let order = [0, 1, 2, 3, 4, 5];

@@ -44,6 +44,7 @@ mod samples;
 mod train;
 
 pub use adam::Adam;
+pub use backward::onednn_enabled;
 pub use error::{Error, Result};
 pub use gconv::GConv;
 pub use geometry::Geometry;

@@ -191,9 +191,7 @@ pub(crate) fn run(args: &[OsString]) -> anyhow::Result<ExitCode> {
             100.0 * train_gflops / mm,
             report.loss
         );
-        let onednn_used =
-            kind == Kind::Float && device == Device::Cpu && std::env::var("GCNET_ONEDNN").map_or(true, |v| v != "0");
-        if let Some(r) = onednn_used.then(|| onednn_rate(rows, kk, nn)).flatten() {
+        if let Some(r) = gcnet_net::onednn_enabled(kind, device).then(|| onednn_rate(rows, kk, nn)).flatten() {
             println!(
                 "    (f32 products go through oneDNN, whose rate for this shape is {r:.1} GFLOP/s: {:.0}% of it)",
                 100.0 * train_gflops / r

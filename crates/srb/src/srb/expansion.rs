@@ -63,15 +63,25 @@ pub fn corrected_l(
     samples: Range<usize>,
 ) -> f64 {
     let count = samples.len();
-    let mut sum = 0.0;
-    for n in samples {
+    sample_terms(delta_basis, residual, rates, theta, samples).sum::<f64>() / count as f64
+}
+
+/// The per-sample terms `W_n |D_n + theta.dB_n|^2 / 6` whose mean over `samples` is
+/// [`corrected_l`].
+pub fn sample_terms<'a>(
+    delta_basis: ArrayView3<'a, f64>,
+    residual: ArrayView2<'a, f64>,
+    rates: ArrayView1<'a, f64>,
+    theta: &'a [f64],
+    samples: Range<usize>,
+) -> impl Iterator<Item = f64> + 'a {
+    samples.map(move |n| {
         let mut v = [0, 1, 2].map(|c| residual[[n, c]]);
         for (a, t) in theta.iter().enumerate() {
             (0..3).for_each(|c| v[c] += t * delta_basis[[a, n, c]]);
         }
-        sum += rates[n] * (v[0] * v[0] + v[1] * v[1] + v[2] * v[2]);
-    }
-    sum / (6.0 * count as f64)
+        rates[n] * (v[0] * v[0] + v[1] * v[1] + v[2] * v[2]) / 6.0
+    })
 }
 
 /// What to do when `W` is singular or too ill-conditioned to invert.

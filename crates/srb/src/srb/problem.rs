@@ -9,7 +9,7 @@ use ndarray::{Array1, Array2, Array3, ArrayView2, s};
 
 use super::RelaxationVectors;
 use super::basis::{exchanged_labels, jump_probabilities, residual_bias_basis};
-use super::expansion::{Expansion, corrected_l, expand};
+use super::expansion::{Expansion, corrected_l, expand, sample_terms};
 use super::report::SrbConfig;
 use super::species::SpeciesSet;
 use crate::error::{Error, Result};
@@ -106,15 +106,8 @@ impl SrbProblem {
     }
 
     fn standard_error(&self, residual: ArrayView2<'_, f64>, theta: &[f64], samples: Range<usize>) -> f64 {
-        let terms: Vec<f64> = samples
-            .map(|n| {
-                let d = [0, 1, 2].map(|c| {
-                    residual[[n, c]]
-                        + theta.iter().enumerate().map(|(a, t)| t * self.delta_basis[[a, n, c]]).sum::<f64>()
-                });
-                self.rates[n] * d.iter().map(|x| x * x).sum::<f64>() / 6.0
-            })
-            .collect();
+        let terms: Vec<f64> =
+            sample_terms(self.delta_basis.view(), residual, self.rates.view(), theta, samples).collect();
         let m = terms.len() as f64;
         if m < 2.0 {
             return f64::NAN;
@@ -131,8 +124,7 @@ impl SrbProblem {
 
     /// The uncorrelated `L[0]` over `samples`.
     pub fn l0(&self, samples: Range<usize>) -> f64 {
-        let zero = vec![0.0; self.basis_labels.len()];
-        corrected_l(self.delta_basis.view(), self.displacement.view(), self.rates.view(), &zero, samples)
+        corrected_l(self.delta_basis.view(), self.displacement.view(), self.rates.view(), &[], samples)
     }
 }
 
