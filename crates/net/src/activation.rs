@@ -21,29 +21,46 @@ const THRESHOLD: f64 = 20.0;
 const PARALLEL_MIN: usize = 1 << 15;
 
 /// `h (R, cout)`: the mean over each group of `ng` contiguous pre-activations of their
-/// softplus, with `pre (R, cout*ng)`. With `keep_slope` the pre-activations are replaced
-/// by the softplus slopes `sigmoid(pre)` for [`scale_slopes`].
+/// softplus, with `pre (R, cout*ng)` plus `bias (cout*ng)` on every row when given. With
+/// `keep_slope` the pre-activations are replaced by the softplus slopes `sigmoid(pre +
+/// bias)` for [`scale_slopes`].
 ///
-/// The bias is left to the matrix product (`addmm`): with beta = 0 MKL zeroes the output
-/// in a pass of its own, which costs more than addmm's copy of the bias rows (profiled).
-pub fn softplus_group_mean(pre: &mut Tensor, cout: i64, ng: i64, keep_slope: bool) -> Tensor {
+/// The bias is added here rather than by the matrix product: the kernel reads every
+/// pre-activation anyway, while a product that starts from the bias rows writes and reads
+/// the whole output once more (profiled at about 6% of a training step).
+pub fn softplus_group_mean(pre: &mut Tensor, bias: Option<&Tensor>, cout: i64, ng: i64, keep_slope: bool) -> Tensor {
     let rows = pre.size()[0];
     if let Some(kind) = fusable(pre, cout * ng) {
-        let mut h = Tensor::empty([rows, cout], (kind, Device::Cpu));
-        let (n, groups, ngu) = ((rows * cout * ng) as usize, (rows * cout) as usize, ng as usize);
-        // SAFETY: `fusable` checked a contiguous CPU tensor of this kind and size; `h` is a
-        // fresh contiguous tensor of `groups` elements; neither is aliased elsewhere here.
-        unsafe {
-            match kind {
-                Kind::Double => parallel_groups(slice_mut(pre, n), slice_mut(&mut h, groups), ngu, |p, o| {
-                    f64k::forward(p, o, ngu, keep_slope)
-                }),
-                _ => parallel_groups(slice_mut(pre, n), slice_mut(&mut h, groups), ngu, |p, o| {
-                    f32k::forward(p, o, ngu, keep_slope)
-                }),
+        let bias = bias.map(|b| b.to_kind(kind).contiguous());
+        let cols = (cout * ng) as usize;
+        if bias.as_ref().is_none_or(|b| b.device() == Device::Cpu && b.numel() == cols && !b.requires_grad()) {
+            let mut h = Tensor::empty([rows, cout], (kind, Device::Cpu));
+            let (n, groups, ngu) = ((rows * cout * ng) as usize, (rows * cout) as usize, ng as usize);
+            let blen = if bias.is_some() { cols } else { 0 };
+            // SAFETY: `fusable` checked a contiguous CPU tensor of this kind and size; `h` is a
+            // fresh contiguous tensor of `groups` elements; the bias (contiguous, of this kind,
+            // `cols` elements when given) is only read; nothing else is aliased here.
+            unsafe {
+                match kind {
+                    Kind::Double => {
+                        let b: &[f64] = bias.as_ref().map_or(&[], |b| slice(b, blen));
+                        parallel_groups(slice_mut(pre, n), slice_mut(&mut h, groups), ngu, |p, o, g0| {
+                            f64k::forward(p, o, ngu, keep_slope, b, g0)
+                        })
+                    }
+                    _ => {
+                        let b: &[f32] = bias.as_ref().map_or(&[], |b| slice(b, blen));
+                        parallel_groups(slice_mut(pre, n), slice_mut(&mut h, groups), ngu, |p, o, g0| {
+                            f32k::forward(p, o, ngu, keep_slope, b, g0)
+                        })
+                    }
+                }
             }
+            return h;
         }
-        return h;
+    }
+    if let Some(b) = bias {
+        let _ = pre.g_add_(b);
     }
     let h = pre.softplus().view([rows, cout, ng]).mean_dim(2, false, None);
     if keep_slope {
@@ -126,11 +143,12 @@ fn part(len: usize, t: usize, n: usize) -> std::ops::Range<usize> {
     (t * per).min(len)..((t + 1) * per).min(len)
 }
 
-/// Runs `f(pre_chunk, out_chunk)` on whole groups, split over libtorch's threads.
-fn parallel_groups<T: Send>(pre: &mut [T], out: &mut [T], ng: usize, f: impl Fn(&mut [T], &mut [T]) + Sync) {
+/// Runs `f(pre_chunk, out_chunk, first_group)` on whole groups, split over libtorch's
+/// threads.
+fn parallel_groups<T: Send>(pre: &mut [T], out: &mut [T], ng: usize, f: impl Fn(&mut [T], &mut [T], usize) + Sync) {
     let threads = threads_for(pre.len());
     if threads == 1 {
-        return f(pre, out);
+        return f(pre, out, 0);
     }
     let groups = out.len();
     let (p, o) = (Shared(pre.as_mut_ptr()), Shared(out.as_mut_ptr()));
@@ -144,7 +162,7 @@ fn parallel_groups<T: Send>(pre: &mut [T], out: &mut [T], ng: usize, f: impl Fn(
                 std::slice::from_raw_parts_mut(o.ptr().add(r.start), r.len()),
             )
         };
-        f(pc, oc)
+        f(pc, oc, r.start)
     });
 }
 
@@ -217,7 +235,7 @@ macro_rules! dispatch {
 /// precision (the polynomial degree differs), the logarithms of the group products always
 /// in f64. Each kernel is compiled three times through [`dispatch!`].
 macro_rules! kernels {
-    ($name:ident, $t:ty, $bits:ty, $mant_bits:expr, $bias:expr, $floor:expr, $ln2:expr, [$($c:expr),+]) => {
+    ($name:ident, $t:ty, $bits:ty, $mant_bits:expr, $bias:expr, $lanes:expr, $floor:expr, $ln2:expr, [$($c:expr),+]) => {
         pub(super) mod $name {
             use super::{THRESHOLD, group_log, mul_add};
             /// Below this the slope is stored as 0 (exp would be subnormal and slow the products).
@@ -242,9 +260,11 @@ macro_rules! kernels {
                 p * <$t>::from_bits(n_int.wrapping_add($bias as $bits) << $mant_bits)
             }
 
-            /// Softplus, group mean and slope over whole groups of `ng` elements.
-            pub fn forward(pre: &mut [$t], out: &mut [$t], ng: usize, keep_slope: bool) {
-                dispatch!(forward_impl(pre: &mut [$t], out: &mut [$t], ng: usize, keep_slope: bool))
+            /// Softplus, group mean and slope over whole groups of `ng` elements, the first
+            /// of them group `first` of the tensor; `bias` (one value per column, or empty)
+            /// is added to the pre-activations first.
+            pub fn forward(pre: &mut [$t], out: &mut [$t], ng: usize, keep_slope: bool, bias: &[$t], first: usize) {
+                dispatch!(forward_impl(pre: &mut [$t], out: &mut [$t], ng: usize, keep_slope: bool, bias: &[$t], first: usize))
             }
 
             /// slope[r, c] *= grad[r, c / ng] / ng, and the column sums into `sums`.
@@ -253,13 +273,21 @@ macro_rules! kernels {
             }
 
             #[inline(always)]
-            fn forward_impl<const FMA: bool>(pre: &mut [$t], out: &mut [$t], ng: usize, keep_slope: bool) {
+            fn forward_impl<const FMA: bool>(pre: &mut [$t], out: &mut [$t], ng: usize, keep_slope: bool, bias: &[$t], first: usize) {
                 // Per element: ln(1 + e^x) = ln(mantissa) + ln2 * (exponent), or x above the
                 // threshold; the mantissas go to `mant`, the rest to `lin` (in units of ln 2).
-                let mut mant = [0.0f64; BLOCK];
-                let mut lin = [0.0f64; BLOCK];
+                let mut mant = [0.0 as $t; BLOCK];
+                let mut lin = [0.0 as $t; BLOCK];
                 let step = (BLOCK / ng).max(1) * ng;
-                for (pb, ob) in pre.chunks_mut(step).zip(out.chunks_mut(step / ng)) {
+                let groups_per_row = bias.len() / ng; // 0 without a bias
+                for (i, (pb, ob)) in pre.chunks_mut(step).zip(out.chunks_mut(step / ng)).enumerate() {
+                    if groups_per_row > 0 {
+                        let g0 = first + i * (step / ng);
+                        for (j, grp) in pb.chunks_mut(ng).enumerate() {
+                            let c = (g0 + j) % groups_per_row;
+                            grp.iter_mut().zip(&bias[c * ng..(c + 1) * ng]).for_each(|(x, b)| *x += *b);
+                        }
+                    }
                     if step > BLOCK {
                         // Groups longer than a block (not met in GCNets): plain scalar code.
                         for (g, o) in pb.chunks_mut(ng).zip(ob.iter_mut()) {
@@ -278,26 +306,27 @@ macro_rules! kernels {
                         elementwise::<FMA, false>(pb, &mut mant[..len], &mut lin[..len]);
                     }
                     for ((m, l), o) in mant[..len].chunks(ng).zip(lin[..len].chunks(ng)).zip(ob.iter_mut()) {
-                        *o = (group_log(m, l) / ng as f64) as $t;
+                        *o = (group_log::<$t, $lanes>(m, l) / ng as f64) as $t;
                     }
                 }
             }
 
             #[inline(always)]
-            fn elementwise<const FMA: bool, const KEEP: bool>(pb: &mut [$t], mant: &mut [f64], lin: &mut [f64]) {
-                const MANT_MASK: u64 = (1 << 52) - 1;
-                const ONE_BITS: u64 = 1023 << 52;
-                // the exponent field as a float, through the bits of 2^52 + field
-                const MAGIC: u64 = (1023 + 52) << 52;
-                const OFFSET: f64 = (1u64 << 52) as f64 + 1023.0;
+            fn elementwise<const FMA: bool, const KEEP: bool>(pb: &mut [$t], mant: &mut [$t], lin: &mut [$t]) {
+                const MANT_MASK: $bits = (1 << $mant_bits) - 1;
+                const ONE_BITS: $bits = ($bias as $bits) << $mant_bits;
+                // the exponent field as a float, through the bits of 2^mant_bits + field
+                const MAGIC: $bits = (($bias + $mant_bits) as $bits) << $mant_bits;
+                const OFFSET: $t = (1u64 << $mant_bits) as $t + $bias as $t;
+                const LOG2_E: $t = std::f64::consts::LOG2_E as $t;
                 for ((x, m), l) in pb.iter_mut().zip(mant.iter_mut()).zip(lin.iter_mut()) {
                     let v = *x;
                     let big = v > THRESHOLD as $t;
                     let e = exp::<FMA>(v.min(THRESHOLD as $t).max(FLOOR));
-                    let f = 1.0 + e as f64;
+                    let f = 1.0 + e;
                     let bits = f.to_bits();
-                    *m = if big { 1.0 } else { f64::from_bits((bits & MANT_MASK) | ONE_BITS) };
-                    *l = if big { v as f64 * std::f64::consts::LOG2_E } else { f64::from_bits((bits >> 52) | MAGIC) - OFFSET };
+                    *m = if big { 1.0 } else { <$t>::from_bits((bits & MANT_MASK) | ONE_BITS) };
+                    *l = if big { v * LOG2_E } else { <$t>::from_bits((bits >> $mant_bits) | MAGIC) - OFFSET };
                     if KEEP {
                         let s = e / (1.0 + e);
                         *x = if big { 1.0 } else if v < FLOOR { 0.0 } else { s };
@@ -344,37 +373,67 @@ impl Real for f32 {
     }
 }
 
-/// ln of the product of the mantissas `m` (each in [1, 2)) plus ln2 times the sum of `l`.
+/// ln of the product of the mantissas `m` (each in [1, 2)) plus ln2 times the sum of `l`,
+/// with `LANES` partial products and sums in the working precision (vector lanes).
 #[inline(always)]
-fn group_log(m: &[f64], l: &[f64]) -> f64 {
-    const LANES: usize = 4;
-    let mut prod = [1.0f64; LANES];
-    let mut sum = [0.0f64; LANES];
+fn group_log<T: Lane, const LANES: usize>(m: &[T], l: &[T]) -> f64 {
+    let mut prod = [T::ONE; LANES];
+    let mut sum = [T::ZERO; LANES];
     let mut mc = m.chunks_exact(LANES);
     let mut lc = l.chunks_exact(LANES);
     for (a, b) in (&mut mc).zip(&mut lc) {
         for j in 0..LANES {
-            prod[j] *= a[j];
-            sum[j] += b[j];
+            prod[j] = prod[j] * a[j];
+            sum[j] = sum[j] + b[j];
         }
     }
-    let mut p = 1.0f64;
-    let mut total = 0.0f64;
-    for (a, b) in mc.remainder().iter().zip(lc.remainder()) {
-        p *= a;
-        total += b;
+    for (j, (a, b)) in mc.remainder().iter().zip(lc.remainder()).enumerate() {
+        prod[j] = prod[j] * *a;
+        sum[j] = sum[j] + *b;
     }
-    // A lane holds at most BLOCK/LANES = 64 mantissas (below 2^64): multiplying lanes
-    // together cannot overflow before the check.
-    total += sum.iter().sum::<f64>();
-    for &q in &prod {
-        p *= q;
+    let total = sum.iter().fold(T::ZERO, |acc, &x| acc + x).to_f64();
+    if m.len() < T::MAX_FACTORS {
+        // the whole product is below 2^MAX_FACTORS: one product in the working precision
+        return (total + prod.iter().fold(T::ONE, |acc, &x| acc * x).to_f64().log2()) * std::f64::consts::LN_2;
+    }
+    // Longer groups (not met in GCNets): lanes joined in f64, logged before overflow. A
+    // lane holds at most BLOCK/LANES mantissas, below 2^64.
+    let (mut p, mut total) = (1.0f64, total);
+    for q in &prod {
+        p *= q.to_f64();
         if p > 1e200 {
             total += p.log2();
             p = 1.0;
         }
     }
     (total + p.log2()) * std::f64::consts::LN_2
+}
+
+/// The element types of the kernels' lanes.
+trait Lane: Copy + std::ops::Mul<Output = Self> + std::ops::Add<Output = Self> {
+    /// Products of fewer mantissas than this cannot overflow.
+    const MAX_FACTORS: usize;
+    const ONE: Self;
+    const ZERO: Self;
+    fn to_f64(self) -> f64;
+}
+impl Lane for f64 {
+    const MAX_FACTORS: usize = 1000;
+    const ONE: f64 = 1.0;
+    const ZERO: f64 = 0.0;
+    #[inline(always)]
+    fn to_f64(self) -> f64 {
+        self
+    }
+}
+impl Lane for f32 {
+    const MAX_FACTORS: usize = 120;
+    const ONE: f32 = 1.0;
+    const ZERO: f32 = 0.0;
+    #[inline(always)]
+    fn to_f64(self) -> f64 {
+        self as f64
+    }
 }
 
 // Taylor coefficients 1/12! .. 1/0! (|r| <= ln2/2: truncation below 2e-16 relative).
@@ -384,6 +443,7 @@ kernels!(
     u64,
     52,
     1023,
+    4,
     -700.0,
     (6.931_471_803_691_238e-1, 1.908_214_929_270_587_7e-10),
     [
@@ -409,6 +469,7 @@ kernels!(
     u32,
     23,
     127,
+    16,
     -80.0,
     (0.693_359_4, -2.121_944_4e-4),
     [1.984_127e-4, 1.388_888_9e-3, 8.333_334e-3, 4.166_666_8e-2, 1.666_666_7e-1, 0.5, 1.0, 1.0]
@@ -442,12 +503,11 @@ mod tests {
         for (kind, tol) in [(Kind::Double, 1e-14), (Kind::Float, 2e-6)] {
             for (rows, cout) in [(6, 3), (401, 7)] {
                 let (pre, bias) = sample(kind, rows, cout);
-                let pre = &pre + &bias;
-                let x = pre.shallow_clone();
+                let x = &pre + &bias;
                 let want = x.softplus().view([rows, cout, 48]).mean_dim(2, false, None);
                 let want_slope = x.softplus_backward(&x.ones_like(), 1, 20);
                 let mut fused = pre.copy();
-                let h = softplus_group_mean(&mut fused, cout, 48, true);
+                let h = softplus_group_mean(&mut fused, Some(&bias), cout, 48, true);
                 let rel = (&h - &want).abs().max().double_value(&[]) / want.abs().max().double_value(&[]);
                 assert!(rel < tol, "{kind:?} {rows}x{cout}: mean softplus off by {rel}");
                 let ds = (&fused - &want_slope).abs().max().double_value(&[]);
@@ -468,7 +528,7 @@ mod tests {
     #[test]
     fn no_overflow_with_large_arguments() {
         let pre = Tensor::full([2, 48], 19.9, (Kind::Double, Device::Cpu));
-        let h = softplus_group_mean(&mut pre.copy(), 1, 48, false);
+        let h = softplus_group_mean(&mut pre.copy(), None, 1, 48, false);
         let want = pre.softplus().mean_dim(1, false, None);
         assert!((&h - &want).abs().max().double_value(&[]) < 1e-13);
     }
@@ -478,7 +538,7 @@ mod tests {
     fn autograd_tensors_use_libtorch() {
         let pre = sample(Kind::Double, 6, 3).0.set_requires_grad(true);
         let mut p = &pre * 1.0;
-        let h = softplus_group_mean(&mut p, 3, 48, false);
+        let h = softplus_group_mean(&mut p, None, 3, 48, false);
         h.sum(Kind::Double).backward();
         assert!(pre.grad().defined());
     }

@@ -7,87 +7,37 @@
 //! from the saved pre-activations. Autograd still differentiates the cheap part, from the
 //! scalar outputs `a` to the loss. Gradients equal autograd's to rounding (tested).
 //!
-//! The three matrix products of a layer go to MKL through libtorch's `addmm`, except in
-//! f32 on the CPU: there oneDNN (libtorch's `mkldnn_linear` ops) uses AVX-512 on AMD CPUs
-//! where MKL's sgemm does not, measured at 2.3 times MKL's rate on the 2-core machine.
+//! The three matrix products of a layer go through [`products`]: on the CPU the `gemm`
+//! crate (AVX-512 where the CPU has it), elsewhere libtorch's `addmm` / `mm`.
 
-use std::sync::OnceLock;
+use tch::Tensor;
 
-use tch::{Device, Kind, Tensor};
-
-use crate::activation;
 use crate::batch::{Batch, loss_from_vectors};
 use crate::network::Gcnet;
+use crate::{activation, products};
 
-/// Rotated filters and bias rows of every layer, built once per Adam step; with oneDNN
-/// also the transposed filters `(Cout*Ng, (z+1)*Cin)` that its ops take.
+/// Rotated filters and bias rows of every layer, built once per Adam step.
 pub(crate) struct Filters {
     pub w: Vec<Tensor>,
     pub bias_row: Vec<Tensor>,
-    wt: Option<Vec<Tensor>>,
 }
 
 impl Filters {
     pub fn new(net: &Gcnet) -> Self {
-        tch::no_grad(|| {
-            let w: Vec<Tensor> = net.layers().iter().map(|l| l.filter_matrix().detach()).collect();
-            // contiguous: for one output channel the bias row is a stride-0 view, which
-            // oneDNN would read past
-            let bias_row = net.layers().iter().map(|l| l.bias_row().detach().contiguous()).collect();
-            Filters::with(w, bias_row, net)
+        tch::no_grad(|| Filters {
+            w: net.layers().iter().map(|l| l.filter_matrix().detach()).collect(),
+            bias_row: net.layers().iter().map(|l| l.bias_row().detach().contiguous()).collect(),
         })
     }
 
-    /// The same filters for `net` (a replica on another device).
+    /// The same filters on `net`'s device (a replica on another device).
     pub fn for_replica(&self, net: &Gcnet) -> Self {
         let d = net.device();
-        Filters::with(
-            self.w.iter().map(|t| t.to_device(d)).collect(),
-            self.bias_row.iter().map(|t| t.to_device(d)).collect(),
-            net,
-        )
-    }
-
-    /// Adds the transposed filters when `net`'s products go through oneDNN.
-    fn with(w: Vec<Tensor>, bias_row: Vec<Tensor>, net: &Gcnet) -> Self {
-        let wt = onednn_enabled(net.kind(), net.device())
-            .then(|| w.iter().map(|w| w.transpose(0, 1).contiguous()).collect());
-        Filters { w, bias_row, wt }
-    }
-}
-
-/// Whether training in `kind` on `device` runs its products through oneDNN: f32 on the
-/// CPU, where oneDNN works and `GCNET_ONEDNN=0` is not set.
-pub fn onednn_enabled(kind: Kind, device: Device) -> bool {
-    kind == Kind::Float && device == Device::Cpu && onednn_works()
-}
-
-/// Whether libtorch's oneDNN ops run here (checked once on a small f32 product, and off
-/// when `GCNET_ONEDNN=0`).
-fn onednn_works() -> bool {
-    static WORKS: OnceLock<bool> = OnceLock::new();
-    *WORKS.get_or_init(|| {
-        if std::env::var("GCNET_ONEDNN").is_ok_and(|v| v == "0") {
-            return false;
+        Filters {
+            w: self.w.iter().map(|t| t.to_device(d)).collect(),
+            bias_row: self.bias_row.iter().map(|t| t.to_device(d)).collect(),
         }
-        let o = (Kind::Float, Device::Cpu);
-        let (g, wt, b) = (Tensor::ones([4, 3], o), Tensor::ones([2, 3], o), Tensor::ones([2], o));
-        let run = || -> Result<bool, tch::TchError> {
-            let gm = g.f_to_mkldnn(None)?;
-            let pre = gm.f_mkldnn_linear(&wt, Some(&b))?.f_to_dense(None, false)?;
-            let dm = pre.f_to_mkldnn(None)?;
-            // tch's `self` is the op's `input`: the result is grad_output^T input
-            let (dw, _) = dm.f_mkldnn_linear_backward_weights(&gm, &wt, false)?;
-            let dg = Tensor::f_mkldnn_linear_backward_input([4, 3], &dm, &wt)?.f_to_dense(None, false)?;
-            // pre = 3 + 1 = 4 everywhere; g^T pre = 16; pre wt = 8
-            let ok = pre.double_value(&[0, 0]) == 4.0
-                && dw.size() == [3, 2]
-                && dw.double_value(&[0, 0]) == 16.0
-                && dg.double_value(&[0, 0]) == 8.0;
-            Ok(ok)
-        };
-        run().unwrap_or(false)
-    })
+    }
 }
 
 /// Gradients of the filter matrices and bias rows, summed over micro-batches.
@@ -126,8 +76,8 @@ impl FilterGrads {
     }
 }
 
-/// What the forward pass keeps for the backward pass: per layer the gathered input (in
-/// oneDNN's layout when its ops are used) and the softplus slopes at the pre-activations.
+/// What the forward pass keeps for the backward pass: per layer the gathered input and the
+/// softplus slopes at the pre-activations.
 struct Tape {
     gathered: Vec<Tensor>,
     slope: Vec<Tensor>,
@@ -141,15 +91,9 @@ fn forward_taped(net: &Gcnet, x: &Tensor, f: &Filters) -> (Tensor, Tape) {
     let mut h = x.shallow_clone();
     for (l, layer) in net.layers().iter().enumerate() {
         // (R, (z+1)*Cin) -> (R, Cout*Ng) -> (R, Cout)
-        let mut g = h.index_select(0, &idx).view([rows, k * layer.cin]);
-        let mut pre = match &f.wt {
-            Some(wt) => {
-                g = g.g_to_mkldnn(None);
-                g.mkldnn_linear(&wt[l], Some(&f.bias_row[l])).to_dense(None, false)
-            }
-            None => f.bias_row[l].addmm(&g, &f.w[l]),
-        };
-        h = activation::softplus_group_mean(&mut pre, layer.cout, layer.num_ops, true);
+        let g = h.index_select(0, &idx).view([rows, k * layer.cin]);
+        let (mut pre, bias) = products::affine(&g, &f.w[l], &f.bias_row[l]);
+        h = activation::softplus_group_mean(&mut pre, bias, layer.cout, layer.num_ops, true);
         tape.gathered.push(g);
         tape.slope.push(pre);
     }
@@ -166,26 +110,10 @@ fn backward_taped(net: &Gcnet, tape: Tape, grad_out: Tensor, f: &Filters, grads:
         // d pre = slope * grad / Ng, in place: (R, Cout*Ng); its column sums are d bias_row
         let dbias = activation::scale_slopes(&mut dpre, &grad, layer.cout, layer.num_ops);
         let _ = grads.bias_row[l].g_add_(&dbias);
-        // oneDNN's transposed filter and dpre in its layout, converted once for both products
-        let onednn = f.wt.as_ref().map(|wt| (&wt[l], dpre.g_to_mkldnn(None)));
-        match &onednn {
-            // tch's `self` is the op's `input`: the result is grad_output^T input = g^T dpre
-            Some((wt, dm)) => {
-                let _ = grads.w[l].g_add_(&dm.mkldnn_linear_backward_weights(&g, wt, false).0);
-            }
-            None => {
-                let _ = grads.w[l].addmm_(&g.transpose(0, 1), &dpre);
-            }
-        }
+        products::add_mm(&mut grads.w[l], &g.transpose(0, 1), &dpre);
         if l > 0 {
             // d gathered, transposed: ((z+1)*Cin, R); d h[t, i] = sum_k dG^T[k, i, NNinv[k, t]]
-            let dgt = match &onednn {
-                Some((wt, dm)) => Tensor::mkldnn_linear_backward_input([rows, k * layer.cin], dm, wt)
-                    .to_dense(None, false)
-                    .view([rows, k, layer.cin])
-                    .permute([1, 2, 0]),
-                None => f.w[l].mm(&dpre.transpose(0, 1)).view([k, layer.cin, rows]),
-            };
+            let dgt = products::mm(&f.w[l], &dpre.transpose(0, 1)).view([k, layer.cin, rows]);
             let idx = inv.expand([k, layer.cin, rows], false);
             grad = dgt.gather(2, &idx, false).sum_dim_intlist(0, false, None).transpose(0, 1);
         }
@@ -253,8 +181,8 @@ mod tests {
         }
     }
 
-    /// In f32 (oneDNN's products on the CPU, with a one-channel last layer) the loss and
-    /// gradients agree with f64 autograd to f32 rounding.
+    /// In f32 (with a one-channel last layer) the loss and gradients agree with f64
+    /// autograd to f32 rounding.
     #[test]
     fn f32_gradients_match_f64_autograd() {
         let (data, mut net) = small_case(5, 3, 2, 4);
@@ -268,7 +196,6 @@ mod tests {
         let want: Vec<Tensor> = params.iter().map(|p| p.grad().copy()).collect();
         net.set_kind(tch::Kind::Float);
         let filters = Filters::new(&net);
-        assert_eq!(filters.wt.is_some(), onednn_works());
         let mut grads = FilterGrads::zeros(&filters);
         let value = train_pass(&net, &build(&net, &set, &order, &obj), 1.0, &filters, &mut grads);
         let rel = (value - auto.double_value(&[])).abs() / value.abs();

@@ -8,7 +8,7 @@
 
 use tch::{Kind, Tensor, nn};
 
-use crate::activation;
+use crate::{activation, products};
 
 /// One group-convolution layer: the trainable filter `Psi (out, in, z+1)` and
 /// `bias (out, 1)`.
@@ -64,9 +64,9 @@ impl GConv {
     /// `k`-major order, to the group-averaged activations `(R, Cout)`; `filters` and
     /// `bias_row` from [`GConv::filter_matrix`] and [`GConv::bias_row`].
     pub fn forward_gathered(&self, gathered: &Tensor, filters: &Tensor, bias_row: &Tensor) -> Tensor {
-        // (R, Cout*Ng): bias fused into the product, then softplus and the mean over g
-        let mut pre = bias_row.addmm(gathered, filters);
-        activation::softplus_group_mean(&mut pre, self.cout, self.num_ops, false)
+        // (R, Cout*Ng), then the bias (unless the product added it), softplus and the mean over g
+        let (mut pre, bias) = products::affine(gathered, filters, bias_row);
+        activation::softplus_group_mean(&mut pre, bias, self.cout, self.num_ops, false)
     }
 
     /// Pre-activations of every operation `(R, Cout, Ng)`, for tests and representations.

@@ -40,11 +40,11 @@ mod network;
 mod objective;
 mod parallel;
 pub mod pickle;
+pub mod products;
 mod samples;
 mod train;
 
 pub use adam::Adam;
-pub use backward::onednn_enabled;
 pub use error::{Error, Result};
 pub use gconv::GConv;
 pub use geometry::Geometry;

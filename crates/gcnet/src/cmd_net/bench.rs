@@ -1,5 +1,6 @@
 //! `gcnet bench`: training and evaluation throughput of GCNet in samples/s and GFLOP/s,
-//! against a plain libtorch matmul of the GConv shape measured in the same run.
+//! against a plain libtorch matmul of the GConv shape measured in the same run, and on the
+//! CPU also against the same product through the `gemm` crate, which the layers use.
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -76,38 +77,33 @@ fn sync(device: Device) {
     }
 }
 
-/// GFLOP/s of `(rows, k) x (k, n)` matrix products.
-fn matmul_rate(rows: i64, k: i64, n: i64, kind: Kind, device: Device) -> f64 {
+/// GFLOP/s of `(rows, k) x (k, n)` matrix products, through libtorch's `mm` or, with
+/// `layers`, through the product the GConv layers use ([`gcnet_net::products::mm`]).
+fn matmul_rate(rows: i64, k: i64, n: i64, kind: Kind, device: Device, layers: bool) -> f64 {
     let a = Tensor::randn([rows, k], (kind, device));
     let b = Tensor::randn([k, n], (kind, device));
-    let _ = a.mm(&b);
+    let product = || if layers { gcnet_net::products::mm(&a, &b) } else { a.mm(&b) };
+    let _ = product();
     sync(device);
     let reps = 10;
     let t = Instant::now();
     for _ in 0..reps {
-        let _ = a.mm(&b);
+        let _ = product();
     }
     sync(device);
     2.0 * (rows * k * n) as f64 * reps as f64 / t.elapsed().as_secs_f64() / 1e9
 }
 
-/// GFLOP/s of the same product through oneDNN (libtorch's `mkldnn_linear`, layout
-/// conversions included), which gcnet uses for f32 training on the CPU; None where
-/// oneDNN does not run.
-fn onednn_rate(rows: i64, k: i64, n: i64) -> Option<f64> {
-    let o = (Kind::Float, Device::Cpu);
-    let a = Tensor::randn([rows, k], o);
-    let wt = Tensor::randn([n, k], o);
-    let product = || {
-        a.f_to_mkldnn(None).and_then(|m| m.f_mkldnn_linear(&wt, None::<Tensor>)).and_then(|p| p.f_to_dense(None, false))
-    };
-    let _ = product().ok()?;
-    let reps = 10;
-    let t = Instant::now();
-    for _ in 0..reps {
-        let _ = product().ok()?;
-    }
-    Some(2.0 * (rows * k * n) as f64 * reps as f64 / t.elapsed().as_secs_f64() / 1e9)
+/// The line that compares a throughput with the rate of the layers' own product, where
+/// that is not libtorch's (the `gemm` crate on the CPU).
+fn layers_rate_line(gflops: f64, rows: i64, k: i64, n: i64, kind: Kind, device: Device) -> Option<String> {
+    gcnet_net::products::gemm_enabled(kind, device).then(|| {
+        let r = matmul_rate(rows, k, n, kind, device, true);
+        format!(
+            "    (the layers' products go through the gemm crate, whose rate for this shape is {r:.1} GFLOP/s: {:.0}% of it)",
+            100.0 * gflops / r
+        )
+    })
 }
 
 pub(crate) fn run(args: &[OsString]) -> anyhow::Result<ExitCode> {
@@ -174,7 +170,7 @@ pub(crate) fn run(args: &[OsString]) -> anyhow::Result<ExitCode> {
         let warm = SampleSet::new(&data, (0..mb.min(n)).collect(), false, net.geometry(), v);
         Trainer::new(&net, tc.clone()).run_epoch(&net, &warm, &obj, 0, &mut |_, _| {})?;
         // the matmul reference before and after the timed run; the faster one counts
-        let mm_before = matmul_rate(rows, kk, nn, kind, device);
+        let mm_before = matmul_rate(rows, kk, nn, kind, device, false);
         let mut net = fresh()?;
         let set = SampleSet::new(&data, (0..n).collect(), false, net.geometry(), v);
         let mut trainer = Trainer::new(&net, tc);
@@ -183,7 +179,7 @@ pub(crate) fn run(args: &[OsString]) -> anyhow::Result<ExitCode> {
         let report = trainer.run_epoch(&net, &set, &obj, 0, &mut |_, _| {})?;
         sync(device);
         let train_s = t.elapsed().as_secs_f64();
-        let mm = mm_before.max(matmul_rate(rows, kk, nn, kind, device));
+        let mm = mm_before.max(matmul_rate(rows, kk, nn, kind, device, false));
         let train_rate = n as f64 / train_s;
         let train_gflops = train_rate * train_flops / 1e9;
         println!(
@@ -191,29 +187,29 @@ pub(crate) fn run(args: &[OsString]) -> anyhow::Result<ExitCode> {
             100.0 * train_gflops / mm,
             report.loss
         );
-        if let Some(r) = gcnet_net::onednn_enabled(kind, device).then(|| onednn_rate(rows, kk, nn)).flatten() {
-            println!(
-                "    (f32 products go through oneDNN, whose rate for this shape is {r:.1} GFLOP/s: {:.0}% of it)",
-                100.0 * train_gflops / r
-            );
+        if let Some(line) = layers_rate_line(train_gflops, rows, kk, nn, kind, device) {
+            println!("{line}");
         }
         // evaluation in f64 of the trained weights
         net.set_kind(Kind::Double);
         let emb = net.auto_micro_batch().min(a.batch);
         let erows = (emb as f64 * s) as i64;
         let _ = eval::loss_sum(&net, &warm, &obj, a.batch);
-        let mm64_before = matmul_rate(erows, kk, nn, Kind::Double, device);
+        let mm64_before = matmul_rate(erows, kk, nn, Kind::Double, device, false);
         sync(device);
         let t = Instant::now();
         let l = eval::loss_sum(&net, &set, &obj, a.batch) / n as f64;
         sync(device);
         let eval_rate = n as f64 / t.elapsed().as_secs_f64();
-        let mm64 = mm64_before.max(matmul_rate(erows, kk, nn, Kind::Double, device));
+        let mm64 = mm64_before.max(matmul_rate(erows, kk, nn, Kind::Double, device, false));
         let eval_gflops = eval_rate * eval_flops / 1e9;
         println!(
             "  eval f64 after {name} training: {eval_rate:.2} samples/s, {eval_gflops:.1} GFLOP/s = {:.0}% of the f64 matmul rate {mm64:.1} GFLOP/s; L = {l:.10e}",
             100.0 * eval_gflops / mm64
         );
+        if let Some(line) = layers_rate_line(eval_gflops, erows, kk, nn, Kind::Double, device) {
+            println!("{line}");
+        }
         evaluated.push((name, train_rate, l));
     }
     if let [(_, r64, l64), (_, r32, l32)] = evaluated.as_slice() {
