@@ -237,7 +237,7 @@ macro_rules! dispatch {
 macro_rules! kernels {
     ($name:ident, $t:ty, $bits:ty, $mant_bits:expr, $bias:expr, $lanes:expr, $floor:expr, $ln2:expr, [$($c:expr),+]) => {
         pub(super) mod $name {
-            use super::{THRESHOLD, group_log, mul_add};
+            use super::{THRESHOLD, estrin, group_log, mul_add};
             /// Below this the slope is stored as 0 (exp would be subnormal and slow the products).
             const FLOOR: $t = $floor;
             const BLOCK: usize = 256;
@@ -254,8 +254,8 @@ macro_rules! kernels {
                 let t = mul_add::<FMA, $t>(x, std::f64::consts::LOG2_E as $t, SHIFT);
                 let n = t - SHIFT;
                 let r = mul_add::<FMA, $t>(-n, LN2_LO, mul_add::<FMA, $t>(-n, LN2_HI, x));
-                let mut p: $t = 0.0;
-                $( p = mul_add::<FMA, $t>(p, r, $c); )+
+                const DESCENDING: &[$t] = &[$($c),+];
+                let p = estrin::<FMA, $t>(r, DESCENDING);
                 let n_int = t.to_bits().wrapping_sub(SHIFT.to_bits());
                 p * <$t>::from_bits(n_int.wrapping_add($bias as $bits) << $mant_bits)
             }
@@ -351,6 +351,32 @@ macro_rules! kernels {
     };
 }
 
+/// The polynomial with coefficients `desc` (highest degree first, at most 16) at `x`, by
+/// Estrin's scheme: pairs of terms joined level by level with x, x^2, x^4 and x^8, so the
+/// chain of dependent operations is 4 long instead of Horner's 12 (the f64 kernel was
+/// bound by that latency, not by the number of operations). Fixed trip counts, so the
+/// compiler unrolls it completely.
+#[inline(always)]
+fn estrin<const FMA: bool, T: Real + Default>(x: T, desc: &[T]) -> T {
+    let mut c = [T::default(); 16];
+    for (i, &d) in desc.iter().rev().enumerate() {
+        c[i] = d;
+    }
+    let mut a = [T::default(); 8];
+    for i in 0..8 {
+        a[i] = mul_add::<FMA, T>(c[2 * i + 1], x, c[2 * i]);
+    }
+    let x2 = x * x;
+    let mut b = [T::default(); 4];
+    for i in 0..4 {
+        b[i] = mul_add::<FMA, T>(a[2 * i + 1], x2, a[2 * i]);
+    }
+    let x4 = x2 * x2;
+    let d0 = mul_add::<FMA, T>(b[1], x4, b[0]);
+    let d1 = mul_add::<FMA, T>(b[3], x4, b[2]);
+    mul_add::<FMA, T>(d1, x4 * x4, d0)
+}
+
 /// `a * b + c`, fused where the CPU has FMA (a call to libm's fma otherwise would be slow).
 #[inline(always)]
 fn mul_add<const FMA: bool, T: Real>(a: T, b: T, c: T) -> T {
@@ -443,7 +469,7 @@ kernels!(
     u64,
     52,
     1023,
-    4,
+    8,
     -700.0,
     (6.931_471_803_691_238e-1, 1.908_214_929_270_587_7e-10),
     [

@@ -13,6 +13,7 @@
 use tch::Tensor;
 
 use crate::batch::{Batch, loss_from_vectors};
+use crate::neighbour_sum::neighbour_sum;
 use crate::network::Gcnet;
 use crate::{activation, products};
 
@@ -112,10 +113,16 @@ fn backward_taped(net: &Gcnet, tape: Tape, grad_out: Tensor, f: &Filters, grads:
         let _ = grads.bias_row[l].g_add_(&dbias);
         products::add_mm(&mut grads.w[l], &g.transpose(0, 1), &dpre);
         if l > 0 {
-            // d gathered, transposed: ((z+1)*Cin, R); d h[t, i] = sum_k dG^T[k, i, NNinv[k, t]]
-            let dgt = products::mm(&f.w[l], &dpre.transpose(0, 1)).view([k, layer.cin, rows]);
-            let idx = inv.expand([k, layer.cin, rows], false);
-            grad = dgt.gather(2, &idx, false).sum_dim_intlist(0, false, None).transpose(0, 1);
+            grad = if products::gemm_enabled(dpre.kind(), dpre.device()) {
+                // d gathered (R, (z+1)*Cin), then summed onto the sites it was read from
+                let dg = products::mm(&dpre, &f.w[l].transpose(0, 1));
+                neighbour_sum(&dg, &inv, k, layer.cin)
+            } else {
+                // transposed: ((z+1)*Cin, R); d h[t, i] = sum_k dG^T[k, i, NNinv[k, t]]
+                let dgt = f.w[l].mm(&dpre.transpose(0, 1)).view([k, layer.cin, rows]);
+                let idx = inv.expand([k, layer.cin, rows], false);
+                dgt.gather(2, &idx, false).sum_dim_intlist(0, false, None).transpose(0, 1)
+            };
         }
     }
 }

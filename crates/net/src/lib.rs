@@ -36,6 +36,7 @@ mod error;
 pub mod eval;
 mod gconv;
 mod geometry;
+mod neighbour_sum;
 mod network;
 mod objective;
 mod parallel;
