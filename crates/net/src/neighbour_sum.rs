@@ -54,24 +54,29 @@ fn run<T: Copy + Default + std::ops::AddAssign + Send + Sync, const C: usize>(
     parallel::run(threads, &|part, parts| {
         let per = rows.div_ceil(parts);
         let (start, end) = ((part * per).min(rows), ((part + 1) * per).min(rows));
-        let mut acc = vec![T::default(); cin];
-        for t in start..end {
-            acc.fill(T::default());
+        // Blocks of sites, k outermost inside a block: the loads of one k are independent
+        // (many in flight) and the block's output rows stay in L1.
+        const BLOCK: usize = 64;
+        for b0 in (start..end).step_by(BLOCK) {
+            let b1 = (b0 + BLOCK).min(end);
+            // SAFETY: rows b0..b1 of `out`, written by this part only.
+            let out_rows = unsafe { std::slice::from_raw_parts_mut(dst.ptr().add(b0 * cin), (b1 - b0) * cin) };
+            out_rows.fill(T::default());
             for kk in 0..k {
-                // SAFETY: the inverse table holds row numbers below `rows` (built from the
-                // neighbour table, a permutation of each state's sites), read through its
-                // own strides; each part writes only its own rows of `out`.
-                unsafe {
-                    let r = *idx.ptr().add(kk * inv_k + t * inv_t) as usize;
-                    debug_assert!(r < rows);
-                    let row = std::slice::from_raw_parts(src.ptr().add(r * width + kk * cin), cin);
+                for (t, acc) in (b0..b1).zip(out_rows.chunks_exact_mut(cin)) {
+                    // SAFETY: the inverse table holds row numbers below `rows` (built from
+                    // the neighbour table, a permutation of each state's sites), read
+                    // through its own strides.
+                    let row = unsafe {
+                        let r = *idx.ptr().add(kk * inv_k + t * inv_t) as usize;
+                        debug_assert!(r < rows);
+                        std::slice::from_raw_parts(src.ptr().add(r * width + kk * cin), cin)
+                    };
                     for (a, &v) in acc.iter_mut().zip(row) {
                         *a += v;
                     }
                 }
             }
-            // SAFETY: row t of `out`, written by this part only.
-            unsafe { std::ptr::copy_nonoverlapping(acc.as_ptr(), dst.ptr().add(t * cin), cin) };
         }
     });
 }
