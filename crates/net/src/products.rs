@@ -97,34 +97,58 @@ fn product_t<T: Copy + Send + Sync + 'static + From<u8>>(out: &Tensor, a: &Tenso
         // SAFETY: the blocks of the parts are disjoint; a and b are read-only views whose
         // strides come from libtorch, and every offset below stays inside their extents.
         unsafe {
-            let dst = out_p.ptr().add(r0 * n + c0);
-            let lhs = a_p.ptr().offset(r0 as isize * sa[0] as isize);
-            let rhs = b_p.ptr().offset(c0 as isize * sb[1] as isize);
-            let one = T::from(1u8);
-            // dst := alpha dst + beta lhs rhs (alpha read only when read_dst)
-            gemm::gemm(
-                r1 - r0,
-                c1 - c0,
-                k,
-                dst,
-                1,
-                n as isize,
+            gemm_block(
+                (r1 - r0, c1 - c0, k),
+                out_p.ptr().add(r0 * n + c0),
+                n,
+                (a_p.ptr().offset(r0 as isize * sa[0] as isize), sa[0] as isize, sa[1] as isize),
+                (b_p.ptr().offset(c0 as isize * sb[1] as isize), sb[0] as isize, sb[1] as isize),
                 accumulate,
-                lhs,
-                sa[1] as isize,
-                sa[0] as isize,
-                rhs,
-                sb[1] as isize,
-                sb[0] as isize,
-                one,
-                one,
-                false,
-                false,
-                false,
-                gemm::Parallelism::None,
-            );
-        }
+            )
+        };
     });
+}
+
+/// `dst [+]= a b` on this thread with the `gemm` crate: `(m, n, k)`, `dst` row-major with
+/// row stride `dst_rs`, `a` and `b` given as (pointer, row stride, column stride).
+///
+/// # Safety
+/// Every element of the three matrices these describe must be valid (dst for writes, and
+/// not read or written by anyone else meanwhile).
+unsafe fn gemm_block<T: Copy + 'static + From<u8>>(
+    (m, n, k): (usize, usize, usize),
+    dst: *mut T,
+    dst_rs: usize,
+    a: (*const T, isize, isize),
+    b: (*const T, isize, isize),
+    accumulate: bool,
+) {
+    let one = T::from(1u8);
+    // SAFETY: the caller's contract. dst := alpha dst + beta a b (alpha read only when
+    // read_dst, i.e. when accumulating).
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            dst,
+            1,
+            dst_rs as isize,
+            accumulate,
+            a.0,
+            a.2,
+            a.1,
+            b.0,
+            b.2,
+            b.1,
+            one,
+            one,
+            false,
+            false,
+            false,
+            gemm::Parallelism::None,
+        )
+    }
 }
 
 #[cfg(test)]
