@@ -163,7 +163,8 @@ mod tests {
         (data, Gcnet::from_crystal(&crystal, &cfg, Device::Cpu).unwrap())
     }
 
-    /// The hand-written gradients equal autograd's, for a collective and a tracer loss.
+    /// The hand-written gradients equal autograd's, for a collective and a tracer loss, on
+    /// both routes of the products.
     #[test]
     fn gradients_match_autograd() {
         let (data, net) = small_case(3, 2, 1, 3);
@@ -175,15 +176,19 @@ mod tests {
             crate::Adam::zero_grad(&mut params);
             let auto = batch_loss(&net, &b) / 0.7;
             auto.backward();
-            let filters = Filters::new(&net);
-            let mut grads = FilterGrads::zeros(&filters);
-            let value = train_pass(&net, &b, 0.7, &filters, &mut grads);
-            assert!((value - auto.double_value(&[])).abs() < 1e-12 * value.abs());
-            for (p, g) in params.iter().zip(grads.parameter_grads(&net)) {
-                let want = p.grad();
-                let scale = want.abs().max().double_value(&[]).max(1e-300);
-                let d = (&want - &g).abs().max().double_value(&[]) / scale;
-                assert!(d < 1e-12, "{form:?}: gradient differs by {d} (relative)");
+            // the CPU route (gemm, neighbour_sum) and libtorch's (taken on CUDA)
+            for libtorch in [false, true] {
+                let filters = Filters::new(&net);
+                let mut grads = FilterGrads::zeros(&filters);
+                let mut pass = || train_pass(&net, &b, 0.7, &filters, &mut grads);
+                let value = if libtorch { products::with_libtorch_products(pass) } else { pass() };
+                assert!((value - auto.double_value(&[])).abs() < 1e-12 * value.abs());
+                for (p, g) in params.iter().zip(grads.parameter_grads(&net)) {
+                    let want = p.grad();
+                    let scale = want.abs().max().double_value(&[]).max(1e-300);
+                    let d = (&want - &g).abs().max().double_value(&[]) / scale;
+                    assert!(d < 1e-12, "{form:?} (libtorch products: {libtorch}): gradient differs by {d} (relative)");
+                }
             }
         }
     }

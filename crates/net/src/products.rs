@@ -22,7 +22,32 @@ use crate::parallel::{self, Shared};
 pub fn gemm_enabled(kind: Kind, device: Device) -> bool {
     static OFF: OnceLock<bool> = OnceLock::new();
     let off = *OFF.get_or_init(|| std::env::var("GCNET_GEMM").is_ok_and(|v| v.trim() == "0"));
-    !off && device == Device::Cpu && matches!(kind, Kind::Double | Kind::Float)
+    !off && !forced_libtorch() && device == Device::Cpu && matches!(kind, Kind::Double | Kind::Float)
+}
+
+#[cfg(test)]
+thread_local! {
+    static FORCE_LIBTORCH: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+#[cfg(test)]
+fn forced_libtorch() -> bool {
+    FORCE_LIBTORCH.with(|f| f.get())
+}
+
+#[cfg(not(test))]
+fn forced_libtorch() -> bool {
+    false
+}
+
+/// Runs `f` with this thread's products on libtorch, as on CUDA (for tests of that route
+/// on the CPU).
+#[cfg(test)]
+pub(crate) fn with_libtorch_products<R>(f: impl FnOnce() -> R) -> R {
+    FORCE_LIBTORCH.with(|x| x.set(true));
+    let r = f();
+    FORCE_LIBTORCH.with(|x| x.set(false));
+    r
 }
 
 /// Whether these operands can go through the `gemm` crate: same floating kind on the CPU
