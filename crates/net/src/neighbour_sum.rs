@@ -1,29 +1,37 @@
-//! The backward of the neighbour gather on the CPU, as one pass over the gradient of the
-//! gathered rows.
+//! The backward of the neighbour gather, as one pass over the gradient of the gathered
+//! rows on the CPU.
 //!
 //! The forward pass gathers, for every site `t`, the inputs of its neighbours `NN[k, t]`
 //! into one row. Its backward sums, for every site, the gradient entries of the rows that
 //! read it: `dh[t, i] = sum_k dG[NNinv[k, t], k*Cin + i]`. libtorch's route (an int64 index
 //! expanded over channels, a strided `gather`, a sum over k) reads the index once per
 //! element and writes a temporary of the whole gradient; here each site reads `z + 1`
-//! short contiguous rows and writes its own.
+//! short contiguous rows and writes its own. Where the products do not take the CPU route
+//! ([`products::gemm_enabled`]: CUDA, `GCNET_GEMM=0`) libtorch's route is used.
 
 use tch::{Device, Kind, Tensor};
 
 use crate::parallel::{self, Shared};
+use crate::products;
 
-/// `dh (R, cin)` from `dg (R, k*cin)` (contiguous, f32 or f64, on the CPU) and the inverse
-/// neighbour table `inv (k, 1, R)` of global row numbers (any strides).
+/// `dh (R, cin)` from `dg (R, k*cin)` and the inverse neighbour table `inv (k, 1, R)` of
+/// global row numbers (any strides).
 pub(crate) fn neighbour_sum(dg: &Tensor, inv: &Tensor, k: i64, cin: i64) -> Tensor {
     let rows = dg.size()[0];
     assert!(
-        dg.device() == Device::Cpu && dg.is_contiguous() && dg.size() == [rows, k * cin],
-        "neighbour_sum: gradient rows {:?}, expected ({rows}, {})",
+        dg.size() == [rows, k * cin] && inv.size() == [k, 1, rows],
+        "neighbour_sum: gradient rows {:?} and table {:?}, expected ({rows}, {}) and ({k}, 1, {rows})",
         dg.size(),
+        inv.size(),
         k * cin
     );
+    if !(products::gemm_enabled(dg.kind(), dg.device()) && dg.is_contiguous()) {
+        // (k, cin, R) view of dG; d h[t, i] = sum_k dG^T[k, i, NNinv[k, t]]
+        let dgt = dg.reshape([rows, k, cin]).permute([1, 2, 0]);
+        let idx = inv.expand([k, cin, rows], false);
+        return dgt.gather(2, &idx, false).sum_dim_intlist(0, false, None).transpose(0, 1);
+    }
     let inv = inv.to_kind(Kind::Int64);
-    assert_eq!(inv.size(), [k, 1, rows], "neighbour_sum: inverse table shape");
     let out = Tensor::empty([rows, cin], (dg.kind(), Device::Cpu));
     // the published default (8 channels) with a fixed row length, which vectorises
     match (dg.kind(), cin) {
