@@ -94,6 +94,29 @@ impl CrystalData {
         }
     }
 
+    /// The same crystal with its group operations listed in another order: operation i of
+    /// the result is operation `order[i]` of this one (rows of
+    /// `GroupOpLatticeCartRotMatrices` and `GroupNNPermutation` move together). `order` must
+    /// be a permutation that keeps the identity first. Files written by other codes list
+    /// the operations in their own order; nothing computed depends on it.
+    pub fn with_group_order(&self, order: &[usize]) -> Result<CrystalData> {
+        let ng = self.num_group_ops();
+        let bad = |reason: String| Error::Invalid {
+            path: self.path.clone().unwrap_or_default(),
+            dataset: "GroupNNPermutation",
+            reason,
+        };
+        Permutation::new(order.to_vec()).map_err(|e| bad(format!("a new order of the operations: {e}")))?;
+        if order.len() != ng || order.first() != Some(&0) {
+            return Err(bad(format!("a new order must list all {ng} operations with the identity (0) first")));
+        }
+        let mut out = self.clone();
+        out.group_rotations = self.group_rotations.select(ndarray::Axis(0), order);
+        out.group_nn_permutation = self.group_nn_permutation.select(ndarray::Axis(0), order);
+        out.validate()?;
+        Ok(out)
+    }
+
     /// The file this was read from, if any (used in error messages).
     pub fn path(&self) -> Option<&Path> {
         self.path.as_deref()

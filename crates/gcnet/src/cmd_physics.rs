@@ -173,8 +173,9 @@ fn tracer_exact(args: &TracerExactArgs) -> anyhow::Result<ExitCode> {
 // gcnet srb
 
 /// Scaled residual bias correction (SPEC section 7). From a data set, its crystal file and
-/// the getY outputs with exit states (getY -ajn: y_st1, y_st2, y_st1_exits, y_st2_exits,
-/// each an .npz with one f64 array `y`), builds one basis vector per species label,
+/// the getY outputs with exit states (getY -aj: y_st1, y_st2, y_st1_exits, y_st2_exits,
+/// each the published bare .npy or our .npz with the f64 array `y`), builds one basis
+/// vector per species label,
 /// fits the coefficients theta on the training samples (the first --n-train) and reports
 /// L[0], L[y] and the corrected L[y + theta.B] on the training and validation samples.
 ///
@@ -228,9 +229,13 @@ struct SrbArgs {
     /// the basis combinations left out.
     #[arg(long)]
     pseudo_inverse: bool,
-    /// Write theta, W, b and the L values to this .npz file.
+    /// Write theta, W, b and the L values to this .npz file (an existing file only with
+    /// --force; never one of the inputs).
     #[arg(short = 'o', long)]
     output: Option<PathBuf>,
+    /// Replace an existing --output file.
+    #[arg(long)]
+    force: bool,
 }
 
 /// Maps the published single-dash spellings onto the long names (`-sp 1` -> `--species 1`);
@@ -254,6 +259,15 @@ fn published_spellings(args: &[OsString]) -> Vec<OsString> {
 }
 
 fn srb(args: &SrbArgs) -> anyhow::Result<ExitCode> {
+    if let Some(out) = &args.output {
+        let inputs = [&args.data, &args.crystal, &args.y_st1, &args.y_st2, &args.y_st1_exits, &args.y_st2_exits];
+        if let Some(input) = inputs.iter().find(|i| crate::cmd_net::same_file(i, out)) {
+            bail!("--output {}: that is the input {}; it is never written over", out.display(), input.display());
+        }
+        if out.exists() && !args.force {
+            bail!("--output {} already exists: pass --force to replace it", out.display());
+        }
+    }
     let crystal =
         CrystalData::read(&args.crystal).with_context(|| format!("reading --crystal {}", args.crystal.display()))?;
     let data = Dataset::read(&args.data).with_context(|| format!("reading --data {}", args.data.display()))?;
@@ -278,7 +292,9 @@ fn srb(args: &SrbArgs) -> anyhow::Result<ExitCode> {
     let report = scaled_residual_bias(&data, &crystal, &y, &config).context("scaled residual bias")?;
     print_report(&config, &report);
     if let Some(path) = &args.output {
-        report.write_npz(path).with_context(|| format!("writing --output {}", path.display()))?;
+        report
+            .write_npz(path, gcnet_files::Overwrite::force(args.force))
+            .with_context(|| format!("writing --output {}", path.display()))?;
         eprintln!("wrote {}", path.display());
     }
     Ok(ExitCode::SUCCESS)

@@ -11,7 +11,7 @@ use anyhow::{Context, bail};
 use clap::Args;
 use gcnet_crystal::{CellKind, Crystal, CrystalData, LatticeKind};
 use gcnet_data::{Composition, LatticeGas};
-use gcnet_net::{Form, Gcnet, NetConfig, Objective, SampleSet, Species, TrainConfig, Trainer, batch, eval};
+use gcnet_net::{Event, Form, Gcnet, NetConfig, Objective, SampleSet, Schedule, Species, TrainConfig, Trainer, batch, eval, fit};
 use gcnet_plot::{Chart, Series};
 use gcnet_srb::exact_tracer_correlation;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -126,10 +126,13 @@ pub fn train(
     };
     let mut trainer = Trainer::new(&net, tcfg);
     let mut f = vec![f_of(&net)];
-    for epoch in 0..args.epochs {
-        trainer.run_epoch(&net, &set, &obj, epoch, &mut |_, _| {})?;
-        f.push(f_of(&net));
-        on_epoch(epoch + 1, *f.last().expect("just pushed"));
-    }
+    let schedule = Schedule { start: 0, end: args.epochs, interval: 1 };
+    fit(&net, &mut trainer, &set, &obj, &schedule, None, false, &mut |net, e| {
+        if let Event::Epoch(r) = e {
+            f.push(f_of(net));
+            on_epoch(r.epoch + 1, *f.last().expect("just pushed"));
+        }
+        Ok(())
+    })?;
     Ok(TracerTrainResult { exact, f })
 }

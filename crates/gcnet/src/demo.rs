@@ -12,7 +12,11 @@ use anyhow::{Context, bail};
 use clap::Parser;
 use gcnet_crystal::{CellKind, Crystal, CrystalData, LatticeKind};
 use gcnet_data::{CheckOptions, Dataset, Duration, KmcConfig, LatticeGas, check, kmc};
-use gcnet_net::{Form, Gcnet, NetConfig, Objective, SampleSet, Species, TrainConfig, Trainer, eval};
+use gcnet_files::Overwrite;
+use gcnet_net::{
+    CheckpointDir, Event, Form, Gcnet, NetConfig, Objective, SampleSet, Schedule, Species, TrainConfig, Trainer, eval,
+    fit,
+};
 use gcnet_plot::{Chart, Series};
 use gcnet_srb::{RelaxationVectors, SingularPolicy, SrbConfig, scaled_residual_bias};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -143,23 +147,29 @@ pub fn run(args: &[OsString]) -> anyhow::Result<ExitCode> {
     );
     let train_start = Instant::now();
     let mut best = (0usize, curve_val[0].1);
-    let ckpt_dir = args.out.join("checkpoints");
-    std::fs::create_dir_all(&ckpt_dir)?;
-    gcnet_net::checkpoint::save(&net, &ckpt_dir.join("ep_0.pt"))?;
-    for epoch in 0..args.epochs {
-        bar.set_message(format!("{}", epoch + 1));
-        // The training L is the running loss of the epoch (evaluating the whole training
-        // set again would cost as much as a third of the epoch).
-        let lt = trainer.run_epoch(&net, &train_set, &obj, epoch, &mut |_, _| bar.inc(1))?.loss;
-        let lv = l_of(&val_set);
-        curve_train.push(((epoch + 1) as f64, lt));
-        curve_val.push(((epoch + 1) as f64, lv));
-        gcnet_net::checkpoint::save(&net, &ckpt_dir.join(format!("ep_{}.pt", epoch + 1)))?;
-        if lv < best.1 {
-            best = (epoch + 1, lv);
+    // demo-output/ is the demo's own directory: a rerun replaces its checkpoints.
+    let ckpts = CheckpointDir::open(args.out.join("checkpoints"), true)?;
+    let schedule = Schedule { start: 0, end: args.epochs, interval: 1 };
+    bar.set_message("1");
+    fit(&net, &mut trainer, &train_set, &obj, &schedule, Some((&ckpts, Overwrite::Replace)), false, &mut |net, e| {
+        if let Event::Batch { .. } = e {
+            bar.inc(1);
         }
-        say(&bar, format!("  epoch {:>3}: L_train = {lt:.5}  L_val = {lv:.5}", epoch + 1));
-    }
+        if let Event::Epoch(r) = e {
+            // The training L is the running loss of the epoch (evaluating the whole training
+            // set again would cost as much as a third of the epoch).
+            let (epoch, lt) = (r.epoch + 1, r.loss);
+            let lv = eval::loss_sum(net, &val_set, &obj, 256) / val_set.num_states() as f64;
+            curve_train.push((epoch as f64, lt));
+            curve_val.push((epoch as f64, lv));
+            if lv < best.1 {
+                best = (epoch, lv);
+            }
+            say(&bar, format!("  epoch {epoch:>3}: L_train = {lt:.5}  L_val = {lv:.5}"));
+            bar.set_message(format!("{}", epoch + 1));
+        }
+        Ok(())
+    })?;
     bar.finish_and_clear();
     step(&format!(
         "trained GCNet (nl {}, nch {}) for the {label_name}: {} epochs in {:.0} s; best validation epoch {}",
@@ -170,7 +180,7 @@ pub fn run(args: &[OsString]) -> anyhow::Result<ExitCode> {
         best.0
     ));
     let mut net = net;
-    gcnet_net::checkpoint::load(&mut net, &ckpt_dir.join(format!("ep_{}.pt", best.0)))?;
+    gcnet_net::checkpoint::load(&mut net, &ckpts.weights(best.0))?;
 
     // 4. y with exit states for every state, then the scaled residual bias.
     let y = relaxation_vectors_with_exits(&net, &data, &obj);
@@ -242,10 +252,7 @@ fn step(msg: &str) {
 
 /// y(s1), y(s2) and y of every exit state of both, as getY -aj writes them.
 fn relaxation_vectors_with_exits(net: &Gcnet, data: &Dataset, obj: &Objective) -> RelaxationVectors {
-    // The exit computation already evaluates y of each state (repeated z times per state).
-    let z = net.geometry().z;
-    let (st1_rep, st1_exits) = eval::exit_relaxation_vectors(net, data.init_states.view(), obj, 256);
-    let (st2_rep, st2_exits) = eval::exit_relaxation_vectors(net, data.fin_states.view(), obj, 256);
-    let every_zth = |rep: &ndarray::Array2<f64>| rep.slice(ndarray::s![..;z, ..]).to_owned();
-    RelaxationVectors { st1: every_zth(&st1_rep), st2: every_zth(&st2_rep), st1_exits, st2_exits }
+    let (st1, st1_exits) = eval::exit_relaxation_vectors(net, data.init_states.view(), obj, 256);
+    let (st2, st2_exits) = eval::exit_relaxation_vectors(net, data.fin_states.view(), obj, 256);
+    RelaxationVectors { st1, st2, st1_exits, st2_exits }
 }

@@ -8,7 +8,7 @@ use std::time::SystemTime;
 
 use gcnet_data::Dataset;
 use ndarray::{Array1, Array2};
-use ndarray_npy::NpzReader;
+use ndarray_npy::{NpzReader, read_npy};
 
 fn gcnet(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_gcnet")).current_dir(dir).args(args).output().unwrap()
@@ -114,36 +114,60 @@ fn train_resume_eval_get_y_and_transfer() {
     let l: Array1<f64> = npz.by_name("L").unwrap();
     assert_eq!(epochs.to_vec(), vec![0, 2, 4]);
     assert!(l.iter().all(|v| v.is_finite() && *v > 0.0));
-    assert!(d.join("val_vac_1_1_n0c2_all_0.npz").exists());
+    // the published bare array holds the same values
+    let l_npy: Array1<f64> = read_npy(d.join("tr_vac_1_1_n0c2_all_0.npy")).unwrap();
+    assert_eq!(l_npy, l);
+    assert!(d.join("val_vac_1_1_n0c2_all_0.npy").exists() && d.join("val_vac_1_1_n0c2_all_0.npz").exists());
 
-    ok(d, &with(&["-m", "getY", "-td", "1", "-tn", "1", "-sep", "4", "-eep", "4", "-aj"]));
+    // getY needs only -sep (an -eep is ignored, as published)
+    ok(d, &with(&["-m", "getY", "-td", "1", "-tn", "1", "-sep", "4", "-aj"]));
     let y = |name: &str| -> Array2<f64> {
-        NpzReader::new(std::fs::File::open(d.join(name)).unwrap()).unwrap().by_name("y").unwrap()
+        let npz: Array2<f64> = NpzReader::new(std::fs::File::open(d.join(format!("{name}.npz"))).unwrap())
+            .unwrap()
+            .by_name("y")
+            .unwrap();
+        let npy: Array2<f64> = read_npy(d.join(format!("{name}.npy"))).unwrap();
+        assert_eq!(npz, npy, "{name}: .npz and .npy differ");
+        npy
     };
-    assert_eq!(y("y_st1_vac_1_1_n0c2_all_0_4.npz").dim(), (40, 3));
-    assert_eq!(y("y_st2_vac_1_1_n0c2_all_0_4.npz").dim(), (40, 3));
-    assert_eq!(y("y_st2_exits_vac_1_1_n0c2_all_0_4.npz").dim(), (480, 3));
-    // the exit of the recorded jump is the recorded final state
+    // {aj} in the output names is the -aj flag
+    assert_eq!(y("y_st1_vac_1_1_n0c2_all_1_4").dim(), (40, 3));
+    assert_eq!(y("y_st2_vac_1_1_n0c2_all_1_4").dim(), (40, 3));
+    assert_eq!(y("y_st1_exits_vac_1_1_n0c2_all_1_4").dim(), (480, 3));
+    assert_eq!(y("y_st2_exits_vac_1_1_n0c2_all_1_4").dim(), (480, 3));
+    // the exit of s1 by the recorded jump is s2
     let data = Dataset::read(d.join("sr2.h5")).unwrap();
-    let (y2, ye) = (y("y_st2_vac_1_1_n0c2_all_0_4.npz"), y("y_st2_exits_vac_1_1_n0c2_all_0_4.npz"));
+    let (y2, ye) = (y("y_st2_vac_1_1_n0c2_all_1_4"), y("y_st1_exits_vac_1_1_n0c2_all_1_4"));
     for n in 0..40 {
         let j = data.jump_selects[n] as usize;
         for x in 0..3 {
             assert!((y2[[n, x]] - ye[[n * 12 + j, x]]).abs() < 1e-12);
         }
     }
+    ok(d, &with(&["-m", "getY", "-td", "1", "-tn", "1", "-sep", "4", "-eep", "9"]));
+    assert!(d.join("y_st1_vac_1_1_n0c2_all_0_4.npy").exists());
 
     // transfer: the T=1 network on data tagged 2
     ok(d, &with(&["-m", "eval", "-td", "2", "-tn", "1", "-sep", "4", "-eep", "4"]));
     assert!(d.join("tr_vac_2_1_n0c2_all_0.npz").exists());
     // getRep of the first group average
-    ok(d, &with(&["-m", "getRep", "-td", "1", "-tn", "1", "-sep", "4", "-eep", "4", "-rl", "2", "-rStart", "5"]));
+    ok(d, &with(&["-m", "getRep", "-td", "1", "-tn", "1", "-sep", "4", "-rl", "2", "-rStart", "5"]));
     let rep: ndarray::Array3<f64> =
         NpzReader::new(std::fs::File::open(d.join("Rep_L_2_st1_vac_1_1_n0c2_all_0_4.npz")).unwrap())
             .unwrap()
             .by_name("rep")
             .unwrap();
-    assert_eq!(rep.dim(), (30, 64, 2));
+    // the published layout (n, C, Nsites) for samples rStart..rStart+nt
+    assert_eq!(rep.dim(), (30, 2, 64));
+    let rep_npy: ndarray::Array3<f64> = read_npy(d.join("Rep_L_2_st1_vac_1_1_n0c2_all_0_4.npy")).unwrap();
+    assert_eq!(rep_npy, rep);
+    // the whole stack (module 6 here): the per-site vectors (n, ncL, 3, Nsites); with -aj
+    // also the exit states, under the published names st1Exits and st2_exits
+    ok(d, &with(&["-m", "getRep", "-td", "1", "-tn", "1", "-sep", "4", "-rl", "6", "-nt", "3", "-aj"]));
+    for (name, n) in [("st1", 3), ("st2", 3), ("st1Exits", 36), ("st2_exits", 36)] {
+        let a: ndarray::Array4<f64> = read_npy(d.join(format!("Rep_L_6_{name}_vac_1_1_n0c2_all_1_4.npy"))).unwrap();
+        assert_eq!(a.dim(), (n, 1, 3, 64), "{name}");
+    }
 
     // bad input on an existing network directory: nothing is touched
     fails(d, &with(&["-m", "eval", "-td", "1", "-tn", "1", "-sep", "4", "-eep", "6"]), "ep_5.pt does not exist");
@@ -200,7 +224,30 @@ fn dump_args_and_data_parallel_message() {
         ok(d, &with(&["-m", "train", "-td", "1", "-tn", "1", "-scr", "-eep", "1", "-d", "-dpf", "args.txt", "-DPr"]));
     assert!(log.contains("-DPr"), "{log}");
     let args = std::fs::read_to_string(d.join("args.txt")).unwrap();
-    assert!(args.contains("n_train: 30") && args.contains("data_parallel: true"), "{args}");
+    // one `name: value` line per argument, the published names and Python's values
+    for line in ["N_train: 30", "DatPar: True", "Mode: train", "Learning_rate: 0.001", "RepLayer: None", "DataPath: sr2.h5"] {
+        assert!(args.lines().any(|l| l == line), "no line `{line}` in:\n{args}");
+    }
+    // an existing -dpf is not replaced without --force, and an input never is
+    fails(d, &with(&["-m", "train", "-td", "1", "-tn", "1", "-sep", "1", "-eep", "1", "-d", "-dpf", "args.txt"]), "--force");
+    for input in ["sr2.h5", "fcc4.h5", "ep_T_1_vac_n0c2_all_0/ep_1.pt"] {
+        let args = with(&["-m", "eval", "-td", "1", "-tn", "1", "-sep", "1", "-eep", "1", "-d", "-dpf", input, "--force"]);
+        fails(d, &args, "an input of this run");
+    }
+    // as the run uses them: getY sets End_epoch to Start_epoch, -nosym switches JumpSort off
+    let log = ok(d, &with(&["-m", "getY", "-td", "1", "-tn", "1", "-sep", "1", "-eep", "7", "-d", "-dpf", "args.txt", "--force"]));
+    assert!(log.contains("args.txt"), "{log}");
+    let args = std::fs::read_to_string(d.join("args.txt")).unwrap();
+    for line in ["Mode: getY", "Start_epoch: 1", "End_epoch: 1", "JumpSort: True", "force: True"] {
+        assert!(args.lines().any(|l| l == line), "no line `{line}` in:\n{args}");
+    }
+    let mut nosym = with(&["-m", "train", "-td", "1", "-tn", "1", "-scr", "-eep", "0", "-nosym", "-d", "-dpf", "nosym.txt"]);
+    nosym[13] = "3"; // -nch 3: a network directory of its own
+    ok(d, &nosym);
+    let args = std::fs::read_to_string(d.join("nosym.txt")).unwrap();
+    for line in ["JumpSort: False", "NoSymmetry: True", "Nchannels: 3"] {
+        assert!(args.lines().any(|l| l == line), "no line `{line}` in:\n{args}");
+    }
 }
 
 #[test]
@@ -227,5 +274,219 @@ fn perm_reorders_the_samples() {
         for x in 0..3 {
             assert_eq!(permuted[[n, x]], plain[[39 - n, x]]);
         }
+    }
+}
+
+/// y of a state computed in the test from the checkpoint, through the library (collective
+/// form, SPEC section 5).
+fn y_of(net: &gcnet_net::Gcnet, states: &Array2<i8>, species: &[i8], vacancy: i8) -> Array2<f64> {
+    let obj = gcnet_net::Objective::new(
+        gcnet_net::Species::new(species, vacancy, 3).unwrap(),
+        gcnet_net::Form::Collective,
+        false,
+        1,
+        12,
+    )
+    .unwrap();
+    gcnet_net::eval::relaxation_vectors(net, states.view(), None, &obj, 16)
+}
+
+/// The exit state of `state` by jump j, built without JumpSiteIndexPermutation: swap the
+/// vacancy (site 0) with its neighbour j, then translate by -dx_j so that the vacancy is
+/// on site 0 again: the new site s holds what was on the site at s + dx_j.
+fn exit_state(crystal: &gcnet_crystal::CrystalData, state: &[i8], j: usize) -> Vec<i8> {
+    let mut swapped = state.to_vec();
+    swapped.swap(0, crystal.neighbour(0, j));
+    (0..state.len()).map(|s| swapped[crystal.neighbour(s, j)]).collect()
+}
+
+/// getY -aj writes, for s1 and for s2, y of every exit state (row n*z + j = y of the state
+/// reached by jump j); `gcnet srb` on those four files gives the corrected L of the
+/// in-process computation from explicitly built exit states, to 1e-12.
+#[test]
+fn get_y_exits_and_srb_through_the_files_match_the_library() {
+    let dir = setup();
+    let d = dir.path();
+    let train = ["-m", "train", "-td", "1", "-tn", "1", "-scr", "-sep", "0", "-eep", "2", "-bs", "8", "--seed", "5"];
+    let mut args = with(&train);
+    args[5] = "1"; // -sp 1: an atom species (SR-2 fast atoms), vacancy label 2
+    ok(d, &args);
+    let mut args = with(&["-m", "getY", "-aj", "-td", "1", "-tn", "1", "-sep", "2"]);
+    args[5] = "1";
+    ok(d, &args);
+    let crystal = gcnet_crystal::CrystalData::read(d.join("fcc4.h5")).unwrap();
+    let data = Dataset::read(d.join("sr2.h5")).unwrap();
+    let mut net = gcnet_net::Gcnet::from_crystal(
+        &crystal,
+        &gcnet_net::NetConfig { nl: 0, nch: 2, ncl: 1, num_species: 2, ..Default::default() },
+        tch::Device::Cpu,
+    )
+    .unwrap();
+    gcnet_net::checkpoint::load(&mut net, &d.join("ep_T_1_1_n0c2_all_0/ep_2.pt")).unwrap();
+    let file = |n: &str| -> Array2<f64> { read_npy(d.join(format!("y_{n}_1_1_1_n0c2_all_1_2.npy"))).unwrap() };
+    let mut y = gcnet_srb::RelaxationVectors {
+        st1: y_of(&net, &data.init_states, &[1], 2),
+        st2: y_of(&net, &data.fin_states, &[1], 2),
+        st1_exits: Array2::zeros((480, 3)),
+        st2_exits: Array2::zeros((480, 3)),
+    };
+    for (states, exits) in [(&data.init_states, &mut y.st1_exits), (&data.fin_states, &mut y.st2_exits)] {
+        let built = Array2::from_shape_fn((480, 64), |(r, s)| {
+            exit_state(&crystal, &states.row(r / 12).to_vec(), r % 12)[s]
+        });
+        exits.assign(&y_of(&net, &built, &[1], 2));
+    }
+    for (name, want) in [("st1", &y.st1), ("st2", &y.st2), ("st1_exits", &y.st1_exits), ("st2_exits", &y.st2_exits)] {
+        let got = file(name);
+        assert_eq!(got.dim(), want.dim(), "{name}");
+        let diff = got.iter().zip(want.iter()).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+        assert!(diff < 1e-12, "{name}: the file differs from the explicit exit states by {diff}");
+    }
+    // the scaled residual bias through the files (the published .npy names) and in process
+    let names = ["st1", "st2", "st1_exits", "st2_exits"].map(|n| format!("y_{n}_1_1_1_n0c2_all_1_2.npy"));
+    let out = gcnet(
+        d,
+        &[
+            "srb", "-DP", "sr2.h5", "-cr", "fcc4.h5", "--y-st1", &names[0], "--y-st2", &names[1], "--y-st1-exits",
+            &names[2], "--y-st2-exits", &names[3], "-sp", "1", "-vSp", "2", "-nt", "30", "--pseudo-inverse", "-o",
+            "srb.npz",
+        ],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let config = gcnet_srb::SrbConfig {
+        species: vec![1],
+        vacancy: 2,
+        a0: 1.0,
+        n_train: 30,
+        basis_labels: None,
+        max_condition: gcnet_srb::srb::DEFAULT_MAX_CONDITION,
+        singular: gcnet_srb::SingularPolicy::Truncate,
+    };
+    let report = gcnet_srb::scaled_residual_bias(&data, &crystal, &y, &config).unwrap();
+    let mut npz = NpzReader::new(std::fs::File::open(d.join("srb.npz")).unwrap()).unwrap();
+    for (key, want) in [("train_Lsrb", report.train.l_srb), ("val_Lsrb", report.validation.unwrap().l_srb)] {
+        let got: ndarray::Array0<f64> = npz.by_name(key).unwrap();
+        let got = got.into_scalar();
+        assert!((got - want).abs() <= 1e-12 * want.abs(), "{key}: files {got}, in process {want}");
+    }
+}
+
+/// The published -scr: resume when there is a network at -sep, else start one there; no
+/// existing checkpoint is replaced without --force, and a resume needs its Adam state.
+#[test]
+fn scratch_resume_and_replacement_rules() {
+    let dir = setup();
+    let d = dir.path();
+    let train = |extra: &[&'static str]| with(&[&["-m", "train", "-td", "1", "-tn", "1", "--seed", "3"], extra].concat());
+    ok(d, &train(&["-scr", "-sep", "0", "-eep", "3"]));
+    let net = d.join("ep_T_1_vac_n0c2_all_0");
+    // -scr -sep 3 resumes from ep_3.pt
+    let log = ok(d, &train(&["-scr", "-sep", "3", "-eep", "4"]));
+    assert!(log.contains("resumed from") && net.join("ep_4.pt").exists(), "{log}");
+    // resuming 1 -> 3 would replace ep_2 and ep_3: refused, both named, nothing touched
+    let e = {
+        let before = snapshot(d);
+        let out = gcnet(d, &train(&["-sep", "1", "-eep", "3"]));
+        assert!(!out.status.success());
+        assert_eq!(before, snapshot(d));
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    assert!(e.contains("ep_2.pt") && e.contains("ep_3.pt") && e.contains("--force"), "{e}");
+    let ep3 = std::fs::read(net.join("ep_3.pt")).unwrap();
+    ok(d, &train(&["-sep", "1", "-eep", "3", "--force", "-lr", "0.005"]));
+    assert_ne!(std::fs::read(net.join("ep_3.pt")).unwrap(), ep3);
+    // -scr where there is no network at -sep: a new one from there, unless it would
+    // replace later checkpoints
+    std::fs::remove_file(net.join("ep_2.pt")).unwrap();
+    fails(d, &train(&["-scr", "-sep", "2", "-eep", "4"]), "ep_3.pt, ");
+    std::fs::remove_file(net.join("ep_7.pt")).ok();
+    let log = ok(d, &train(&["-scr", "-sep", "6", "-eep", "7"]));
+    assert!(!log.contains("resumed") && net.join("ep_6.pt").exists() && net.join("ep_7.pt").exists(), "{log}");
+    // a new network somewhere past 0 needs its directory to exist already
+    let mut other = train(&["-scr", "-sep", "5", "-eep", "6"]);
+    other[13] = "3";
+    fails(d, &other, "does not exist");
+    // the Adam state must be there, or the user asks for a fresh Adam
+    std::fs::remove_file(net.join("optimizer_ep_4.pt")).unwrap();
+    fails(d, &train(&["-sep", "4", "-eep", "5"]), "--restart-adam");
+    ok(d, &train(&["-sep", "4", "-eep", "5", "--restart-adam"]));
+    // a second run on the directory is refused at once while the first holds it
+    let lock = gcnet_files::RunLock::acquire(&net, "a test").unwrap();
+    let out = gcnet(d, &train(&["-sep", "5", "-eep", "5"]));
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("in use by another run"));
+    drop(lock);
+    // orphaned temporary files of a killed run go when the next run starts
+    let orphan = net.join(format!("{}2147483646.x.ep_9.pt", gcnet_files::TEMP_PREFIX));
+    std::fs::write(&orphan, b"half").unwrap();
+    ok(d, &train(&["-sep", "5", "-eep", "5"]));
+    assert!(!orphan.exists());
+    // checkpoints are ordinary files (umask permissions, like the other outputs)
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    ok(d, &with(&["-m", "eval", "-td", "1", "-tn", "1", "-sep", "6", "-eep", "6"]));
+    assert_eq!(mode(&net.join("ep_6.pt")), mode(&d.join("tr_vac_1_1_n0c2_all_0.npy")));
+}
+
+/// -nosym switches jump sorting off (boundary training): the L of a -bt -nosym network is
+/// the same with and without -nojsr.
+#[test]
+fn nosym_switches_jump_sorting_off() {
+    let dir = setup();
+    let d = dir.path();
+    let bt = |extra: &[&'static str]| {
+        let mut a = with(&[&["-td", "1", "-tn", "1", "-bt", "-ncL", "12", "-nosym", "--seed", "2"], extra].concat());
+        a[5] = "1";
+        a
+    };
+    ok(d, &bt(&["-m", "train", "-scr", "-eep", "1"]));
+    let l = |extra: &[&'static str]| -> Array1<f64> {
+        ok(d, &bt(&[&["-m", "eval", "-sep", "1", "-eep", "1"], extra].concat()));
+        read_npy(d.join("tr_1_1_1_n0c2_all_0.npy")).unwrap()
+    };
+    assert_eq!(l(&[]), l(&["-nojsr"]));
+}
+
+/// -l0 with -aj divides by the published L0: every one of the z*N_train jump rows with its
+/// own rate, sum W |dx|^2 / (6 z N_train) (an explicit loop over the data file here).
+#[test]
+fn l0_with_all_jumps_is_the_published_value() {
+    let dir = setup();
+    let d = dir.path();
+    let mut args = with(&["-m", "train", "-td", "1", "-tn", "1", "-scr", "-eep", "1", "-aj", "-l0"]);
+    args[5] = "1";
+    let log = ok(d, &args);
+    let printed: f64 = log.split("L0 = ").nth(1).unwrap().split_whitespace().next().unwrap().parse().unwrap();
+    let crystal = gcnet_crystal::CrystalData::read(d.join("fcc4.h5")).unwrap();
+    let data = Dataset::read(d.join("sr2.h5")).unwrap();
+    let mut want = 0.0;
+    for n in 0..30 {
+        for j in 0..12 {
+            if data.init_states[[n, crystal.neighbour(0, j)]] == 1 {
+                let dx = crystal.jump_vector(j);
+                want += data.jump_rates_init[[n, j]] * dx.iter().map(|x| x * x).sum::<f64>();
+            }
+        }
+    }
+    want /= 6.0 * 12.0 * 30.0;
+    assert!((printed - want).abs() <= 1e-6 * want, "printed L0 {printed}, published formula {want}");
+}
+
+#[test]
+fn bad_option_values_are_refused() {
+    let dir = setup();
+    let d = dir.path();
+    let train = |extra: &[&'static str]| with(&[&["-m", "train", "-td", "1", "-tn", "1", "-scr", "-eep", "1"], extra].concat());
+    fails(d, &train(&["-lr", "nan"]), "-lr");
+    fails(d, &train(&["-lr", "0"]), "-lr");
+    fails(d, &train(&["-lr", "inf"]), "-lr");
+    fails(d, &train(&["-bs", "0"]), "-bs");
+    fails(d, &train(&["-nt", "0"]), "-nt");
+    for tag in ["../x", "a/b", ".."] {
+        let mut args = train(&[]);
+        let i = args.iter().position(|a| *a == "-td").unwrap();
+        args[i + 1] = tag;
+        args[i + 3] = tag;
+        fails(d, &args, "not a path");
     }
 }

@@ -100,7 +100,7 @@ fn fixtures(dir: &Path, y_zero: bool) -> (CrystalData, Dataset, RelaxationVector
     data.write(dir.join("data.h5"), false).unwrap();
     let y = if y_zero { RelaxationVectors::zeros(200, crystal.z()) } else { model_relaxation(&crystal, &data) };
     for (name, a) in [("y1.npz", &y.st1), ("y2.npz", &y.st2), ("y1x.npz", &y.st1_exits), ("y2x.npz", &y.st2_exits)] {
-        write_relaxation_file(&dir.join(name), a).unwrap();
+        write_relaxation_file(&dir.join(name), a, gcnet_files::Overwrite::Refuse).unwrap();
     }
     (crystal, data, y)
 }
@@ -194,4 +194,34 @@ fn srb_names_the_bad_flag() {
     let out = gcnet(&args, d);
     assert!(!out.status.success());
     assert!(text(&out).contains("a0 = 1"), "{}", text(&out));
+}
+
+/// `srb -o` never replaces a file unasked, and never one of its own inputs, even with
+/// --force; with --force it replaces an earlier report.
+#[test]
+fn srb_output_refuses_existing_files_and_inputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    fixtures(d, false);
+    let run = |extra: &[&str]| {
+        let mut args = vec!["srb"];
+        args.extend(FILES);
+        args.extend(["-sp", "1", "-vSp", "2", "-nt", "150"]);
+        args.extend(extra);
+        gcnet(&args, d)
+    };
+    let before = std::fs::read(d.join("y1.npz")).unwrap();
+    for extra in [&["-o", "y1.npz"][..], &["-o", "y1.npz", "--force"], &["-o", "data.h5", "--force"]] {
+        let out = run(extra);
+        assert!(!out.status.success() && text(&out).contains("never written over"), "{extra:?}: {}", text(&out));
+    }
+    assert_eq!(std::fs::read(d.join("y1.npz")).unwrap(), before);
+    std::fs::write(d.join("old.npz"), b"an earlier report").unwrap();
+    let out = run(&["-o", "old.npz"]);
+    assert!(!out.status.success() && text(&out).contains("--force"), "{}", text(&out));
+    assert_eq!(std::fs::read(d.join("old.npz")).unwrap(), b"an earlier report");
+    let out = run(&["-o", "old.npz", "--force"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let mut npz = NpzReader::new(File::open(d.join("old.npz")).unwrap()).unwrap();
+    let _: Array1<f64> = npz.by_name("theta").unwrap();
 }

@@ -334,10 +334,13 @@ macro_rules! kernels {
                     let f = 1.0 + e;
                     let bits = f.to_bits();
                     *m = if big { 1.0 } else { <$t>::from_bits((bits & MANT_MASK) | ONE_BITS) };
-                    *l = if big { v * LOG2_E } else { <$t>::from_bits((bits >> $mant_bits) | MAGIC) - OFFSET };
+                    // NaN in, NaN out (as libtorch's softplus and sigmoid): the clamp above
+                    // would turn a NaN into the threshold, so it is passed on explicitly.
+                    let nan = v.is_nan();
+                    *l = if nan { v } else if big { v * LOG2_E } else { <$t>::from_bits((bits >> $mant_bits) | MAGIC) - OFFSET };
                     if KEEP {
                         let s = e / (1.0 + e);
-                        *x = if big { 1.0 } else if v < FLOOR { 0.0 } else { s };
+                        *x = if nan { v } else if big { 1.0 } else if v < FLOOR { 0.0 } else { s };
                     }
                 }
             }
@@ -585,6 +588,37 @@ mod tests {
             let tol = 2.0 * f64::EPSILON * want.abs().max(1.0);
             for got in [log2::<true>(x), log2::<false>(x)] {
                 assert!((got - want).abs() <= tol, "log2({x:e}) = {got}, libm {want}");
+            }
+        }
+    }
+
+    /// NaN in, NaN out, as libtorch's softplus and sigmoid: a NaN pre-activation makes its
+    /// group's mean and its own slope NaN and leaves every other group exact; infinities
+    /// give softplus(+inf) = inf and softplus(-inf) = 0 with slopes 1 and 0.
+    #[test]
+    fn nan_and_infinities_pass_through_as_in_libtorch() {
+        for kind in [Kind::Double, Kind::Float] {
+            let (pre, bias) = sample(kind, 5, 3);
+            let pre = pre.copy();
+            for (idx, v) in [(7, f64::NAN), (48 * 4 + 1, f64::INFINITY), (48 * 7 + 2, f64::NEG_INFINITY)] {
+                let _ = pre.view([-1]).get(idx).fill_(v);
+            }
+            let x = &pre + &bias;
+            let want = x.softplus().view([5, 3, 48]).mean_dim(2, false, None);
+            let want_slope = x.softplus_backward(&x.ones_like(), 1, 20);
+            let mut fused = pre.copy();
+            let h = softplus_group_mean(&mut fused, Some(&bias), 3, 48, true);
+            let (h, want) = (h.to_kind(Kind::Double).view([-1]), want.to_kind(Kind::Double).view([-1]));
+            for g in 0..15 {
+                let (a, b) = (h.double_value(&[g]), want.double_value(&[g]));
+                let same = (a.is_nan() && b.is_nan()) || a == b || (a - b).abs() <= 2e-6 * b.abs().max(1.0);
+                assert!(same, "{kind:?} group {g}: fused {a}, libtorch {b}");
+            }
+            assert!(h.double_value(&[0]).is_nan() && h.double_value(&[4]).is_infinite());
+            let (fs, ws) = (fused.to_kind(Kind::Double).view([-1]), want_slope.to_kind(Kind::Double).view([-1]));
+            for i in [7, 48 * 4 + 1, 48 * 7 + 2] {
+                let (a, b) = (fs.double_value(&[i]), ws.double_value(&[i]));
+                assert!((a.is_nan() && b.is_nan()) || a == b, "{kind:?} slope {i}: fused {a}, libtorch {b}");
             }
         }
     }

@@ -169,10 +169,23 @@ pub fn loss_from_vectors(y1: &Tensor, y2: &Tensor, target: &Target) -> Tensor {
     }
 }
 
-/// The uncorrelated value `L0 = sum_n W_n |dx_n|^2 / (6 N_states)` over a sample set (the
-/// `-l0` normalisation); for tracers the exchanged atom's displacement counts when it
-/// belongs to S.
+/// The uncorrelated value `L0 = sum_n W_n |dx_n|^2 / (6 N_states)` over a sample set, per
+/// state (with all-jumps sampling the z exit samples of a state add up, as in eval's L);
+/// for tracers the exchanged atom's displacement counts when it belongs to S.
 pub fn uncorrelated_l0(net: &Gcnet, set: &SampleSet<'_>, obj: &Objective) -> f64 {
+    uncorrelated_sum(net, set, obj) / (6.0 * set.num_states().max(1) as f64)
+}
+
+/// The `-l0` normalisation of the published training code: `sum W |dx|^2 / (6 N_rows)`
+/// over the training rows, where with all-jumps sampling every one of the z*N_train jump
+/// samples is a row with its own rate. Without `-aj` it equals [`uncorrelated_l0`]; with
+/// `-aj` it is z times smaller.
+pub fn training_l0(net: &Gcnet, set: &SampleSet<'_>, obj: &Objective) -> f64 {
+    uncorrelated_sum(net, set, obj) / (6.0 * set.len().max(1) as f64)
+}
+
+/// `sum_n W_n |dx_n|^2` over the samples of a set.
+fn uncorrelated_sum(net: &Gcnet, set: &SampleSet<'_>, obj: &Objective) -> f64 {
     let v = obj.species.vacancy;
     let g = net.geometry();
     let mut total = 0.0;
@@ -195,7 +208,7 @@ pub fn uncorrelated_l0(net: &Gcnet, set: &SampleSet<'_>, obj: &Objective) -> f64
         };
         total += st.rate * d.iter().map(|x| x * x).sum::<f64>();
     }
-    total / (6.0 * set.num_states().max(1) as f64)
+    total
 }
 
 /// The half-open sample ranges of consecutive batches.

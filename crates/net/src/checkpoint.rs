@@ -7,6 +7,7 @@ use std::io::{Read, Write};
 use std::path::Path;
 
 use tch::{Kind, Tensor};
+use gcnet_files::{AtomicFile, Overwrite};
 use zip::write::SimpleFileOptions;
 
 use crate::error::{Error, Result};
@@ -35,10 +36,9 @@ fn tensor_bytes(t: &Tensor, dtype: Dtype) -> Vec<u8> {
     buf
 }
 
-/// Writes named tensors as a `torch.save` state dict, atomically (a temporary file in the
-/// same directory, renamed over `path`).
-pub fn write_tensors(path: &Path, entries: &[(String, Tensor)]) -> Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+/// Writes named tensors as a `torch.save` state dict, atomically (through
+/// [`gcnet_files::AtomicFile`]); `overwrite` says whether an existing file may be replaced.
+pub fn write_tensors(path: &Path, entries: &[(String, Tensor)], overwrite: Overwrite) -> Result<()> {
     let name: String = path
         .file_stem()
         .map(|s| {
@@ -59,13 +59,13 @@ pub fn write_tensors(path: &Path, entries: &[(String, Tensor)]) -> Result<()> {
         records.push((n.clone(), TensorRecord { dtype, key: i.to_string(), offset: 0, size, stride }));
         blobs.push(tensor_bytes(t, dtype));
     }
-    let tmp = tempfile::NamedTempFile::new_in(dir).map_err(Error::io(dir, "create a temporary file in"))?;
+    let mut out = AtomicFile::new(path, overwrite)?;
     let zerr = |e: zip::result::ZipError| Error::Io {
         path: path.to_path_buf(),
         action: "write the checkpoint",
         source: std::io::Error::other(e),
     };
-    let mut zw = zip::ZipWriter::new(tmp.reopen().map_err(Error::io(tmp.path(), "open"))?);
+    let mut zw = zip::ZipWriter::new(out.file());
     let opts = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored).with_alignment(64);
     let mut put = |entry: String, data: &[u8]| -> Result<()> {
         zw.start_file(format!("{name}/{entry}"), opts).map_err(zerr)?;
@@ -79,8 +79,8 @@ pub fn write_tensors(path: &Path, entries: &[(String, Tensor)]) -> Result<()> {
         put(format!("data/{i}"), blob)?;
     }
     put("version".into(), b"3\n")?;
-    zw.finish().map_err(zerr)?.sync_all().map_err(Error::io(path, "write the checkpoint"))?;
-    tmp.persist(path).map_err(|e| Error::Io { path: path.to_path_buf(), action: "replace", source: e.error })?;
+    zw.finish().map_err(zerr)?;
+    out.commit()?;
     Ok(())
 }
 
@@ -147,13 +147,20 @@ fn storage_tensor(bytes: &[u8], dtype: Dtype) -> Tensor {
 }
 
 /// Saves the network's weights as `ep_k.pt` in the layout of SPEC section 4.
-pub fn save(net: &Gcnet, path: &Path) -> Result<()> {
-    write_tensors(path, &net.state_dict())
+pub fn save(net: &Gcnet, path: &Path, overwrite: Overwrite) -> Result<()> {
+    write_tensors(path, &net.state_dict(), overwrite)
 }
 
 /// Loads weights saved by [`save`] or by `torch.save(model.state_dict(), path)` into a
-/// network of the same shape and crystal.
+/// network of the same shape and crystal. Weights that are not finite are refused: such
+/// a network would give NaN, or a finite but meaningless L.
 pub fn load(net: &mut Gcnet, path: &Path) -> Result<()> {
     let entries = read_tensors(path)?;
+    for (name, t) in &entries {
+        let float = matches!(t.kind(), Kind::Double | Kind::Float | Kind::Half | Kind::BFloat16);
+        if float && t.numel() > 0 && t.isfinite().all().int64_value(&[]) == 0 {
+            return Err(Error::NonFiniteCheckpoint { path: path.to_path_buf(), tensor: name.clone() });
+        }
+    }
     net.load_state_dict(&entries).map_err(|reason| Error::CheckpointMismatch { path: path.to_path_buf(), reason })
 }

@@ -34,6 +34,24 @@ pub enum Error {
 
     #[error("training loss is {loss} (not finite) in epoch {epoch}, batch {batch}; training stopped")]
     NonFiniteLoss { epoch: usize, batch: usize, loss: f64 },
+
+    #[error("the Adam step of epoch {epoch}, batch {batch} made the weights non-finite (learning rate too large?)")]
+    NonFiniteWeights { epoch: usize, batch: usize },
+
+    #[error("{source}; the last good checkpoint is {}", last_good.as_ref().map_or("none (no checkpoint was written)".to_string(), |p| p.display().to_string()))]
+    TrainingStopped { source: Box<Error>, last_good: Option<PathBuf> },
+
+    #[error("{path}: tensor `{tensor}` holds NaN or infinite values; such weights are refused")]
+    NonFiniteCheckpoint { path: PathBuf, tensor: String },
+
+    #[error("{path}: Adam state {reason}")]
+    AdamState { path: PathBuf, reason: String },
+
+    #[error("these checkpoints exist and would be replaced: {}", files.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "))]
+    WouldReplace { files: Vec<PathBuf> },
+
+    #[error(transparent)]
+    Files(#[from] gcnet_files::Error),
 }
 
 impl Error {

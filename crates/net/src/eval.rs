@@ -1,7 +1,7 @@
 //! Evaluation without gradients: the loss summed over a sample set, relaxation vectors
 //! y(state) for getY, per-site vectors and layer representations for getRep.
 
-use ndarray::{Array2, Array3, ArrayView2, s};
+use ndarray::{Array2, Array3, ArrayD, ArrayView2, Axis, s};
 use tch::{Device, Kind, Tensor};
 
 use crate::batch::{self, chunks};
@@ -72,8 +72,10 @@ pub fn relaxation_vectors(
     out
 }
 
-/// For all-jumps getY: `(y(s1) repeated per exit, y(exit j))`, both `(N*z, 3)` with row
-/// `n*z + j` for exit j of state n.
+/// For all-jumps getY (`-aj`): `(y(state) (N, 3), y(exit) (N*z, 3))`, where exit row
+/// `n*z + j` is y of the state reached from state n by jump j (translated so that the
+/// vacancy is back on site 0, as SPEC section 2 defines the jump permutation). getY calls
+/// it once for the initial and once for the final states.
 pub fn exit_relaxation_vectors(
     net: &Gcnet,
     states: ArrayView2<'_, i8>,
@@ -82,18 +84,17 @@ pub fn exit_relaxation_vectors(
 ) -> (Array2<f64>, Array2<f64>) {
     let g = net.geometry();
     let (n, z) = (states.nrows(), g.z);
-    let y1 = relaxation_vectors(net, states, None, obj, batch_size);
-    let y1_rep = Array2::from_shape_fn((n * z, 3), |(r, x)| y1[[r / z, x]]);
-    let mut y2 = Array2::zeros((n * z, 3));
+    let y = relaxation_vectors(net, states, None, obj, batch_size);
+    let mut exits = Array2::zeros((n * z, 3));
     let per = batch_size.div_ceil(z).max(1);
     for r in chunks(n, per) {
-        let exits = Array2::from_shape_fn((r.len() * z, g.num_sites), |(row, site)| {
+        let exit_states = Array2::from_shape_fn((r.len() * z, g.num_sites), |(row, site)| {
             states[[r.start + row / z, g.jump_perm[row % z][site]]]
         });
-        let y = relaxation_vectors(net, exits.view(), None, obj, batch_size);
-        y2.slice_mut(s![r.start * z..r.end * z, ..]).assign(&y);
+        let ye = relaxation_vectors(net, exit_states.view(), None, obj, batch_size);
+        exits.slice_mut(s![r.start * z..r.end * z, ..]).assign(&ye);
     }
-    (y1_rep, y2)
+    (y, exits)
 }
 
 /// Per-site vectors of channel 0, `(N, S, 3)`: the tracer relaxation of the atom on each
@@ -113,26 +114,40 @@ pub fn site_relaxation_vectors(net: &Gcnet, states: ArrayView2<'_, i8>, vacancy:
 }
 
 /// The output of stack module `module` (see [`Gcnet::representation`]) for every state,
-/// `(N, S, C)`.
+/// in the published getRep layout: `(N, C, S)` after a group-average module, `(N, ncL, 3,
+/// S)` for the whole stack (the per-site vectors).
 pub fn representation(
     net: &Gcnet,
     states: ArrayView2<'_, i8>,
     vacancy: i8,
     module: usize,
     batch_size: usize,
-) -> Result<Array3<f64>> {
+) -> Result<ArrayD<f64>> {
     let (n, s) = (states.nrows(), net.num_sites());
-    let mut out: Option<Array3<f64>> = None;
+    let whole_stack = module == net.config().stack_len();
+    let mut out: Option<ArrayD<f64>> = None;
     tch::no_grad(|| -> Result<()> {
         for r in chunks(n, chunk(net, batch_size)) {
-            let h = net.representation(&net.one_hot(states.slice(s![r.clone(), ..]), vacancy), module)?;
-            let c = h.size()[1] as usize;
-            let o = out.get_or_insert_with(|| Array3::zeros((n, s, c)));
+            let x = net.one_hot(states.slice(s![r.clone(), ..]), vacancy);
+            // (B, C, S) or (B, ncL, 3, S), as the published GCNet.getRep returns them
+            let h = if whole_stack {
+                net.forward(&x)
+            } else {
+                let h = net.representation(&x, module)?; // (B*S, C)
+                let c = h.size()[1];
+                h.view([r.len() as i64, s as i64, c]).permute([0, 2, 1])
+            };
+            let shape: Vec<usize> = h.size().iter().map(|&d| d as usize).collect();
+            let o = out.get_or_insert_with(|| {
+                let mut full = shape.clone();
+                full[0] = n;
+                ArrayD::zeros(full)
+            });
             let v = to_vec(&h);
-            o.slice_mut(s![r.clone(), .., ..])
-                .assign(&ndarray::ArrayView3::from_shape((r.len(), s, c), &v).expect("(B,S,C)"));
+            o.slice_axis_mut(Axis(0), ndarray::Slice::from(r.clone()))
+                .assign(&ndarray::ArrayViewD::from_shape(shape, &v).expect("contiguous block"));
         }
         Ok(())
     })?;
-    Ok(out.unwrap_or_else(|| Array3::zeros((0, s, 0))))
+    Ok(out.unwrap_or_else(|| ArrayD::zeros(vec![0, 0, s])))
 }

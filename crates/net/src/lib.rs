@@ -6,8 +6,10 @@
 //! 1. tables and layers: [`Geometry`] (crystal tables), [`GConv`], [`Gcnet`];
 //! 2. objectives and data: [`Species`], [`Objective`], [`SampleSet`], batches and the loss
 //!    ([`batch`]);
-//! 3. algorithms: [`Adam`], [`Trainer`] / [`train`], evaluation ([`eval`]);
-//! 4. file format: `torch.save` archives ([`checkpoint`], [`pickle`]).
+//! 3. algorithms: [`Adam`], [`Trainer`] (one epoch), [`fit`] (the training loop with
+//!    checkpoints, resume and the stop on non-finite values), evaluation ([`eval`]);
+//! 4. file format: `torch.save` archives ([`checkpoint`], [`pickle`]), network
+//!    directories ([`CheckpointDir`]).
 //!
 //! ```no_run
 //! use gcnet_crystal::{CellKind, Crystal, CrystalData, LatticeKind};
@@ -18,8 +20,12 @@
 //! let species = Species::new(&[0], 0, data.num_labels())?; // the vacancy
 //! let obj = Objective::new(species, Form::Collective, false, 1, crystal.z())?;
 //! let set = SampleSet::new(data, (0..data.len()).collect(), false, net.geometry(), 0);
-//! gcnet_net::train(&net, &set, &obj, &TrainConfig::default(), 0..10, |_, r| {
-//!     println!("epoch {}: {}", r.epoch, r.loss);
+//! let mut trainer = gcnet_net::Trainer::new(&net, TrainConfig::default());
+//! let schedule = gcnet_net::Schedule { start: 0, end: 10, interval: 1 };
+//! gcnet_net::fit(&net, &mut trainer, &set, &obj, &schedule, None, false, &mut |_, event| {
+//!     if let gcnet_net::Event::Epoch(r) = event {
+//!         println!("epoch {}: {}", r.epoch, r.loss);
+//!     }
 //!     Ok(())
 //! })?;
 //! let l = gcnet_net::eval::loss_sum(&net, &set, &obj, 128) / set.num_states() as f64;
@@ -34,6 +40,7 @@ pub mod batch;
 pub mod checkpoint;
 mod error;
 pub mod eval;
+pub mod fit;
 mod gconv;
 mod geometry;
 mod neighbour_sum;
@@ -52,7 +59,8 @@ pub use geometry::Geometry;
 pub use network::{Gcnet, NetConfig};
 pub use objective::{Form, Objective, Species};
 pub use samples::{SampleRef, SampleSet, check_dataset, read_sample_permutation};
-pub use train::{EpochReport, TrainConfig, Trainer, shuffle, train};
+pub use fit::{CheckpointDir, Event, Schedule, fit};
+pub use train::{EpochReport, TrainConfig, Trainer, shuffle};
 
 /// The device to run on: the `GCNET_DEVICE` environment variable (`cpu`, `cuda`,
 /// `cuda:N`) if set, else the first CUDA device if there is one, else the CPU.

@@ -344,8 +344,16 @@ impl Gcnet {
     /// Sets the weights from a state dict in the layout of [`Gcnet::state_dict`]. Strict:
     /// every name must be present with its shape, no other name may appear, and the
     /// crystal tables must equal this network's. Errors are plain descriptions.
+    ///
+    /// Two forms written by the published code load as well: the keys of a model wrapped in
+    /// `nn.DataParallel` (all prefixed `module.`), and `GnnPerms` holding the same group
+    /// operations in another row order (the group average makes the order irrelevant to
+    /// every output).
     pub fn load_state_dict(&mut self, entries: &[(String, Tensor)]) -> std::result::Result<(), String> {
-        let map: HashMap<&str, &Tensor> = entries.iter().map(|(n, t)| (n.as_str(), t)).collect();
+        let data_parallel = !entries.is_empty() && entries.iter().all(|(n, _)| n.starts_with("module."));
+        let key = |n: &str| if data_parallel { n["module.".len()..].to_string() } else { n.to_string() };
+        let entries: Vec<(String, &Tensor)> = entries.iter().map(|(n, t)| (key(n), t)).collect();
+        let map: HashMap<&str, &Tensor> = entries.iter().map(|(n, t)| (n.as_str(), *t)).collect();
         let expected = self.state_dict();
         let unexpected: Vec<&str> = map.keys().filter(|k| !expected.iter().any(|(n, _)| n == *k)).copied().collect();
         if !unexpected.is_empty() {
@@ -373,6 +381,8 @@ impl Gcnet {
             let same = if name == "JumpVecs" {
                 let diff = (got.to_kind(Kind::Double) - want).abs().max().double_value(&[]);
                 diff < 1e-9
+            } else if name.ends_with("GnnPerms") {
+                same_rows_in_any_order(&got.to_kind(Kind::Int64), want)
             } else {
                 got.to_kind(Kind::Int64).equal(want)
             };
@@ -388,5 +398,20 @@ impl Gcnet {
             }
         });
         Ok(())
+    }
+}
+
+/// Whether two 2-d integer tensors hold the same rows, each row once, in any order.
+fn same_rows_in_any_order(a: &Tensor, b: &Tensor) -> bool {
+    let rows = |t: &Tensor| -> Option<Vec<Vec<i64>>> {
+        let (n, m) = t.size2().ok()?;
+        let flat = Vec::<i64>::try_from(&t.contiguous().view([-1])).ok()?;
+        let mut r: Vec<Vec<i64>> = (0..n as usize).map(|i| flat[i * m as usize..(i + 1) * m as usize].to_vec()).collect();
+        r.sort();
+        Some(r)
+    };
+    match (rows(a), rows(b)) {
+        (Some(ra), Some(rb)) => ra == rb && ra.windows(2).all(|w| w[0] != w[1]),
+        _ => false,
     }
 }

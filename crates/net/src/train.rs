@@ -137,6 +137,11 @@ impl Trainer {
                 return Err(Error::NonFiniteLoss { epoch, batch: bi, loss: batch_sum });
             }
             self.adam.step_with_grads(&params, &grads.parameter_grads(net));
+            // Stop right after a step that made the weights non-finite (a NaN or huge
+            // learning rate): every later loss would be meaningless.
+            if params.iter().any(|p| p.isfinite().all().int64_value(&[]) == 0) {
+                return Err(Error::NonFiniteWeights { epoch, batch: bi });
+            }
             sum += batch_sum;
             on_batch(bi + 1, total);
         }
@@ -159,26 +164,6 @@ fn gradients<'m>(
         sum += train_pass(net, &b, obj.l0, filters, &mut grads);
     }
     (grads, sum)
-}
-
-/// Trains `net` for the epochs `epochs` (a library entry point for notebooks); `on_epoch`
-/// sees the network after each epoch and may stop training by returning an error.
-pub fn train(
-    net: &Gcnet,
-    set: &SampleSet<'_>,
-    obj: &Objective,
-    cfg: &TrainConfig,
-    epochs: std::ops::Range<usize>,
-    mut on_epoch: impl FnMut(&Gcnet, &EpochReport) -> Result<()>,
-) -> Result<Vec<EpochReport>> {
-    let mut trainer = Trainer::new(net, cfg.clone());
-    let mut reports = Vec::new();
-    for epoch in epochs {
-        let r = trainer.run_epoch(net, set, obj, epoch, &mut |_, _| {})?;
-        on_epoch(net, &r)?;
-        reports.push(r);
-    }
-    Ok(reports)
 }
 
 /// Fisher-Yates with splitmix64, seeded: the same seed gives the same order everywhere.

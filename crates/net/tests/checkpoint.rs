@@ -8,6 +8,7 @@ use std::process::Command;
 
 use common::{fcc, max_abs_diff};
 use gcnet_crystal::CrystalData;
+use gcnet_files::Overwrite;
 use gcnet_net::{Gcnet, NetConfig, checkpoint};
 use ndarray::{Array2, Array4};
 use ndarray_npy::{NpzWriter, read_npy, write_npy};
@@ -24,9 +25,13 @@ fn fixture() -> PathBuf {
 }
 
 fn write_tables(crystal: &CrystalData, a0: f64, path: &Path) {
+    write_tables_with_group(crystal, crystal.group_nn_permutation().to_owned(), a0, path)
+}
+
+fn write_tables_with_group(crystal: &CrystalData, gnn: Array2<i64>, a0: f64, path: &Path) {
     let mut npz = NpzWriter::new(std::fs::File::create(path).unwrap());
     npz.add_array("NNsites", &crystal.nn_sites().to_owned()).unwrap();
-    npz.add_array("GnnPerms", &crystal.group_nn_permutation().to_owned()).unwrap();
+    npz.add_array("GnnPerms", &gnn).unwrap();
     npz.add_array("JumpVecs", &crystal.jump_vectors().t().mapv(|v| v * a0)).unwrap();
     npz.finish().unwrap();
 }
@@ -70,7 +75,7 @@ fn gcnet_checkpoint_loads_in_pytorch_strict() {
         (dir.path().join("t.npz"), dir.path().join("ep_3.pt"), dir.path().join("s.npy"), dir.path().join("y.npy"));
     write_tables(&crystal, 1.5, &tables);
     write_npy(&sfile, &st).unwrap();
-    checkpoint::save(&net, &ckpt).unwrap();
+    checkpoint::save(&net, &ckpt, Overwrite::Refuse).unwrap();
     let c = "1,3,2,2,1,0.02,0.2";
     run_python(&[
         "load",
@@ -111,7 +116,7 @@ fn pytorch_checkpoint_loads_in_gcnet() {
     assert!(d < 1e-12, "gcnet output of the PyTorch checkpoint differs by {d}");
     // and back: gcnet re-saves, PyTorch reloads strictly and agrees
     let again = dir.path().join("again.pt");
-    checkpoint::save(&net, &again).unwrap();
+    checkpoint::save(&net, &again, Overwrite::Refuse).unwrap();
     let out2 = dir.path().join("y2.npy");
     run_python(&[
         "load",
@@ -131,7 +136,7 @@ fn round_trip_and_mismatches() {
     let crystal = fcc(4);
     let net = Gcnet::from_crystal(&crystal, &cfg(), Device::Cpu).unwrap();
     let path = dir.path().join("ep_0.pt");
-    checkpoint::save(&net, &path).unwrap();
+    checkpoint::save(&net, &path, Overwrite::Replace).unwrap();
     let mut other = Gcnet::from_crystal(&crystal, &cfg(), Device::Cpu).unwrap();
     checkpoint::load(&mut other, &path).unwrap();
     let st = states(crystal.num_sites());
@@ -149,4 +154,78 @@ fn round_trip_and_mismatches() {
     let e = checkpoint::load(&mut other, &junk).unwrap_err().to_string();
     assert!(e.contains("junk.pt") && e.contains("zip"), "{e}");
     assert!(checkpoint::load(&mut other, &dir.path().join("missing.pt")).is_err());
+}
+
+/// The published code saves `nn.DataParallel(model).state_dict()` (keys `module.net.0.Psi`,
+/// ...) and its crystal files list the 48 operations in another order than ours. Such a
+/// checkpoint, made by PyTorch with the group rows permuted (identity kept first), loads into
+/// gcnet built on our crystal, and gives PyTorch's outputs to 1e-12.
+#[test]
+fn data_parallel_checkpoint_with_permuted_group_rows_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    let crystal = fcc(4);
+    let st = states(crystal.num_sites());
+    let gnn = crystal.group_nn_permutation().to_owned();
+    let ng = gnn.nrows();
+    // identity first, then the other operations in reverse
+    let order: Vec<usize> = std::iter::once(0).chain((1..ng).rev()).collect();
+    let permuted = gnn.select(ndarray::Axis(0), &order);
+    assert_ne!(permuted, gnn);
+    let (tables, ckpt, sfile, out) =
+        (dir.path().join("t.npz"), dir.path().join("dp.pt"), dir.path().join("s.npy"), dir.path().join("y.npy"));
+    write_tables_with_group(&crystal, permuted, 1.5, &tables);
+    write_npy(&sfile, &st).unwrap();
+    let c = "1,3,2,2,1,0.02,0.2";
+    let args = [tables.to_str().unwrap(), c, ckpt.to_str().unwrap(), sfile.to_str().unwrap(), out.to_str().unwrap()];
+    run_python(&[&["create-dp"], &args[..], &["11"]].concat());
+    let names: Vec<String> = checkpoint::read_tensors(&ckpt).unwrap().into_iter().map(|(n, _)| n).collect();
+    assert!(names.iter().all(|n| n.starts_with("module.")), "{names:?}");
+    let mut net = Gcnet::from_crystal(&crystal, &cfg(), Device::Cpu).unwrap();
+    checkpoint::load(&mut net, &ckpt).unwrap();
+    let y: Array4<f64> = read_npy(&out).unwrap();
+    let d = max_abs_diff(y.as_slice().unwrap(), &net_output(&net, &st));
+    assert!(d < 1e-12, "gcnet output of the DataParallel checkpoint differs by {d}");
+    // a different set of rows (one operation repeated) is still refused
+    let mut wrong = gnn.clone();
+    let row1 = wrong.row(1).to_owned();
+    wrong.row_mut(2).assign(&row1);
+    let (bad_tables, bad) = (dir.path().join("bad.npz"), dir.path().join("bad.pt"));
+    write_tables_with_group(&crystal, wrong, 1.5, &bad_tables);
+    let bad_args = [bad_tables.to_str().unwrap(), c, bad.to_str().unwrap(), sfile.to_str().unwrap(), out.to_str().unwrap()];
+    run_python(&[&["create"], &bad_args[..], &["11"]].concat());
+    let e = checkpoint::load(&mut net, &bad).unwrap_err().to_string();
+    assert!(e.contains("GnnPerms") && e.contains("bad.pt"), "{e}");
+}
+
+/// A crystal file whose operations come in another order (as the published CrystData.h5
+/// lists them, against our CrysDat_FCC/CrystData.h5): a checkpoint made on one loads into a
+/// network built on the other, both ways, with outputs equal to 1e-12.
+#[test]
+fn checkpoints_load_across_crystal_files_with_reordered_operations() {
+    let dir = tempfile::tempdir().unwrap();
+    let crystal = fcc(4);
+    let ng = crystal.num_group_ops();
+    let mut order: Vec<usize> = (1..ng).collect();
+    gcnet_net::shuffle(&mut order, 5);
+    order.insert(0, 0);
+    let file = dir.path().join("reordered.h5");
+    crystal.with_group_order(&order).unwrap().write(&file).unwrap();
+    let reordered = CrystalData::read(&file).unwrap();
+    assert_ne!(reordered.group_nn_permutation(), crystal.group_nn_permutation());
+    let st = states(crystal.num_sites());
+    for (from, to) in [(&crystal, &reordered), (&reordered, &crystal)] {
+        tch::manual_seed(8);
+        let net = Gcnet::from_crystal(from, &cfg(), Device::Cpu).unwrap();
+        let path = dir.path().join("ep_1.pt");
+        checkpoint::save(&net, &path, Overwrite::Replace).unwrap();
+        let mut other = Gcnet::from_crystal(to, &cfg(), Device::Cpu).unwrap();
+        checkpoint::load(&mut other, &path).unwrap();
+        let d = max_abs_diff(&net_output(&net, &st), &net_output(&other, &st));
+        assert!(d < 1e-12, "outputs differ by {d}");
+    }
+    // the identity must stay first, and the order must be a permutation
+    assert!(crystal.with_group_order(&[1, 0]).is_err());
+    let mut swapped: Vec<usize> = (0..ng).collect();
+    swapped.swap(0, 1);
+    assert!(crystal.with_group_order(&swapped).is_err());
 }

@@ -201,9 +201,40 @@ fn l0_scaling_divides_the_loss() {
     let l0 = gcnet_net::batch::uncorrelated_l0(&net, &set, &obj);
     let want: f64 = (0..6).map(|n| data.rates[n] * 0.5).sum::<f64>() / 36.0; // |dx|^2 = 1/2
     assert!((l0 - want).abs() < 1e-14);
+    assert_eq!(gcnet_net::batch::training_l0(&net, &set, &obj), l0);
     let plain = eval::loss_sum(&net, &set, &obj, 4);
     obj.l0 = l0;
     assert!((eval::loss_sum(&net, &set, &obj, 4) - plain / l0).abs() < 1e-10);
+}
+
+/// The published -l0 under -aj: every one of the z*N jump rows counts, each with its own
+/// rate AllJumpRates_Init[n, j] and the jump's displacement, divided by 6 z N (an
+/// explicit loop over the rows, as GCNetRun.py's `L0 = dot(rates, |disps|^2) / (6 rows)`).
+#[test]
+fn training_l0_with_all_jumps_counts_every_jump_row() {
+    let crystal = fcc(4);
+    let data = random_dataset(&crystal, 6, &[0.5, 0.5], &[1.0, 0.3], false, 3);
+    let net = Gcnet::from_crystal(&crystal, &NetConfig::default(), Device::Cpu).unwrap();
+    let a = (0..3).map(|x| data.spec_disps[[0, 0, x]].powi(2)).sum::<f64>().sqrt()
+        / crystal.jump_vectors().row(0).iter().map(|x| x * x).sum::<f64>().sqrt();
+    for sp in [0i8, 1] {
+        let obj = Objective::new(Species::new(&[sp], 0, 3).unwrap(), Form::Collective, true, 1, 12).unwrap();
+        let set = SampleSet::new(&data, (0..6).collect(), true, net.geometry(), 0);
+        let mut want = 0.0;
+        for n in 0..6 {
+            for j in 0..12 {
+                let dx2: f64 = crystal.jump_vectors().row(j).iter().map(|d| (a * d).powi(2)).sum();
+                let jumper = data.init_states[[n, crystal.nn_sites()[[j + 1, 0]] as usize]];
+                let moves = sp == 0 || jumper == sp;
+                want += if moves { data.jump_rates_init[[n, j]] * dx2 } else { 0.0 };
+            }
+        }
+        want /= 6.0 * 72.0;
+        let got = gcnet_net::batch::training_l0(&net, &set, &obj);
+        assert!((got - want).abs() < 1e-14 * want.max(1.0), "species {sp}: {got} vs {want}");
+        let per_state = gcnet_net::batch::uncorrelated_l0(&net, &set, &obj);
+        assert!((per_state - 12.0 * got).abs() < 1e-12 * per_state.max(1.0));
+    }
 }
 
 #[test]
@@ -226,14 +257,16 @@ fn relaxation_vectors_match_direct_computation() {
     let net = Gcnet::from_crystal(&crystal, &cfg, Device::Cpu).unwrap();
     let obj = Objective::new(Species::new(&[0], 0, 3).unwrap(), Form::Collective, true, 1, 12).unwrap();
     let (y1, y2) = eval::exit_relaxation_vectors(&net, data.init_states.view(), &obj, 7);
-    assert_eq!(y1.dim(), (60, 3));
+    assert_eq!((y1.dim(), y2.dim()), ((5, 3), (60, 3)));
     for n in 0..5 {
         let s1 = data.init_states.row(n).to_vec();
         let base = y_state(&net, &s1, None, &[0], Form::Collective);
+        for x in 0..3 {
+            assert!((y1[[n, x]] - base[x]).abs() < 1e-12);
+        }
         for j in 0..12 {
             let exit = y_state(&net, &crystal.jump_permutation(j).apply(&s1), None, &[0], Form::Collective);
             for x in 0..3 {
-                assert!((y1[[n * 12 + j, x]] - base[x]).abs() < 1e-12);
                 assert!((y2[[n * 12 + j, x]] - exit[x]).abs() < 1e-12);
             }
         }

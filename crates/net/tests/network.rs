@@ -156,10 +156,21 @@ fn representation_modules() {
     let cfg = NetConfig { nl: 1, nch: 3, ncl: 1, num_species: 2, ..NetConfig::default() };
     let net = Gcnet::from_crystal(&crystal, &cfg, Device::Cpu).unwrap();
     let states = random_states(2, crystal.num_sites(), 3, 4);
-    let r = eval::representation(&net, states.view(), 0, 5, 8).unwrap();
-    assert_eq!(r.dim(), (2, crystal.num_sites(), 3));
-    let full = eval::representation(&net, states.view(), 0, 9, 8).unwrap();
-    assert_eq!(full.dim(), (2, crystal.num_sites(), 3));
+    // the published getRep layout: (n, C, Nsites) after a group average, (n, ncL, 3, Nsites)
+    // for the whole stack, in batches of 1 so that the blocks are put together too
+    let s = crystal.num_sites();
+    let r = eval::representation(&net, states.view(), 0, 5, 1).unwrap();
+    assert_eq!(r.shape(), [2, 3, s]);
+    let h = net.representation(&net.one_hot(states.view(), 0), 5).unwrap(); // (B*S, C)
+    let h = Vec::<f64>::try_from(&h.contiguous().view([-1])).unwrap();
+    for (b, c, site) in [(0, 0, 0), (1, 2, 5), (1, 1, s - 1)] {
+        assert!((r[[b, c, site]] - h[(b * s + site) * 3 + c]).abs() < 1e-12);
+    }
+    let full = eval::representation(&net, states.view(), 0, 9, 1).unwrap();
+    assert_eq!(full.shape(), [2, 1, 3, s]);
+    let y = net.forward(&net.one_hot(states.view(), 0));
+    let y = Vec::<f64>::try_from(&y.contiguous().view([-1])).unwrap();
+    assert!(max_abs_diff(full.as_slice().unwrap(), &y) < 1e-12);
     assert!(eval::representation(&net, states.view(), 0, 4, 8).is_err());
     assert!(eval::representation(&net, states.view(), 0, 12, 8).is_err());
 }

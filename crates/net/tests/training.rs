@@ -1,11 +1,15 @@
-//! Training lowers the loss; a resumed run equals an uninterrupted one; a non-finite loss
-//! stops training before the weights change.
+//! The training loop: it lowers the loss; a resumed run equals an uninterrupted one; the
+//! Adam state must belong to its checkpoint; existing checkpoints are never replaced unasked
+//! and one run holds a directory; a non-finite loss stops before the step, non-finite
+//! weights right after it.
 
 mod common;
 
 use common::{fcc, random_dataset};
+use gcnet_files::Overwrite;
 use gcnet_net::{
-    Adam, Error, Form, Gcnet, NetConfig, Objective, SampleSet, Species, TrainConfig, Trainer, checkpoint, eval,
+    Adam, CheckpointDir, Error, Event, Form, Gcnet, NetConfig, Objective, SampleSet, Schedule, Species, TrainConfig,
+    Trainer, checkpoint, eval, fit,
 };
 use tch::Device;
 
@@ -20,6 +24,18 @@ fn cfg() -> NetConfig {
     NetConfig { nl: 1, nch: 4, ncl: 1, num_species: 2, ..NetConfig::default() }
 }
 
+fn no_events(_: &Gcnet, _: Event<'_>) -> gcnet_net::Result<()> {
+    Ok(())
+}
+
+fn weights(net: &Gcnet) -> Vec<tch::Tensor> {
+    net.parameters().iter().map(|p| p.detach().copy()).collect()
+}
+
+fn same_weights(a: &[tch::Tensor], b: &[tch::Tensor]) -> bool {
+    a.iter().zip(b).all(|(x, y)| x.equal(y))
+}
+
 #[test]
 fn a_few_epochs_lower_the_loss() {
     let (crystal, data) = setup(64);
@@ -30,10 +46,20 @@ fn a_few_epochs_lower_the_loss() {
     let before = eval::loss_sum(&net, &set, &obj, 32) / 64.0;
     let tc =
         TrainConfig { batch_size: 16, micro_batch: 8, learning_rate: 0.01, shuffle: true, ..TrainConfig::default() };
-    let reports = gcnet_net::train(&net, &set, &obj, &tc, 0..6, |_, _| Ok(())).unwrap();
+    let mut trainer = Trainer::new(&net, tc);
+    let schedule = Schedule { start: 0, end: 6, interval: 1 };
+    let mut epochs_seen = 0;
+    let reports = fit(&net, &mut trainer, &set, &obj, &schedule, None, false, &mut |_, e| {
+        if let Event::Epoch(_) = e {
+            epochs_seen += 1;
+        }
+        Ok(())
+    })
+    .unwrap();
     let after = eval::loss_sum(&net, &set, &obj, 32) / 64.0;
     assert!(after < 0.97 * before, "loss {before} -> {after}");
     assert!(reports.last().unwrap().loss < reports[0].loss);
+    assert_eq!((reports.len(), epochs_seen), (6, 6));
 }
 
 #[test]
@@ -45,48 +71,152 @@ fn resume_reproduces_an_uninterrupted_run() {
     tch::manual_seed(11);
     let full = Gcnet::from_crystal(&crystal, &cfg(), Device::Cpu).unwrap();
     let set = SampleSet::new(&data, (0..24).collect(), false, full.geometry(), 0);
-    let r_full = gcnet_net::train(&full, &set, &obj, &tc, 0..4, |_, _| Ok(())).unwrap();
+    let mut t = Trainer::new(&full, tc.clone());
+    let r_full = fit(&full, &mut t, &set, &obj, &Schedule { start: 0, end: 4, interval: 1 }, None, false, &mut no_events)
+        .unwrap();
 
+    // epochs 0..2 into a network directory, then a fresh process resumes 2..4 from it
     tch::manual_seed(11);
     let first = Gcnet::from_crystal(&crystal, &cfg(), Device::Cpu).unwrap();
-    let mut trainer = Trainer::new(&first, tc.clone());
-    for e in 0..2 {
-        trainer.run_epoch(&first, &set, &obj, e, &mut |_, _| {}).unwrap();
+    {
+        let ckpts = CheckpointDir::open(dir.path().join("net"), true).unwrap();
+        let mut trainer = Trainer::new(&first, tc.clone());
+        let s = Schedule { start: 0, end: 2, interval: 2 };
+        fit(&first, &mut trainer, &set, &obj, &s, Some((&ckpts, Overwrite::Refuse)), false, &mut no_events).unwrap();
     }
-    let (ck, opt) = (dir.path().join("ep_2.pt"), dir.path().join("ep_2.adam.pt"));
-    checkpoint::save(&first, &ck).unwrap();
-    checkpoint::write_tensors(&opt, &trainer.adam.state_dict()).unwrap();
-
+    let names = |d: &std::path::Path| {
+        let mut v: Vec<String> = std::fs::read_dir(d).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(names(&dir.path().join("net")), [".gcnet.lock", "ep_0.pt", "ep_2.pt", "optimizer_ep_0.pt", "optimizer_ep_2.pt"]);
+    let ckpts = CheckpointDir::open(dir.path().join("net"), false).unwrap();
     let mut resumed = Gcnet::from_crystal(&crystal, &cfg(), Device::Cpu).unwrap();
-    checkpoint::load(&mut resumed, &ck).unwrap();
     let mut trainer = Trainer::new(&resumed, tc);
-    assert!(trainer.adam.load_state_dict(&checkpoint::read_tensors(&opt).unwrap()));
-    let mut last = 0.0;
-    for e in 2..4 {
-        last = trainer.run_epoch(&resumed, &set, &obj, e, &mut |_, _| {}).unwrap().loss;
-    }
+    ckpts.resume(&mut resumed, Some(&mut trainer.adam), 2).unwrap();
+    assert_eq!(trainer.adam.step, 6);
+    let s = Schedule { start: 2, end: 4, interval: 1 };
+    let r = fit(&resumed, &mut trainer, &set, &obj, &s, Some((&ckpts, Overwrite::Refuse)), true, &mut no_events).unwrap();
+    let last = r.last().unwrap().loss;
     assert!((last - r_full[3].loss).abs() < 1e-10 * r_full[3].loss.abs().max(1.0));
     for (a, b) in full.parameters().iter().zip(resumed.parameters()) {
         let d = (a - &b).abs().max().double_value(&[]);
         assert!(d < 1e-10, "weights differ by {d}");
     }
+    assert!(ckpts.weights(3).exists() && ckpts.weights(4).exists());
+}
+
+/// The Adam state beside a checkpoint must be the one saved with it: a missing, corrupt or
+/// mismatched state is an error (not a silent fresh Adam), unless the caller restarts Adam.
+#[test]
+fn adam_state_must_belong_to_its_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let (crystal, data) = setup(16);
+    let obj = Objective::new(Species::new(&[1], 0, 3).unwrap(), Form::Collective, false, 1, 12).unwrap();
+    let tc = TrainConfig { batch_size: 8, learning_rate: 0.01, ..TrainConfig::default() };
+    tch::manual_seed(3);
+    let net = Gcnet::from_crystal(&crystal, &cfg(), Device::Cpu).unwrap();
+    let set = SampleSet::new(&data, (0..16).collect(), false, net.geometry(), 0);
+    let ckpts = CheckpointDir::open(dir.path(), false).unwrap();
+    let mut trainer = Trainer::new(&net, tc.clone());
+    let s = Schedule { start: 0, end: 2, interval: 1 };
+    fit(&net, &mut trainer, &set, &obj, &s, Some((&ckpts, Overwrite::Refuse)), false, &mut no_events).unwrap();
+    let fresh = || Gcnet::from_crystal(&crystal, &cfg(), Device::Cpu).unwrap();
+    let resume = |k: usize| {
+        let mut n = fresh();
+        let mut t = Trainer::new(&n, tc.clone());
+        ckpts.resume(&mut n, Some(&mut t.adam), k).map(|_| t.adam.step)
+    };
+    assert_eq!(resume(1).unwrap(), 2);
+    // the state of epoch 1 beside the weights of epoch 2
+    std::fs::copy(ckpts.adam_state(1), ckpts.adam_state(2)).unwrap();
+    let e = resume(2).unwrap_err().to_string();
+    assert!(e.contains("optimizer_ep_2.pt") && e.contains("other weights"), "{e}");
+    std::fs::write(ckpts.adam_state(2), b"garbage").unwrap();
+    let e = resume(2).unwrap_err().to_string();
+    assert!(e.contains("optimizer_ep_2.pt") && e.contains("unreadable"), "{e}");
+    std::fs::remove_file(ckpts.adam_state(2)).unwrap();
+    assert!(resume(2).unwrap_err().to_string().contains("missing"));
+    // restarting Adam on purpose loads the weights alone
+    let mut n = fresh();
+    ckpts.resume(&mut n, None, 2).unwrap();
+    assert!(same_weights(&weights(&n), &weights(&net)));
+}
+
+#[test]
+fn existing_checkpoints_are_not_replaced_and_a_second_run_is_locked_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let (crystal, data) = setup(16);
+    let obj = Objective::new(Species::new(&[1], 0, 3).unwrap(), Form::Collective, false, 1, 12).unwrap();
+    let net = Gcnet::from_crystal(&crystal, &cfg(), Device::Cpu).unwrap();
+    let set = SampleSet::new(&data, (0..16).collect(), false, net.geometry(), 0);
+    let ckpts = CheckpointDir::open(dir.path(), false).unwrap();
+    std::fs::write(ckpts.weights(3), b"an earlier run").unwrap();
+    let mut trainer = Trainer::new(&net, TrainConfig::default());
+    let s = Schedule { start: 1, end: 4, interval: 1 };
+    let e = fit(&net, &mut trainer, &set, &obj, &s, Some((&ckpts, Overwrite::Refuse)), true, &mut no_events).unwrap_err();
+    assert!(matches!(&e, Error::WouldReplace { files } if files == &[ckpts.weights(3)]), "{e}");
+    assert_eq!(std::fs::read(ckpts.weights(3)).unwrap(), b"an earlier run");
+    assert!(!ckpts.weights(2).exists() && trainer.adam.step == 0);
+    let e = CheckpointDir::open(dir.path(), false).unwrap_err().to_string();
+    assert!(e.contains("in use by another run"), "{e}");
 }
 
 #[test]
 fn non_finite_loss_stops_before_the_step() {
     let (crystal, mut data) = setup(16);
-    data.rates[9] = f64::NAN;
-    let net = Gcnet::from_crystal(&crystal, &cfg(), Device::Cpu).unwrap();
-    let before: Vec<_> = net.parameters().iter().map(|p| p.copy()).collect();
     let obj = Objective::new(Species::new(&[0], 0, 3).unwrap(), Form::Collective, false, 1, 12).unwrap();
-    let set = SampleSet::new(&data, (0..16).collect(), false, net.geometry(), 0);
     let tc = TrainConfig { batch_size: 8, ..TrainConfig::default() };
+    // a NaN rate in the first batch: no step at all, the weights are untouched
+    data.rates[3] = f64::NAN;
+    let net = Gcnet::from_crystal(&crystal, &cfg(), Device::Cpu).unwrap();
+    let before = weights(&net);
+    let set = SampleSet::new(&data, (0..16).collect(), false, net.geometry(), 0);
+    let mut trainer = Trainer::new(&net, tc.clone());
+    let err = trainer.run_epoch(&net, &set, &obj, 0, &mut |_, _| {}).unwrap_err();
+    assert!(matches!(err, Error::NonFiniteLoss { epoch: 0, batch: 0, .. }), "{err}");
+    assert_eq!(trainer.adam.step, 0);
+    assert!(same_weights(&before, &weights(&net)));
+    // in the second batch: the first stepped, the bad one did not
+    data.rates[3] = 1.0;
+    data.rates[9] = f64::NAN;
+    let set = SampleSet::new(&data, (0..16).collect(), false, net.geometry(), 0);
     let mut trainer = Trainer::new(&net, tc);
     let err = trainer.run_epoch(&net, &set, &obj, 0, &mut |_, _| {}).unwrap_err();
     assert!(matches!(err, Error::NonFiniteLoss { epoch: 0, batch: 1, .. }), "{err}");
-    // the first batch was fine and stepped; the bad one did not
     assert_eq!(trainer.adam.step, 1);
-    let _ = before;
+    assert!(!same_weights(&before, &weights(&net)));
+}
+
+/// A NaN learning rate makes the weights NaN in the first step: training stops right
+/// after it, names the last good checkpoint (ep_0.pt, finite), and writes no later one.
+#[test]
+fn non_finite_weights_stop_training_and_keep_the_last_good_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let (crystal, data) = setup(16);
+    let obj = Objective::new(Species::new(&[0], 0, 3).unwrap(), Form::Collective, false, 1, 12).unwrap();
+    let net = Gcnet::from_crystal(&crystal, &cfg(), Device::Cpu).unwrap();
+    let set = SampleSet::new(&data, (0..16).collect(), false, net.geometry(), 0);
+    let ckpts = CheckpointDir::open(dir.path(), false).unwrap();
+    let mut trainer = Trainer::new(&net, TrainConfig { batch_size: 8, learning_rate: f64::NAN, ..TrainConfig::default() });
+    let s = Schedule { start: 0, end: 3, interval: 1 };
+    let e = fit(&net, &mut trainer, &set, &obj, &s, Some((&ckpts, Overwrite::Refuse)), false, &mut no_events).unwrap_err();
+    match &e {
+        Error::TrainingStopped { source, last_good } => {
+            assert!(matches!(**source, Error::NonFiniteWeights { epoch: 0, batch: 0 }), "{e}");
+            assert_eq!(last_good.as_deref(), Some(ckpts.weights(0).as_path()));
+        }
+        _ => panic!("{e}"),
+    }
+    assert!(e.to_string().contains("ep_0.pt"), "{e}");
+    assert!(!ckpts.weights(1).exists());
+    let mut back = Gcnet::from_crystal(&crystal, &cfg(), Device::Cpu).unwrap();
+    checkpoint::load(&mut back, &ckpts.weights(0)).unwrap();
+    // and a checkpoint holding NaN weights is refused when it loads
+    let nan_path = dir.path().join("nan.pt");
+    checkpoint::save(&net, &nan_path, Overwrite::Refuse).unwrap();
+    let e = checkpoint::load(&mut back, &nan_path).unwrap_err().to_string();
+    assert!(e.contains("nan.pt") && e.contains("NaN"), "{e}");
 }
 
 #[test]

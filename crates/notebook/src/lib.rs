@@ -10,6 +10,7 @@
 
 pub use gcnet_crystal as crystal;
 pub use gcnet_data as data;
+pub use gcnet_files as files;
 pub use gcnet_net as net;
 pub use gcnet_plot as plot;
 pub use gcnet_srb as srb;

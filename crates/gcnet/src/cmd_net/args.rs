@@ -84,7 +84,8 @@ pub struct NetArgs {
     /// [-DP] Path to the single-step data set (HDF5).
     #[arg(long = "DataPath", value_name = "PATH")]
     pub data_path: Option<PathBuf>,
-    /// [-prm] Reorder the samples by the integer dataset `Permutation` of the data file.
+    /// [-prm] gcnet extension, not a published option: reorder the samples by the integer
+    /// dataset `Permutation` of the data file.
     #[arg(long = "Perm")]
     pub perm: bool,
     /// [-cr] Path to the crystal data file (HDF5).
@@ -133,7 +134,8 @@ pub struct NetArgs {
     /// [-ncL] Channels of the last layer.
     #[arg(long = "NchLast", default_value_t = 1, value_name = "N")]
     pub ncl: i64,
-    /// [-scr] Train from scratch (with -sep 0; never overwrites an existing ep_0.pt).
+    /// [-scr] Start a new network when there is none at -sep (else resume from it); never
+    /// overwrites an existing ep_0.pt.
     #[arg(long = "Scratch")]
     pub scratch: bool,
     /// [-DPr] Data-parallel training over all visible GPUs.
@@ -146,10 +148,10 @@ pub struct NetArgs {
     /// outside training: transfer).
     #[arg(long = "TNet", value_name = "T")]
     pub tnet: Option<String>,
-    /// [-sep] Start epoch (train: resume from ep_{sep}.pt when > 0).
+    /// [-sep] Start epoch (train: resume from ep_{sep}.pt; getY and getRep: the epoch used).
     #[arg(long = "Start_epoch", value_name = "K")]
     pub start_epoch: Option<usize>,
-    /// [-eep] End epoch.
+    /// [-eep] End epoch (train and eval; getY and getRep ignore it).
     #[arg(long = "End_epoch", value_name = "K")]
     pub end_epoch: Option<usize>,
     /// [-sp] Species to train: a string of labels such as 0 or 12 (the vacancy label for the vacancy).
@@ -205,6 +207,93 @@ pub struct NetArgs {
     /// Extension: seed of the initial weights and of -shf (default: from the clock).
     #[arg(long = "seed", value_name = "N")]
     pub seed: Option<u64>,
+    /// Extension: let train replace existing checkpoints of the epochs it writes, and -dpf
+    /// an existing file (never an input of the run).
+    #[arg(long = "force")]
+    pub force: bool,
+    /// Extension: resume training with a fresh Adam when the checkpoint has no Adam state
+    /// saved with it (as the published code always does).
+    #[arg(long = "restart-adam")]
+    pub restart_adam: bool,
+}
+
+impl NetArgs {
+    /// `name: value` per argument, as the published code's -d writes `vars(args)`: the
+    /// published names in the published order with Python's spelling of the values
+    /// (True, None, 0.001), as the run uses them (getY and getRep set End_epoch to
+    /// Start_epoch, -nosym switches JumpSort off); then this project's extensions.
+    pub fn dump_lines(&self, end_epoch: Option<usize>, jump_sort: bool) -> String {
+        let b = |v: bool| if v { "True".to_string() } else { "False".to_string() };
+        let opt = |v: Option<String>| v.unwrap_or_else(|| "None".to_string());
+        let path = |p: &Option<PathBuf>| opt(p.as_ref().map(|p| p.display().to_string()));
+        let rows: Vec<(&str, String)> = vec![
+            ("DataPath", path(&self.data_path)),
+            ("CrysDatPath", path(&self.crys_path)),
+            ("LatParam", py_float(self.a0)),
+            ("Mode", opt(self.mode.clone())),
+            ("RepLayer", opt(self.rep_layer.map(|v| v.to_string()))),
+            ("RepStart", self.rep_start.to_string()),
+            ("BoundTrain", b(self.bound_train)),
+            ("JumpSort", b(jump_sort)),
+            ("AddOnSitesJPINN", b(self.add_on_sites)),
+            ("NoSymmetry", b(self.nosym)),
+            ("ScaleL0", b(self.scale_l0)),
+            ("Nlayers", self.nl.to_string()),
+            ("Nchannels", self.nch.to_string()),
+            ("NchLast", self.ncl.to_string()),
+            ("Scratch", b(self.scratch)),
+            ("DatPar", b(self.data_parallel)),
+            ("Tdata", opt(self.tdata.clone())),
+            ("TNet", opt(self.tnet.clone())),
+            ("Start_epoch", opt(self.start_epoch.map(|v| v.to_string()))),
+            ("End_epoch", opt(end_epoch.map(|v| v.to_string()))),
+            ("SpecTrain", opt(self.spec_train.clone())),
+            ("VacSpec", self.vac_spec.to_string()),
+            ("AllJumps", b(self.all_jumps)),
+            ("AllJumpsNetType", b(self.all_jumps_net)),
+            ("N_train", self.n_train.to_string()),
+            ("Interval", self.interval.to_string()),
+            ("Learning_rate", py_float(self.lr)),
+            ("Decay", py_float(self.decay)),
+            ("Batch_size", self.batch_size.to_string()),
+            ("Mean_wt", py_float(self.mean_wt)),
+            ("Std_wt", py_float(self.std_wt)),
+            ("DumpArgs", b(self.dump_args)),
+            ("DumpFile", path(&self.dump_file)),
+            ("Tracers", b(self.tracers)),
+            ("Perm", b(self.perm)),
+            ("device", opt(self.device.clone())),
+            ("dtype", format!("{:?}", self.dtype).to_lowercase()),
+            ("micro_batch", self.micro_batch.to_string()),
+            ("seed", opt(self.seed.map(|v| v.to_string()))),
+            ("force", b(self.force)),
+            ("restart_adam", b(self.restart_adam)),
+        ];
+        rows.iter().map(|(k, v)| format!("{k}: {v}\n")).collect()
+    }
+}
+
+/// A float as Python's `repr` writes it: shortest round trip, `1.0` for whole numbers,
+/// exponent form below 1e-4 and from 1e16 (`1e-05`, `1.5e+16`).
+pub fn py_float(x: f64) -> String {
+    if x.is_nan() {
+        return "nan".into();
+    }
+    if x.is_infinite() {
+        return if x > 0.0 { "inf".into() } else { "-inf".into() };
+    }
+    let a = x.abs();
+    if x == 0.0 || (1e-4..1e16).contains(&a) {
+        let s = format!("{x}");
+        return if s.contains('.') { s } else { format!("{s}.0") };
+    }
+    let s = format!("{x:e}"); // e.g. 1.5e-5
+    let (mant, exp) = s.split_once('e').expect("exponent form");
+    let (sign, digits) = match exp.strip_prefix('-') {
+        Some(d) => ("-", d),
+        None => ("+", exp),
+    };
+    format!("{mant}e{sign}{digits:0>2}")
 }
 
 fn subcommand_help() -> String {
@@ -282,5 +371,58 @@ mod tests {
         assert_eq!((a.a0, a.lr, a.decay, a.mean_wt, a.std_wt), (2.0, 0.01, 0.0, -0.1, 0.3));
         assert_eq!(a.dump_file, Some("args.txt".into()));
         assert_eq!(SPELLINGS.len(), 36);
+    }
+
+    #[test]
+    fn floats_are_written_as_python_repr_writes_them() {
+        for (x, want) in [
+            (1.0, "1.0"),
+            (0.001, "0.001"),
+            (0.0005, "0.0005"),
+            (0.0001, "0.0001"),
+            (5e-5, "5e-05"),
+            (1.5e-7, "1.5e-07"),
+            (3.595, "3.595"),
+            (-0.02, "-0.02"),
+            (0.0, "0.0"),
+            (1e16, "1e+16"),
+            (123456789.0, "123456789.0"),
+            (2.5e-123, "2.5e-123"),
+        ] {
+            assert_eq!(py_float(x), want, "{x:e}");
+        }
+    }
+
+    #[test]
+    fn dump_lines_use_the_published_names_and_python_values() {
+        let a = NetArgs::parse_from(long_spellings(&os(&[
+            "gcnet", "-DP", "d.h5", "-cr", "c.h5", "-m", "getY", "-td", "1", "-tn", "1", "-sep", "4", "-sp", "1",
+        ])));
+        let text = a.dump_lines(Some(4), true);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "DataPath: d.h5");
+        for want in [
+            "LatParam: 1.0",
+            "Mode: getY",
+            "RepLayer: None",
+            "JumpSort: True",
+            "Start_epoch: 4",
+            "End_epoch: 4",
+            "Learning_rate: 0.001",
+            "Decay: 0.0005",
+            "Std_wt: 0.2",
+            "DumpFile: None",
+            "AllJumps: False",
+        ] {
+            assert!(lines.contains(&want), "missing `{want}` in\n{text}");
+        }
+        let names: Vec<&str> = lines.iter().map(|l| l.split(": ").next().unwrap()).collect();
+        let published = [
+            "DataPath", "CrysDatPath", "LatParam", "Mode", "RepLayer", "RepStart", "BoundTrain", "JumpSort",
+            "AddOnSitesJPINN", "NoSymmetry", "ScaleL0", "Nlayers", "Nchannels", "NchLast", "Scratch", "DatPar",
+            "Tdata", "TNet", "Start_epoch", "End_epoch", "SpecTrain", "VacSpec", "AllJumps", "AllJumpsNetType",
+            "N_train", "Interval", "Learning_rate", "Decay", "Batch_size", "Mean_wt", "Std_wt", "DumpArgs", "DumpFile",
+        ];
+        assert_eq!(&names[..published.len()], &published);
     }
 }

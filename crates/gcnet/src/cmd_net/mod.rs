@@ -3,6 +3,7 @@
 //! library (`gcnet-net`) is called.
 
 use std::ffi::OsString;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -22,10 +23,10 @@ pub use args::{NetArgs, Precision, long_spellings};
 
 pub fn published(args: &[OsString]) -> anyhow::Result<ExitCode> {
     let a = NetArgs::parse_from(long_spellings(args));
-    if a.dump_args {
-        dump_args(&a)?;
-    }
     let job = Job::from_args(&a)?;
+    if a.dump_args {
+        dump_args(&a, &job)?;
+    }
     match job.mode {
         Mode::Train => modes::train(&job)?,
         Mode::Eval => modes::eval(&job)?,
@@ -62,10 +63,17 @@ pub(crate) struct Job {
     pub end: usize,
     pub interval: usize,
     pub scratch: bool,
-    /// Network directory `ep_T_{TNet}_{S}_n{nl}c{nch}_all_{aj}`.
+    /// Network directory `ep_T_{TNet}_{S}_n{nl}c{nch}_all_{aj}` (aj: -aj in train, -ajn
+    /// otherwise).
     pub dir: PathBuf,
-    /// `{S}_{Tdata}_{TNet}_n{nl}c{nch}_all_{aj}` for output file names.
+    /// `{S}_{Tdata}_{TNet}_n{nl}c{nch}_all_{aj}` for output file names (aj: the -aj flag).
     pub tag: String,
+    /// The files the run reads (data set, crystal), which nothing may replace.
+    pub inputs: Vec<PathBuf>,
+    /// --force: train may replace existing checkpoints of the epochs it writes.
+    pub force: bool,
+    /// --restart-adam: resume with a fresh Adam.
+    pub restart_adam: bool,
     pub device: Device,
     pub precision: Precision,
     pub rep_layer: Option<usize>,
@@ -89,6 +97,12 @@ impl Job {
         };
         let tdata = a.tdata.clone().context("-td (--Tdata) is required")?;
         let tnet = a.tnet.clone().context("-tn (--TNet) is required")?;
+        for (flag, v) in [("-td", &tdata), ("-tn", &tnet)] {
+            // They become parts of file and directory names in the working directory.
+            if v.is_empty() || v.contains('/') || v.contains('\\') || v == "." || v == ".." {
+                bail!("{flag} {v:?}: a temperature or composition tag, not a path (no `/`)");
+            }
+        }
         if mode == Mode::Train && tdata != tnet {
             bail!(
                 "training uses the data of the network's own temperature: -td {tdata} and -tn {tnet} must agree (they differ only for eval, getY and getRep)"
@@ -103,13 +117,33 @@ impl Job {
         if a.interval == 0 {
             bail!("-i (--Interval) must be at least 1");
         }
+        if !(a.lr.is_finite() && a.lr > 0.0) {
+            bail!("-lr (--Learning_rate) {}: must be a finite number > 0", a.lr);
+        }
+        if !(a.decay.is_finite() && a.decay >= 0.0) {
+            bail!("-dcy (--Decay) {}: must be a finite number >= 0", a.decay);
+        }
+        if !(a.mean_wt.is_finite() && a.std_wt.is_finite() && a.std_wt >= 0.0) {
+            bail!("-wm {} -ws {}: the initial weights need a finite mean and a finite std >= 0", a.mean_wt, a.std_wt);
+        }
+        if !(a.a0.is_finite() && a.a0 > 0.0) {
+            bail!("-a0 (--LatParam) {}: must be a finite number > 0", a.a0);
+        }
+        if a.batch_size == 0 {
+            bail!("-bs (--Batch_size) must be at least 1");
+        }
+        if a.n_train == 0 {
+            bail!("-nt (--N_train) must be at least 1");
+        }
         let start = a.start_epoch.unwrap_or(0);
-        let end = a.end_epoch.context("-eep (--End_epoch) is required")?;
+        // As published: outside train and eval the end epoch is the start epoch.
+        let end = if matches!(mode, Mode::GetY | Mode::GetRep) {
+            start
+        } else {
+            a.end_epoch.context("-eep (--End_epoch) is required")?
+        };
         if end < start {
             bail!("-eep {end} is before -sep {start}");
-        }
-        if a.scratch && start > 0 {
-            bail!("-scr starts a new network at epoch 0: drop -scr to resume from ep_{start}.pt, or use -sep 0");
         }
         let sp = a
             .spec_train
@@ -152,7 +186,7 @@ impl Job {
         let form = if a.tracers {
             Form::Tracer
         } else if a.bound_train {
-            Form::Boundary { jump_sort: !a.no_jump_sort, add_on_sites: a.add_on_sites }
+            Form::Boundary { jump_sort: jump_sort(a), add_on_sites: a.add_on_sites }
         } else {
             Form::Collective
         };
@@ -166,14 +200,15 @@ impl Job {
         } else {
             (0..data.len()).collect()
         };
-        if mode != Mode::GetRep && a.n_train > data.len() {
+        // getY uses every state (as published); train and eval split at -nt, which must fit.
+        if matches!(mode, Mode::Train | Mode::Eval) && a.n_train > data.len() {
             bail!("-nt {} is more than the {} samples of {}", a.n_train, data.len(), dp.display());
         }
-        let aj_tag =
-            if (mode == Mode::Train && a.all_jumps) || (mode != Mode::Train && a.all_jumps_net) { 1 } else { 0 };
-        let shape = format!("n{}c{}_all_{aj_tag}", a.nl, a.nch);
-        let dir = PathBuf::from(format!("ep_T_{tnet}_{}_{shape}", species.name()));
-        let tag = format!("{}_{tdata}_{tnet}_{shape}", species.name());
+        // The published rule: the network directory has -aj in train and -ajn in the other
+        // modes; the output names always have the -aj flag.
+        let dir_aj = if mode == Mode::Train { a.all_jumps } else { a.all_jumps_net };
+        let dir = PathBuf::from(format!("ep_T_{tnet}_{}_n{}c{}_all_{}", species.name(), a.nl, a.nch, dir_aj as u8));
+        let tag = format!("{}_{tdata}_{tnet}_n{}c{}_all_{}", species.name(), a.nl, a.nch, a.all_jumps as u8);
         let net = NetConfig {
             nl: a.nl,
             nch: a.nch,
@@ -188,7 +223,7 @@ impl Job {
             std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0)
         });
         let train = TrainConfig {
-            batch_size: a.batch_size.max(1),
+            batch_size: a.batch_size,
             micro_batch: a.micro_batch,
             learning_rate: a.lr,
             decay: a.decay,
@@ -227,6 +262,9 @@ impl Job {
             scratch: a.scratch,
             dir,
             tag,
+            inputs: vec![dp.clone(), cr.clone()],
+            force: a.force,
+            restart_adam: a.restart_adam,
             device,
             precision: a.dtype,
             rep_layer: a.rep_layer,
@@ -248,12 +286,7 @@ impl Job {
     }
 
     pub fn checkpoint(&self, epoch: usize) -> PathBuf {
-        self.dir.join(format!("ep_{epoch}.pt"))
-    }
-
-    /// Adam's state beside a checkpoint, so that a resumed run continues exactly.
-    pub fn optimizer_state(&self, epoch: usize) -> PathBuf {
-        self.dir.join(format!("optimizer_ep_{epoch}.pt"))
+        gcnet_net::fit::weights_path(&self.dir, epoch)
     }
 
     /// A network built for this job and loaded from checkpoint `epoch`.
@@ -280,11 +313,38 @@ impl Job {
     }
 }
 
-fn dump_args(a: &NetArgs) -> anyhow::Result<()> {
+/// -nosym switches jump sorting off, as published (the sort is only symmetric with the
+/// whole group).
+fn jump_sort(a: &NetArgs) -> bool {
+    !a.no_jump_sort && !a.nosym
+}
+
+/// -d: `name: value` per argument into -dpf, which must not be an input of the run and is
+/// not replaced without --force.
+fn dump_args(a: &NetArgs, job: &Job) -> anyhow::Result<()> {
     let path: &Path = a.dump_file.as_deref().context("-d (--DumpArgs) needs -dpf (--DumpFile) FILE to write to")?;
-    let text = format!("{a:#?}\n");
-    std::fs::write(path, text).with_context(|| format!("writing the arguments to -dpf {}", path.display()))?;
+    let mut inputs = job.inputs.clone();
+    if job.dir.is_dir() {
+        inputs.extend(std::fs::read_dir(&job.dir).into_iter().flatten().flatten().map(|e| e.path()));
+    }
+    if let Some(input) = inputs.iter().find(|i| same_file(i, path)) {
+        bail!("-dpf {}: that is {}, an input of this run; it is never written over", path.display(), input.display());
+    }
+    let end = if matches!(job.mode, Mode::GetY | Mode::GetRep) { Some(job.end) } else { a.end_epoch };
+    let text = a.dump_lines(end, jump_sort(a));
+    gcnet_files::write_atomic(path, gcnet_files::Overwrite::force(a.force), |f| f.write_all(text.as_bytes()))
+        .with_context(|| format!("writing the arguments to -dpf {}", path.display()))?;
+    eprintln!("gcnet: arguments written to {}", path.display());
     Ok(())
+}
+
+/// Whether two paths name the same existing file.
+pub(crate) fn same_file(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
+        _ => false,
+    }
 }
 
 pub(crate) fn elapsed(t: Instant) -> String {

@@ -4,10 +4,11 @@ use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use gcnet_net::{Error as NetError, Form, Gcnet, Trainer, batch, checkpoint, eval};
+use gcnet_files::Overwrite;
+use gcnet_files::numpy::{NpArray, write_npy, write_npz};
+use gcnet_net::{Adam, CheckpointDir, Error as NetError, Event, Form, Gcnet, Schedule, Trainer, batch, eval, fit};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
-use ndarray::{Array1, Array2, Axis};
-use ndarray_npy::NpzWriter;
+use ndarray::{Array1, Array2, ArrayView2, Axis};
 
 use super::{Job, elapsed};
 
@@ -20,29 +21,22 @@ fn bar(len: u64, what: &str) -> ProgressBar {
     b
 }
 
-/// Writes named arrays as an .npz file.
-fn write_npz<'a>(path: &Path, arrays: impl IntoIterator<Item = (&'a str, NpzArray)>) -> anyhow::Result<()> {
-    // Written next to the target and renamed when complete, so an interrupted run never
-    // leaves a truncated file in place of an earlier result.
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let tmp = tempfile::Builder::new()
-        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))
-        .prefix(".gcnet-")
-        .suffix(".npz.part")
-        .tempfile_in(dir)
-        .with_context(|| format!("creating a temporary file for {}", path.display()))?;
-    let mut npz = NpzWriter::new(tmp.reopen().with_context(|| format!("writing {}", path.display()))?);
-    for (name, a) in arrays {
-        match a {
-            NpzArray::F1(a) => npz.add_array(name, &a),
-            NpzArray::I1(a) => npz.add_array(name, &a),
-            NpzArray::F2(a) => npz.add_array(name, &a),
-            NpzArray::F3(a) => npz.add_array(name, &a),
+/// Writes one result as the published code does (`{name}.npy`, the bare array, as
+/// np.save), and beside it `{name}.npz` with the array named `key` plus `extra` arrays.
+/// Results are replaced atomically, as the published np.save replaces them; an input of
+/// the run never is.
+fn write_result(job: &Job, name: &str, key: &str, array: NpArray, extra: &[(&str, NpArray)]) -> anyhow::Result<()> {
+    for ext in ["npy", "npz"] {
+        let path = format!("{name}.{ext}");
+        if let Some(input) = job.inputs.iter().find(|i| super::same_file(i, Path::new(&path))) {
+            bail!("{path} is {}, an input of this run: refusing to write over it", input.display());
         }
-        .with_context(|| format!("writing {name} to {}", path.display()))?;
     }
-    npz.finish().with_context(|| format!("writing {}", path.display()))?;
-    tmp.persist(path).with_context(|| format!("moving the finished file to {}", path.display()))?;
+    write_npy(format!("{name}.npy"), &array, Overwrite::Replace)?;
+    let mut named = vec![(key, array)];
+    named.extend(extra.iter().cloned());
+    write_npz(format!("{name}.npz"), &named, Overwrite::Replace)?;
+    eprintln!("gcnet: wrote {name}.npy (and .npz)");
     Ok(())
 }
 
@@ -55,93 +49,109 @@ fn log(multi: &MultiProgress, line: String) {
     }
 }
 
-enum NpzArray {
-    F1(Array1<f64>),
-    I1(Array1<i64>),
-    F2(Array2<f64>),
-    F3(ndarray::Array3<f64>),
+/// The published meaning of -scr and -sep in train: resume from ep_{sep}.pt when it exists
+/// (an ep_0.pt is never started over); without it, -scr starts a new network at epoch
+/// sep, and without -scr there is nothing to resume from.
+fn resumes(job: &Job) -> anyhow::Result<bool> {
+    let sep = job.start;
+    let ck = job.checkpoint(sep);
+    let exists = ck.exists();
+    if job.scratch {
+        if exists && sep == 0 {
+            bail!(
+                "{} already exists: -scr -sep 0 never overwrites a trained network (remove it, or drop -scr to resume from it)",
+                ck.display()
+            );
+        }
+        if !exists && sep > 0 && !job.dir.is_dir() {
+            bail!(
+                "-scr -sep {sep}: the network directory {} does not exist, and a new network starts there only from -sep 0",
+                job.dir.display()
+            );
+        }
+    } else if !exists {
+        bail!(
+            "-sep {sep} resumes from {}, which does not exist (network directory for -tn, -sp, -nl, -nch and -aj; use -scr to start a new network)",
+            ck.display()
+        );
+    }
+    Ok(exists)
 }
 
 pub(crate) fn train(job: &Job) -> anyhow::Result<()> {
     let t0 = Instant::now();
     let (sep, eep) = (job.start, job.end);
-    let ep0 = job.checkpoint(0);
-    if job.scratch {
-        if ep0.exists() {
-            bail!(
-                "{} already exists: -scr -sep 0 never overwrites a trained network (remove it or resume with -sep)",
-                ep0.display()
-            );
-        }
-    } else if !job.dir.is_dir() {
+    let resumed = resumes(job)?;
+    tch::manual_seed(job.seed as i64);
+    let mut net = Gcnet::from_crystal(&job.crystal, &job.net, job.device)?;
+    let mut adam = Adam::new(&net.parameters(), job.train.learning_rate, job.train.decay);
+    if resumed {
+        let with_adam = if job.restart_adam { None } else { Some(&mut adam) };
+        fit::resume(&job.dir, &mut net, with_adam, sep).map_err(|e| match e {
+            NetError::AdamState { .. } => anyhow::Error::new(e).context(format!(
+                "resuming from {}: pass --restart-adam to continue with a fresh Adam (as the published code does)",
+                job.checkpoint(sep).display()
+            )),
+            e => anyhow::Error::new(e).context(format!("resuming from {}", job.checkpoint(sep).display())),
+        })?;
+    }
+    let schedule = Schedule { start: sep, end: eep, interval: job.interval };
+    let overwrite = Overwrite::force(job.force);
+    // Refused here, before the directory is locked or anything is written.
+    let existing: Vec<String> = schedule
+        .checkpoint_epochs(resumed)
+        .into_iter()
+        .map(|k| job.checkpoint(k))
+        .filter(|p| p.exists())
+        .map(|p| p.display().to_string())
+        .collect();
+    if !existing.is_empty() && !job.force {
         bail!(
-            "-sep {sep} resumes from {}, but the network directory {} does not exist (use -scr -sep 0 to start a new network)",
-            job.checkpoint(sep).display(),
-            job.dir.display()
+            "training epochs {sep}..{eep} would replace {} (another run's checkpoints?): pass --force to replace them",
+            existing.join(", ")
         );
     }
-    tch::manual_seed(job.seed as i64);
-    let mut net =
-        if job.scratch { Gcnet::from_crystal(&job.crystal, &job.net, job.device)? } else { job.load_network(sep)? };
     let (train_set, _) = job.split();
     let mut obj = job.obj.clone();
-    if obj.l0 == 1.0 && job_scale_l0(job) {
-        obj.l0 = batch::uncorrelated_l0(&net, &train_set, &obj);
-        eprintln!("gcnet: -l0: training loss divided by the uncorrelated L0 = {:.6e}", obj.l0);
+    if job.train_scale_l0 {
+        obj.l0 = batch::training_l0(&net, &train_set, &obj);
+        eprintln!("gcnet: -l0: training loss divided by L0 = {:.6e}", obj.l0);
     }
+    let dir = CheckpointDir::open(&job.dir, true)
+        .with_context(|| format!("opening the network directory {}", job.dir.display()))?;
     net.set_kind(job.kind());
+    adam.set_kind(job.kind());
     let mut trainer = Trainer::data_parallel(&net, job.train.clone(), &job.parallel_devices)?;
-    if !job.scratch {
-        let opt = job.optimizer_state(sep);
-        let resumed =
-            opt.exists() && checkpoint::read_tensors(&opt).map(|t| trainer.adam.load_state_dict(&t)).unwrap_or(false);
-        if !resumed {
-            eprintln!(
-                "gcnet: no Adam state beside {} (a PyTorch checkpoint?): Adam restarts",
-                job.checkpoint(sep).display()
-            );
-        }
-    }
-    std::fs::create_dir_all(&job.dir)
-        .with_context(|| format!("creating the network directory {}", job.dir.display()))?;
+    trainer.adam = adam;
     eprintln!(
-        "gcnet: training {} on {:?} ({}): {} training states, {} samples per epoch, epochs {sep}..{eep}",
+        "gcnet: training {} on {:?} ({}): {} training states, {} samples per epoch, epochs {sep}..{eep}{}",
         job.dir.display(),
         job.device,
         if job.kind() == tch::Kind::Float { "f32" } else { "f64" },
         train_set.num_states(),
-        train_set.len()
+        train_set.len(),
+        if resumed { format!(", resumed from {}", job.checkpoint(sep).display()) } else { String::new() }
     );
     let multi = MultiProgress::new();
     let epochs = multi.add(bar((eep - sep) as u64, "epochs"));
     let batches = multi.add(bar(train_set.len().div_ceil(job.train.batch_size) as u64, "batches"));
-    let mut last_saved = if job.scratch { None } else { Some(sep) };
     let mut last_loss = f64::NAN;
-    for k in sep..=eep {
-        if k.is_multiple_of(job.interval) && (job.scratch || k != sep) {
-            checkpoint::save(&net, &job.checkpoint(k))?;
-            checkpoint::write_tensors(&job.optimizer_state(k), &trainer.adam.state_dict())?;
-            last_saved = Some(k);
-        }
-        if k == eep {
-            break;
-        }
-        batches.reset();
-        let report = trainer.run_epoch(&net, &train_set, &obj, k, &mut |done, _| batches.set_position(done as u64));
-        let report = match report {
-            Err(e @ NetError::NonFiniteLoss { .. }) => {
-                multi.clear().ok();
-                let kept = last_saved.map_or("none".to_string(), |e| job.checkpoint(e).display().to_string());
-                return Err(e).context(format!("training stopped; the last good checkpoint is {kept}"));
+    let reports = fit(&net, &mut trainer, &train_set, &obj, &schedule, Some((&dir, overwrite)), resumed, &mut |_, e| {
+        match e {
+            Event::Batch { done, .. } => batches.set_position(done as u64),
+            Event::Epoch(r) => {
+                last_loss = r.loss;
+                batches.reset();
+                epochs.inc(1);
+                log(&multi, format!("epoch {}: training loss {:.8e}", r.epoch, r.loss));
             }
-            r => r?,
-        };
-        last_loss = report.loss;
-        epochs.inc(1);
-        log(&multi, format!("epoch {k}: training loss {:.8e}", report.loss));
-    }
+            Event::Saved { .. } => {}
+        }
+        Ok(())
+    });
     epochs.finish_and_clear();
     batches.finish_and_clear();
+    reports.context("training")?;
     eprintln!(
         "gcnet: trained epochs {sep}..{eep} in {} (last training loss {last_loss:.8e}); checkpoints in {}",
         elapsed(t0),
@@ -150,16 +160,20 @@ pub(crate) fn train(job: &Job) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn job_scale_l0(job: &Job) -> bool {
-    job.train_scale_l0
-}
-
 pub(crate) fn eval(job: &Job) -> anyhow::Result<()> {
     let t0 = Instant::now();
     let (train_set, val_set) = job.split();
     let mut obj = job.obj.clone();
     obj.l0 = 1.0;
     let epochs = job.epochs();
+    // Every checkpoint must be there before hours of evaluation.
+    if let Some(missing) = epochs.iter().map(|&k| job.checkpoint(k)).find(|p| !p.exists()) {
+        bail!(
+            "checkpoint {} does not exist (network directory for -tn, -sp, -nl, -nch and -ajn)",
+            missing.display()
+        );
+    }
+    gcnet_files::check_writable(".").context("the working directory, where eval writes its results")?;
     let (mut lt, mut lv) = (Vec::new(), Vec::new());
     let b = bar(epochs.len() as u64, "checkpoints");
     for &k in &epochs {
@@ -177,11 +191,10 @@ pub(crate) fn eval(job: &Job) -> anyhow::Result<()> {
     }
     b.finish_and_clear();
     let suffix = if matches!(obj.form, Form::Tracer) { "_tracer" } else { "" };
-    let ep = Array1::from(epochs.iter().map(|&k| k as i64).collect::<Vec<_>>());
+    let ep: NpArray = Array1::from(epochs.iter().map(|&k| k as i64).collect::<Vec<_>>()).into();
     for (prefix, l) in [("tr", lt), ("val", lv)] {
-        let path = format!("{prefix}_{}{suffix}.npz", job.tag);
-        write_npz(Path::new(&path), [("epochs", NpzArray::I1(ep.clone())), ("L", NpzArray::F1(Array1::from(l)))])?;
-        eprintln!("gcnet: wrote {path}");
+        let name = format!("{prefix}_{}{suffix}", job.tag);
+        write_result(job, &name, "L", Array1::from(l).into(), &[("epochs", ep.clone())])?;
     }
     eprintln!("gcnet: evaluated {} checkpoints in {}", epochs.len(), elapsed(t0));
     Ok(())
@@ -189,60 +202,81 @@ pub(crate) fn eval(job: &Job) -> anyhow::Result<()> {
 
 pub(crate) fn get_y(job: &Job) -> anyhow::Result<()> {
     let t0 = Instant::now();
+    let k = job.start;
+    let net = job.load_network(k)?;
+    gcnet_files::check_writable(".").context("the working directory, where getY writes its results")?;
     let st1 = job.data.init_states.select(Axis(0), &job.order);
     let st2 = job.data.fin_states.select(Axis(0), &job.order);
-    let r1 = job.data.jump_rates_init.select(Axis(0), &job.order);
-    let r2 = job.data.jump_rates_fin.select(Axis(0), &job.order);
     let bs = job.train.batch_size;
     let v = job.obj.species.vacancy;
-    for k in job.epochs() {
-        let net = job.load_network(k)?;
-        let name = |what: &str| format!("y_{what}_{}_{k}.npz", job.tag);
-        let mut files: Vec<(String, NpzArray)> = Vec::new();
-        match job.obj.form {
-            Form::Tracer => {
-                files.push((name("st1"), NpzArray::F3(eval::site_relaxation_vectors(&net, st1.view(), v, bs))));
-                files.push((name("st2"), NpzArray::F3(eval::site_relaxation_vectors(&net, st2.view(), v, bs))));
-            }
-            _ => {
-                let bt = matches!(job.obj.form, Form::Boundary { .. });
-                let y1 = eval::relaxation_vectors(&net, st1.view(), bt.then(|| r1.view()), &job.obj, bs);
-                let y2 = eval::relaxation_vectors(&net, st2.view(), bt.then(|| r2.view()), &job.obj, bs);
-                files.push((name("st1"), NpzArray::F2(y1)));
-                files.push((name("st2"), NpzArray::F2(y2)));
-                if job.obj.all_jumps {
-                    let (e1, e2) = eval::exit_relaxation_vectors(&net, st1.view(), &job.obj, bs);
-                    files.push((name("st1_exits"), NpzArray::F2(e1)));
-                    files.push((name("st2_exits"), NpzArray::F2(e2)));
-                }
-            }
+    let name = |what: &str| format!("y_{what}_{}_{k}", job.tag);
+    let mut files: Vec<(String, NpArray)> = Vec::new();
+    match job.obj.form {
+        Form::Tracer => {
+            files.push((name("st1"), eval::site_relaxation_vectors(&net, st1.view(), v, bs).into()));
+            files.push((name("st2"), eval::site_relaxation_vectors(&net, st2.view(), v, bs).into()));
         }
-        for (path, array) in files {
-            write_npz(Path::new(&path), [("y", array)])?;
-            eprintln!("gcnet: wrote {path}");
+        Form::Boundary { .. } => {
+            let r1 = job.data.jump_rates_init.select(Axis(0), &job.order);
+            let r2 = job.data.jump_rates_fin.select(Axis(0), &job.order);
+            let y1 = eval::relaxation_vectors(&net, st1.view(), Some(r1.view()), &job.obj, bs);
+            let y2 = eval::relaxation_vectors(&net, st2.view(), Some(r2.view()), &job.obj, bs);
+            files.push((name("st1"), y1.into()));
+            files.push((name("st2"), y2.into()));
         }
+        Form::Collective if job.obj.all_jumps => {
+            // y of every state and of each of its z exit states, for s1 and for s2.
+            let (y1, e1) = eval::exit_relaxation_vectors(&net, st1.view(), &job.obj, bs);
+            let (y2, e2) = eval::exit_relaxation_vectors(&net, st2.view(), &job.obj, bs);
+            files.push((name("st1"), y1.into()));
+            files.push((name("st2"), y2.into()));
+            files.push((name("st1_exits"), e1.into()));
+            files.push((name("st2_exits"), e2.into()));
+        }
+        Form::Collective => {
+            files.push((name("st1"), eval::relaxation_vectors(&net, st1.view(), None, &job.obj, bs).into()));
+            files.push((name("st2"), eval::relaxation_vectors(&net, st2.view(), None, &job.obj, bs).into()));
+        }
+    }
+    for (file, array) in files {
+        write_result(job, &file, "y", array, &[])?;
     }
     eprintln!("gcnet: getY done in {}", elapsed(t0));
     Ok(())
 }
 
+/// The z exit states of every state, row `n*z + j` (SPEC section 2's jump permutation).
+fn exit_states(net: &Gcnet, states: ArrayView2<'_, i8>) -> Array2<i8> {
+    let g = net.geometry();
+    let z = g.z;
+    Array2::from_shape_fn((states.nrows() * z, g.num_sites), |(row, site)| states[[row / z, g.jump_perm[row % z][site]]])
+}
+
 pub(crate) fn get_rep(job: &Job) -> anyhow::Result<()> {
     let layer = job.rep_layer.expect("checked when the job was built");
+    let k = job.start;
+    let net = job.load_network(k)?;
+    gcnet_files::check_writable(".").context("the working directory, where getRep writes its results")?;
     let n = job.data.len();
     let start = job.rep_start.min(n);
     let end = (start + job.n_train).min(n);
     let idx = &job.order[start..end];
     let v = job.obj.species.vacancy;
-    for k in job.epochs() {
-        let net = job.load_network(k)?;
-        for (what, states) in [("st1", &job.data.init_states), ("st2", &job.data.fin_states)] {
-            let st = states.select(Axis(0), idx);
-            let rep = eval::representation(&net, st.view(), v, layer, job.train.batch_size)
-                .with_context(|| format!("-rl {layer}"))?;
-            let path = format!("Rep_L_{layer}_{what}_{}_{k}.npz", job.tag);
-            write_npz(Path::new(&path), [("rep", NpzArray::F3(rep))])?;
-            eprintln!("gcnet: wrote {path} (samples {start}..{end})");
+    let bs = job.train.batch_size;
+    let rep = |states: ArrayView2<'_, i8>| {
+        eval::representation(&net, states, v, layer, bs).with_context(|| format!("-rl {layer}"))
+    };
+    // The published names: st1Exits and st2_exits, inconsistent as they are.
+    for (what, exits_what, states) in [("st1", "st1Exits", &job.data.init_states), ("st2", "st2_exits", &job.data.fin_states)]
+    {
+        let st = states.select(Axis(0), idx);
+        write_result(job, &format!("Rep_L_{layer}_{what}_{}_{k}", job.tag), "rep", rep(st.view())?.into(), &[])?;
+        if job.obj.all_jumps {
+            let exits = exit_states(&net, st.view());
+            let name = format!("Rep_L_{layer}_{exits_what}_{}_{k}", job.tag);
+            write_result(job, &name, "rep", rep(exits.view())?.into(), &[])?;
         }
     }
+    eprintln!("gcnet: representations of samples {start}..{end} after module {layer}");
     Ok(())
 }

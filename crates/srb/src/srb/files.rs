@@ -1,21 +1,27 @@
-//! Files: the getY outputs (`.npz` with one f64 array `y`) and the report as `.npz`.
+//! Files: the getY outputs (the published bare `.npy` arrays, or our `.npz` with the array
+//! `y`; either is read) and the report as `.npz`, both through `gcnet-files`.
 
-use std::fs::File;
 use std::path::Path;
 
-use ndarray::{Array1, Array2, arr0, arr1};
-use ndarray_npy::{NpzReader, NpzWriter};
+use gcnet_files::Overwrite;
+use gcnet_files::numpy::{self, NpArray};
+use ndarray::{Array1, Array2, Ix2, arr0, arr1};
 
 use super::{RelaxationVectors, SrbReport};
 use crate::error::{Error, Result};
 
-/// The array `y` of a getY output file, (rows, 3).
+fn file_error(path: &Path, action: &'static str, e: impl std::fmt::Display) -> Error {
+    Error::File { path: path.to_path_buf(), action, reason: e.to_string() }
+}
+
+/// The relaxation vectors of a getY output file, (rows, 3): a `.npy` array as the published
+/// code writes it, or the array `y` of a `.npz` archive (the form is told by the file's
+/// contents).
 pub fn read_relaxation_file(path: &Path) -> Result<Array2<f64>> {
-    let fail = |action: &'static str, reason: String| Error::File { path: path.to_path_buf(), action, reason };
-    let file = File::open(path).map_err(|e| fail("open it", e.to_string()))?;
-    let mut npz = NpzReader::new(file).map_err(|e| fail("read it as .npz", e.to_string()))?;
-    let y: Array2<f64> =
-        npz.by_name("y").map_err(|e| fail("read the f64 array `y` of shape (rows, 3)", e.to_string()))?;
+    let y = numpy::read::<f64>(path, "y")
+        .map_err(|e| file_error(path, "read the f64 relaxation vectors (rows, 3)", e))?
+        .into_dimensionality::<Ix2>()
+        .map_err(|_| file_error(path, "read the f64 relaxation vectors", "the array is not 2-d (rows, 3)"))?;
     if y.ncols() != 3 {
         return Err(Error::Shape {
             what: format!("{}: y", path.display()),
@@ -26,14 +32,9 @@ pub fn read_relaxation_file(path: &Path) -> Result<Array2<f64>> {
     Ok(y)
 }
 
-/// Writes one array `y` (rows, 3), as getY does.
-pub fn write_relaxation_file(path: &Path, y: &Array2<f64>) -> Result<()> {
-    let fail = |e: String| Error::File { path: path.to_path_buf(), action: "write it", reason: e };
-    let file = File::create(path).map_err(|e| fail(e.to_string()))?;
-    let mut npz = NpzWriter::new(file);
-    npz.add_array("y", y).map_err(|e| fail(e.to_string()))?;
-    npz.finish().map_err(|e| fail(e.to_string()))?;
-    Ok(())
+/// Writes one array `y` (rows, 3) as an `.npz` archive, as getY does beside its `.npy`.
+pub fn write_relaxation_file(path: &Path, y: &Array2<f64>, overwrite: Overwrite) -> Result<()> {
+    numpy::write_npz(path, &[("y", y.clone().into())], overwrite).map_err(|e| file_error(path, "write it", e))
 }
 
 impl RelaxationVectors {
@@ -50,28 +51,25 @@ impl RelaxationVectors {
 
 impl SrbReport {
     /// Writes `basis_labels` (i64), `theta`, `W`, `b`, `condition`, and per sample set
-    /// `{train,val}_{L0,Ly,Lsrb}` (0-d arrays; the val entries only with validation samples).
-    pub fn write_npz(&self, path: &Path) -> Result<()> {
-        let fail = |e: String| Error::File { path: path.to_path_buf(), action: "write it", reason: e };
-        let file = File::create(path).map_err(|e| fail(e.to_string()))?;
-        let mut npz = NpzWriter::new(file);
+    /// `{train,val}_{L0,Ly,Lsrb}` (0-d arrays; the val entries only with validation
+    /// samples), atomically; an existing file is replaced only with [`Overwrite::Replace`].
+    pub fn write_npz(&self, path: &Path, overwrite: Overwrite) -> Result<()> {
         let labels: Array1<i64> = self.basis_labels.iter().map(|&l| l as i64).collect();
-        let mut scalars = vec![("condition".to_string(), self.coefficients.condition)];
+        let mut arrays: Vec<(String, NpArray)> = vec![
+            ("basis_labels".into(), labels.into()),
+            ("theta".into(), arr1(&self.coefficients.theta).into()),
+            ("W".into(), self.expansion.w.clone().into()),
+            ("b".into(), self.expansion.b.clone().into()),
+            ("condition".into(), arr0(self.coefficients.condition).into()),
+        ];
         let mut sets = vec![("train", self.train)];
         sets.extend(self.validation.map(|v| ("val", v)));
         for (name, set) in sets {
             for (key, value) in [("L0", set.l0), ("Ly", set.l_y), ("Lsrb", set.l_srb)] {
-                scalars.push((format!("{name}_{key}"), value));
+                arrays.push((format!("{name}_{key}"), arr0(value).into()));
             }
         }
-        let written = npz
-            .add_array("basis_labels", &labels)
-            .and_then(|_| npz.add_array("theta", &arr1(&self.coefficients.theta)))
-            .and_then(|_| npz.add_array("W", &self.expansion.w))
-            .and_then(|_| npz.add_array("b", &self.expansion.b))
-            .and_then(|_| scalars.iter().try_for_each(|(name, x)| npz.add_array(name.as_str(), &arr0(*x))));
-        written.map_err(|e| fail(e.to_string()))?;
-        npz.finish().map_err(|e| fail(e.to_string()))?;
-        Ok(())
+        let named: Vec<(&str, NpArray)> = arrays.iter().map(|(n, a)| (n.as_str(), a.clone())).collect();
+        numpy::write_npz(path, &named, overwrite).map_err(|e| file_error(path, "write it", e))
     }
 }
