@@ -28,6 +28,9 @@ fn small_demo_runs_end_to_end() {
     // correlation lowers it well below that.
     assert!((l0 - 0.5).abs() < 0.03, "L0 = {l0}");
     assert!(l_nn < l0 && l_srb < l0, "corrections must lower L: {l0} {l_nn} {l_srb}");
+    // the correction is fitted on the training states; on the validation states it must
+    // not raise L either
+    assert!(l_srb <= l_nn, "L_NN+SRB {l_srb} > L_NN {l_nn}");
     assert!(l_kmc < 0.45 && l_kmc > 0.25, "KMC L = {l_kmc}");
     for file in ["training_curve.png", "sr2_data.h5", "results.txt", "checkpoints/ep_2.pt"] {
         assert!(dir.path().join(file).is_file(), "{file} missing");

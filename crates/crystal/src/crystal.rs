@@ -24,9 +24,14 @@ impl Crystal {
     }
 
     /// Any supercell; it must be large enough that the jumps out of a site reach
-    /// distinct sites.
+    /// distinct sites. Its group is the cubic operations that map the supercell onto
+    /// itself (all 48 for N x N x N cells, fewer for other shapes): only those permute the
+    /// sites of the periodic cell.
     pub fn from_supercell(supercell: Supercell) -> Result<Self> {
-        let group = PointGroup::cubic(supercell.lattice());
+        let m = supercell.matrix();
+        let columns: [[i64; 3]; 3] = [0, 1, 2].map(|c| [m[0][c], m[1][c], m[2][c]]);
+        let group = PointGroup::cubic(supercell.lattice())
+            .restricted(|g| columns.iter().all(|&col| supercell.wrap_cell(g.apply(col)) == [0, 0, 0]));
         let jumps = nearest_jumps(supercell.lattice());
         let crystal = Crystal { supercell, group, jumps };
         let mut reached: Vec<usize> = (0..crystal.z()).map(|k| crystal.neighbour(0, k)).collect();

@@ -222,50 +222,114 @@ impl CrystalData {
     /// `perm[s]` is the site at `R_g x_s` (wrapped into the supercell). Works for any
     /// order of operations in the file.
     pub fn group_site_permutations(&self) -> Result<Vec<Permutation>> {
-        let pos = self.site_positions()?;
-        let cols = self.lattice_vectors.clone();
-        // Cartesian supercell vectors C = M S and their inverse, for periodic wrapping.
-        let mut c = [[0.0; 3]; 3];
-        for (r, row) in c.iter_mut().enumerate() {
-            for (k, x) in row.iter_mut().enumerate() {
-                *x = (0..3).map(|i| cols[[r, i]] * self.superlattice[[i, k]] as f64).sum();
-            }
-        }
-        let cinv = inverse_f64(&c);
-        let key = |x: [f64; 3]| -> [i64; 3] {
-            // Wrapped fractional supercell coordinates on a fine integer grid.
-            const GRID: f64 = 1e6;
-            [0, 1, 2].map(|i| {
-                let f: f64 = (0..3).map(|k| cinv[i][k] * x[k]).sum();
-                ((f * GRID).round() as i64).rem_euclid(GRID as i64)
-            })
-        };
-        let n = pos.nrows();
-        let index: HashMap<[i64; 3], usize> =
-            (0..n).map(|s| (key([pos[[s, 0]], pos[[s, 1]], pos[[s, 2]]]), s)).collect();
+        let sites = SiteIndex::new(self)?;
         let invalid = |reason: String| Error::Invalid {
             path: self.path.clone().unwrap_or_default(),
             dataset: "GroupOpLatticeCartRotMatrices",
             reason,
         };
-        if index.len() != n {
-            return Err(invalid("two sites share a position".into()));
-        }
         (0..self.num_group_ops())
             .map(|g| {
                 let rot = self.group_rotation(g);
-                let images = (0..n)
+                let images = (0..sites.len())
                     .map(|s| {
-                        let x = [0, 1, 2].map(|r| (0..3).map(|k| rot[r][k] * pos[[s, k]]).sum::<f64>());
-                        index
-                            .get(&key(x))
-                            .copied()
-                            .ok_or_else(|| invalid(format!("operation {g} maps site {s} off the lattice")))
+                        let p = sites.position(s);
+                        let x = [0, 1, 2].map(|r| (0..3).map(|k| rot[r][k] * p[k]).sum::<f64>());
+                        sites.site_at(x).ok_or_else(|| invalid(format!("operation {g} maps site {s} off the lattice")))
                     })
                     .collect::<Result<Vec<_>>>()?;
                 Permutation::new(images).map_err(|e| invalid(format!("operation {g}: {e}")))
             })
             .collect()
+    }
+
+    /// The geometric invariants the network and the data checks rely on, from the site
+    /// positions in the file: every neighbour row lists each site once; site + dx_k is
+    /// `NNsiteList_sitewise[k+1, site]`; the rotations map the lattice onto itself and
+    /// `GroupNNPermutation` row g maps the jumps by g^-1; `JumpSiteIndexPermutation` is the
+    /// jump (exchange of the vacancy on site 0 with neighbour j, then the translation by
+    /// -dx_j) that the neighbour table gives. Errors name the dataset and the first
+    /// offending entry.
+    fn validate_geometry(&self) -> Result<()> {
+        let path = self.path.clone().unwrap_or_default();
+        let invalid = |dataset: &'static str, reason: String| Error::Invalid { path: path.clone(), dataset, reason };
+        let (n, z) = (self.num_sites(), self.z());
+        for k in 0..=z {
+            let mut seen = vec![false; n];
+            for s in 0..n {
+                let v = self.nn_sites[[k, s]] as usize;
+                if std::mem::replace(&mut seen[v], true) {
+                    return Err(invalid(
+                        "NNsiteList_sitewise",
+                        format!(
+                            "row {k} lists site {v} twice (again at entry [{k},{s}]): not a permutation of the sites"
+                        ),
+                    ));
+                }
+            }
+        }
+        let sites = SiteIndex::new(self)?;
+        for k in 0..z {
+            let dx = self.jump_vector(k);
+            for s in 0..n {
+                let p = sites.position(s);
+                let want = sites.site_at([0, 1, 2].map(|i| p[i] + dx[i]));
+                if want != Some(self.nn_sites[[k + 1, s]] as usize) {
+                    let at = want.map_or("no site".to_string(), |t| format!("site {t}"));
+                    return Err(invalid(
+                        "NNsiteList_sitewise",
+                        format!(
+                            "entry [{},{s}] is {}, but site {s} + dx_{k} (dxList_1nn row {k}) is {at}",
+                            k + 1,
+                            self.nn_sites[[k + 1, s]]
+                        ),
+                    ));
+                }
+            }
+        }
+        for g in 0..self.num_group_ops() {
+            let rot = self.group_rotation(g);
+            for k in 1..=z {
+                // g^-1 = R_g^T for the orthogonal rotations of a point group
+                let dx = self.jump_vector(k - 1);
+                let back = [0, 1, 2].map(|r| (0..3).map(|c| rot[c][r] * dx[c]).sum::<f64>());
+                let kp = self.group_nn_permutation[[g, k]] as usize;
+                let mapped = self.jump_vector(kp - 1);
+                if (0..3).any(|i| (back[i] - mapped[i]).abs() > 1e-8) {
+                    return Err(invalid(
+                        "GroupNNPermutation",
+                        format!(
+                            "entry [{g},{k}] is {kp}, but operation {g} (GroupOpLatticeCartRotMatrices) maps jump {k} back onto {back:?}, not dx_{} = {mapped:?}",
+                            kp - 1
+                        ),
+                    ));
+                }
+            }
+        }
+        self.group_site_permutations()?;
+        for j in 0..z {
+            let t = self.neighbour(0, j);
+            for s in 0..n {
+                let from = self.neighbour(s, j);
+                let want = if from == t {
+                    0
+                } else if from == 0 {
+                    t
+                } else {
+                    from
+                };
+                if self.jump_site_permutation[[j, s]] as usize != want {
+                    return Err(invalid(
+                        "JumpSiteIndexPermutation",
+                        format!(
+                            "entry [{j},{s}] is {}, but the neighbour table gives {want} (the vacancy on site 0 exchanges with site {t}, then the state moves by -dx_{j})",
+                            self.jump_site_permutation[[j, s]]
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Checks shapes, index ranges and the invariants other crates rely on.
@@ -358,6 +422,62 @@ impl CrystalData {
                 "row 0 must be the identity (operation 0 is the identity)".into(),
             ));
         }
-        Ok(())
+        self.validate_geometry()
+    }
+}
+
+/// Site positions and the site at any position, wrapped into the supercell.
+struct SiteIndex {
+    positions: Array2<f64>,
+    /// Inverse of the Cartesian supercell vectors (columns), for fractional coordinates.
+    cinv: [[f64; 3]; 3],
+    index: HashMap<[i64; 3], usize>,
+}
+
+impl SiteIndex {
+    fn new(data: &CrystalData) -> Result<SiteIndex> {
+        let positions = data.site_positions()?;
+        let cols = &data.lattice_vectors;
+        // Cartesian supercell vectors C = M S and their inverse, for periodic wrapping.
+        let mut c = [[0.0; 3]; 3];
+        for (r, row) in c.iter_mut().enumerate() {
+            for (k, x) in row.iter_mut().enumerate() {
+                *x = (0..3).map(|i| cols[[r, i]] * data.superlattice[[i, k]] as f64).sum();
+            }
+        }
+        let mut si = SiteIndex { positions, cinv: inverse_f64(&c), index: HashMap::new() };
+        let n = si.positions.nrows();
+        let index: HashMap<[i64; 3], usize> = (0..n).map(|s| (si.key(si.position(s)), s)).collect();
+        if index.len() != n {
+            let dataset = if data.site_cartesian.is_some() { "superCellSiteToCart" } else { "SiteIndToR" };
+            return Err(Error::Invalid {
+                path: data.path.clone().unwrap_or_default(),
+                dataset,
+                reason: "two sites share a position".into(),
+            });
+        }
+        si.index = index;
+        Ok(si)
+    }
+
+    fn len(&self) -> usize {
+        self.positions.nrows()
+    }
+
+    fn position(&self, s: usize) -> [f64; 3] {
+        [0, 1, 2].map(|i| self.positions[[s, i]])
+    }
+
+    /// Wrapped fractional supercell coordinates on a fine integer grid.
+    fn key(&self, x: [f64; 3]) -> [i64; 3] {
+        const GRID: f64 = 1e6;
+        [0, 1, 2].map(|i| {
+            let f: f64 = (0..3).map(|k| self.cinv[i][k] * x[k]).sum();
+            ((f * GRID).round() as i64).rem_euclid(GRID as i64)
+        })
+    }
+
+    fn site_at(&self, x: [f64; 3]) -> Option<usize> {
+        self.index.get(&self.key(x)).copied()
     }
 }

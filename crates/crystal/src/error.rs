@@ -44,4 +44,10 @@ pub enum Error {
 
     #[error("{path} already exists (pass --force to overwrite)")]
     Exists { path: PathBuf },
+
+    #[error(transparent)]
+    Files(#[from] gcnet_files::Error),
+
+    #[error("unknown {what} `{name}` (expected {expected})")]
+    UnknownName { what: &'static str, name: String, expected: &'static str },
 }

@@ -45,22 +45,12 @@ impl CrystalData {
         Ok(data)
     }
 
-    /// Writes the file atomically: a temporary file in the same directory, renamed over
-    /// `path` only once complete.
+    /// Writes the file atomically (through [`gcnet_files::AtomicFile`]: a temporary file in
+    /// the same directory, renamed over `path` only once complete). An existing file is
+    /// replaced; callers that must not replace one check first.
     pub fn write(&self, path: impl AsRef<Path>) -> Result<()> {
         let path = path.as_ref();
-        let io = |action: &'static str| move |source| Error::Io { path: path.to_path_buf(), action, source };
-        let dir = match path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d,
-            _ => Path::new("."),
-        };
-        // Ordinary file permissions (tempfile's default is private 0600).
-        let tmp = tempfile::Builder::new()
-            .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))
-            .prefix(".crystal-")
-            .suffix(".h5.part")
-            .tempfile_in(dir)
-            .map_err(io("create a temporary file next to"))?;
+        let tmp = gcnet_files::AtomicFile::new(path, gcnet_files::Overwrite::Replace)?;
         {
             let h5 = |action: String| move |source| Error::Hdf5 { path: path.to_path_buf(), action, source };
             let file = hdf5::File::create(tmp.path()).map_err(h5("creating the file".into()))?;
@@ -86,11 +76,7 @@ impl CrystalData {
             w.put("GroupNNPermutation", &self.group_nn_permutation)?;
             file.close().map_err(h5("closing the file".into()))?;
         }
-        tmp.persist(path).map_err(|e| Error::Io {
-            path: path.to_path_buf(),
-            action: "move the finished file to",
-            source: e.error,
-        })?;
+        tmp.commit()?;
         Ok(())
     }
 }

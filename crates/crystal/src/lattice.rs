@@ -66,13 +66,13 @@ impl fmt::Display for LatticeKind {
 }
 
 impl FromStr for LatticeKind {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = crate::Error;
+    fn from_str(s: &str) -> Result<Self, crate::Error> {
         match s.to_ascii_lowercase().as_str() {
             "fcc" => Ok(LatticeKind::Fcc),
             "bcc" => Ok(LatticeKind::Bcc),
             "sc" => Ok(LatticeKind::Sc),
-            _ => Err(format!("unknown lattice `{s}` (expected fcc, bcc or sc)")),
+            _ => Err(crate::Error::UnknownName { what: "lattice", name: s.to_string(), expected: "fcc, bcc or sc" }),
         }
     }
 }
@@ -96,12 +96,12 @@ impl fmt::Display for CellKind {
 }
 
 impl FromStr for CellKind {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = crate::Error;
+    fn from_str(s: &str) -> Result<Self, crate::Error> {
         match s.to_ascii_lowercase().as_str() {
             "primitive" => Ok(CellKind::Primitive),
             "cubic" => Ok(CellKind::Cubic),
-            _ => Err(format!("unknown cell `{s}` (expected primitive or cubic)")),
+            _ => Err(crate::Error::UnknownName { what: "cell", name: s.to_string(), expected: "primitive or cubic" }),
         }
     }
 }

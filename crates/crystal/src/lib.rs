@@ -22,6 +22,8 @@
 //! assert_eq!(neighbours, [15, 57, 449, 71, 448, 64, 7, 1, 8, 56, 456, 120]);
 //! ```
 
+#![forbid(unsafe_code)]
+
 mod crystal;
 mod crystal_data;
 mod error;

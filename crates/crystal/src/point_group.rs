@@ -30,6 +30,12 @@ impl PointGroup {
         PointGroup { ops }
     }
 
+    /// The operations for which `keep` holds, in the same order (the identity stays first
+    /// when it is kept).
+    pub fn restricted(&self, keep: impl Fn(&Rotation) -> bool) -> Self {
+        PointGroup { ops: self.ops.iter().copied().filter(|g| keep(g)).collect() }
+    }
+
     /// Only the identity (used by the no-symmetry switch).
     pub fn trivial() -> Self {
         PointGroup { ops: vec![Rotation::identity()] }

@@ -128,3 +128,45 @@ fn failed_write_leaves_existing_file_alone() {
     assert!(fcc(3, CellKind::Primitive).write(dir.path().join("no/such/dir.h5")).is_err());
     assert_eq!(std::fs::read(&path).unwrap(), before);
 }
+
+/// Tables that are valid permutations but wrong for the crystal are refused on load, with
+/// the file, the dataset and the first offending entry named; so is a table with a site
+/// twice. Primitive and cubic-cell files (positions from SiteIndToR and from
+/// superCellSiteToCart).
+#[test]
+fn tables_that_contradict_the_geometry_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    for cell in [CellKind::Primitive, CellKind::Cubic] {
+        let data = fcc(3, cell);
+        let path = dir.path().join(format!("{cell:?}.h5"));
+        let check = |name: &str, table: ndarray::ArrayD<i64>, needle: &str| {
+            data.write(&path).unwrap();
+            replace_dataset(&path, name, table.view());
+            let err = CrystalData::read(&path).unwrap_err().to_string();
+            assert!(err.contains(&path.display().to_string()) && err.contains(name), "{cell:?} {name}: {err}");
+            assert!(err.contains(needle), "{cell:?} {name}: expected `{needle}` in {err}");
+        };
+        // a neighbour row with a site twice
+        let mut nn = data.nn_sites().to_owned();
+        nn[[3, 7]] = nn[[3, 8]];
+        check("NNsiteList_sitewise", nn.into_dyn(), "twice");
+        // two entries of a neighbour row swapped: still a permutation, wrong geometry
+        let mut nn = data.nn_sites().to_owned();
+        let (a, b) = (nn[[2, 4]], nn[[2, 9]]);
+        nn[[2, 4]] = b;
+        nn[[2, 9]] = a;
+        check("NNsiteList_sitewise", nn.into_dyn(), "entry [2,4]");
+        // two rows of GroupNNPermutation swapped: valid permutations, wrong operations
+        let mut g = data.group_nn_permutation().to_owned();
+        let (r1, r2) = (g.row(1).to_owned(), g.row(2).to_owned());
+        g.row_mut(1).assign(&r2);
+        g.row_mut(2).assign(&r1);
+        check("GroupNNPermutation", g.into_dyn(), "entry [1,");
+        // two entries of a jump permutation swapped
+        let mut p = data.jump_site_permutation().to_owned();
+        let (a, b) = (p[[5, 3]], p[[5, 11]]);
+        p[[5, 3]] = b;
+        p[[5, 11]] = a;
+        check("JumpSiteIndexPermutation", p.into_dyn(), "entry [5,3]");
+    }
+}

@@ -208,3 +208,22 @@ fn general_supercell_matrix() {
     assert_eq!(c.num_sites(), 32);
     assert_eq!(c.group_site_permutations().len(), 48);
 }
+
+/// A supercell that is not a cube keeps only the operations that map it onto itself, and
+/// its crystal data file is valid (every operation permutes its sites).
+#[test]
+fn other_supercell_shapes_keep_the_operations_that_map_them_onto_themselves() {
+    use gcnet_crystal::{Lattice, Supercell};
+    let lattice = Lattice::new(LatticeKind::Fcc, CellKind::Primitive, 1.0);
+    let sheared =
+        Crystal::from_supercell(Supercell::new(lattice.clone(), [[4, 0, 1], [0, 4, 0], [0, 0, 4]]).unwrap()).unwrap();
+    let ng = sheared.group().len();
+    assert!(ng < 48 && ng >= 2, "{ng} operations");
+    assert_eq!(sheared.group().get(0), gcnet_crystal::Rotation::identity());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sheared.h5");
+    CrystalData::from_crystal(&sheared).write(&path).unwrap();
+    assert_eq!(CrystalData::read(&path).unwrap().num_group_ops(), ng);
+    let cube = Crystal::from_supercell(Supercell::new(lattice, [[4, 0, 0], [0, 4, 0], [0, 0, 4]]).unwrap()).unwrap();
+    assert_eq!(cube.group().len(), 48);
+}

@@ -153,9 +153,42 @@ pub fn check(data: &Dataset, crystal: &CrystalData, options: &CheckOptions) -> R
     }
     let tables = JumpTables::new(crystal);
     let mut report = new_report(data, &tables, options);
-    check_block(data, 0, &tables, &mut report);
+    check_parallel(data, 0, &tables, &mut report);
     report.samples = data.len();
     Ok(report)
+}
+
+/// Checks the samples of `data` in blocks spread over the cores, each block into a report
+/// of its own, merged in sample order (the first failures listed are the same as one pass
+/// in order would list).
+fn check_parallel(data: &Dataset, offset: usize, tables: &JumpTables, report: &mut CheckReport) {
+    const BLOCK: usize = 2048;
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(data.len().div_ceil(BLOCK)).max(1);
+    if threads == 1 {
+        return check_rows(data, 0..data.len(), offset, tables, report);
+    }
+    let per = data.len().div_ceil(threads);
+    let parts: Vec<CheckReport> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let range = (t * per).min(data.len())..((t + 1) * per).min(data.len());
+                let mut part = CheckReport { listed: Vec::new(), counts: report.counts.clone(), ..report.clone() };
+                part.counts.iter_mut().for_each(|c| c.1 = 0);
+                scope.spawn(move || {
+                    check_rows(data, range, offset, tables, &mut part);
+                    part
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().expect("a check thread panicked")).collect()
+    });
+    for part in parts {
+        for (c, p) in report.counts.iter_mut().zip(&part.counts) {
+            c.1 += p.1;
+        }
+        let room = report.max_listed.saturating_sub(report.listed.len());
+        report.listed.extend(part.listed.into_iter().take(room));
+    }
 }
 
 /// Checks a data-set file block by block (memory stays bounded for any file size).
@@ -167,7 +200,7 @@ pub fn check_file(file: &DataFile, crystal: &CrystalData, options: &CheckOptions
     for start in (0..file.len().max(1)).step_by(BLOCK) {
         let block = file.read_range(start, start + BLOCK)?;
         let r = report.get_or_insert_with(|| new_report(&block, &tables, options));
-        check_block(&block, start, &tables, r);
+        check_parallel(&block, start, &tables, r);
     }
     let mut report = report.expect("at least one block is read");
     report.samples = file.len();
@@ -220,14 +253,21 @@ fn norm(x: [f64; 3]) -> f64 {
     x.iter().map(|v| v * v).sum::<f64>().sqrt()
 }
 
-fn check_block(data: &Dataset, offset: usize, tables: &JumpTables, report: &mut CheckReport) {
+/// Checks the samples `rows` of `data`, sample numbers counted from `offset`.
+fn check_rows(
+    data: &Dataset,
+    rows: std::ops::Range<usize>,
+    offset: usize,
+    tables: &JumpTables,
+    report: &mut CheckReport,
+) {
     let nl = data.num_labels();
     let v = report.vacancy_label;
     let a = report.lattice_parameter;
     let tol = 1e-8 * a.max(1.0);
     let mut after = vec![0i8; tables.num_sites];
     let (mut c1, mut c2) = (vec![0usize; nl], vec![0usize; nl]);
-    for n in 0..data.len() {
+    for n in rows {
         let sample = offset + n;
         let s1 = data.init_states.row(n);
         let s2 = data.fin_states.row(n);

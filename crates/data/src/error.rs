@@ -10,6 +10,9 @@ pub enum Error {
     #[error(transparent)]
     Crystal(#[from] gcnet_crystal::Error),
 
+    #[error(transparent)]
+    Files(#[from] gcnet_files::Error),
+
     #[error("{path}: cannot {action}: {source}")]
     Io {
         path: PathBuf,

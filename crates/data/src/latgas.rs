@@ -54,7 +54,7 @@ impl RateModel {
 pub enum Composition {
     /// Atoms of each species; they must add up to `num_sites - 1`.
     Counts(Vec<usize>),
-    /// Fractions of the atom sites (normalised; counts by largest remainder).
+    /// Fractions of the atom sites, adding up to 1 (counts by largest remainder).
     Fractions(Vec<f64>),
 }
 
@@ -143,8 +143,13 @@ impl LatticeGas {
                     return bad(format!("{} species fractions given for {ns} species", f.len()));
                 }
                 let total: f64 = f.iter().sum();
-                if f.iter().any(|x| !(x.is_finite() && *x >= 0.0)) || total <= 0.0 {
-                    return bad(format!("species fractions must be >= 0 with a positive sum, got {f:?}"));
+                if f.iter().any(|x| !(x.is_finite() && *x >= 0.0)) {
+                    return bad(format!("species fractions must be finite and >= 0, got {f:?}"));
+                }
+                // Refused rather than renormalised: fractions that do not add up are a typo
+                // more often than a wish.
+                if (total - 1.0).abs() > 1e-9 {
+                    return bad(format!("species fractions must add up to 1, got {f:?} (sum {total})"));
                 }
                 Ok(largest_remainder(f, total, atoms))
             }
@@ -369,7 +374,7 @@ mod tests {
             (&[0.5, 0.5], 511, &[256, 255]),
             (&[1.0], 63, &[63]),
             (&[0.2, 0.3, 0.5], 10, &[2, 3, 5]),
-            (&[1.0, 1.0, 1.0], 10, &[4, 3, 3]),
+            (&[1.0 / 3.0, 1.0 / 3.0, 1.0 / 3.0], 10, &[4, 3, 3]),
         ];
         for (f, atoms, want) in table {
             let gas = LatticeGas::fixed(vec![1.0; f.len()], Composition::Fractions(f.to_vec()));
@@ -377,6 +382,12 @@ mod tests {
         }
         let gas = LatticeGas::fixed(vec![1.0, 1.0], Composition::Counts(vec![3, 3]));
         assert!(matches!(gas.counts(8), Err(Error::Config(_))));
+        // fractions that do not add up to 1 are refused, not renormalised
+        for f in [vec![0.5, 0.6], vec![1.0, 1.0], vec![0.3, 0.3]] {
+            let gas = LatticeGas::fixed(vec![1.0, 1.0], Composition::Fractions(f.clone()));
+            let e = gas.counts(11).unwrap_err().to_string();
+            assert!(e.contains("add up to 1"), "{f:?}: {e}");
+        }
     }
 
     #[test]

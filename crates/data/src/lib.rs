@@ -24,6 +24,9 @@
 //! assert!(check(&data, &crystal, &CheckOptions::default()).unwrap().is_ok());
 //! ```
 
+// `deny`, not `forbid`: ndarray's `s!` macro expands to an `#[allow(unsafe_code)]` of its own.
+#![deny(unsafe_code)]
+
 pub mod bench;
 mod check;
 mod dataset;

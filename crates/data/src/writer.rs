@@ -5,6 +5,8 @@
 
 use std::path::{Path, PathBuf};
 
+use gcnet_files::{AtomicFile, Overwrite};
+
 use hdf5::types::{FloatSize, IntSize, TypeDescriptor, VarLenAscii, VarLenUnicode};
 use hdf5::{H5Type, Hyperslab, Selection, SliceOrIndex};
 use ndarray::{ArrayD, s};
@@ -19,11 +21,10 @@ use crate::file::{BLOCK_SAMPLES, DataFile, Layout, chunk_shape, hdf5_err};
 pub struct DataFileWriter {
     // Declared before `tmp` so the HDF5 handle closes before the temporary file goes.
     file: hdf5::File,
-    tmp: tempfile::NamedTempFile,
+    tmp: AtomicFile,
     path: PathBuf,
     layout: Layout,
     written: usize,
-    force: bool,
 }
 
 impl DataFileWriter {
@@ -31,25 +32,12 @@ impl DataFileWriter {
     /// is an [`Error::Exists`].
     pub fn create(path: impl AsRef<Path>, layout: Layout, force: bool) -> Result<DataFileWriter> {
         let path = path.as_ref().to_path_buf();
-        if path.exists() && !force {
-            return Err(Error::Exists { path });
-        }
-        let dir = match path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        let mut builder = tempfile::Builder::new();
-        builder.prefix(".gcnet-data-").suffix(".h5.part");
-        // An ordinary data file once renamed (tempfile's default is owner-only).
-        #[cfg(unix)]
-        builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644));
-        let tmp = builder.tempfile_in(&dir).map_err(|source| Error::Io {
-            path: path.clone(),
-            action: "create a temporary file next to",
-            source,
+        let tmp = AtomicFile::new(&path, Overwrite::force(force)).map_err(|e| match e {
+            gcnet_files::Error::Exists { path } => Error::Exists { path },
+            e => Error::Files(e),
         })?;
         let file = hdf5::File::create(tmp.path()).map_err(hdf5_err(&path, "creating the data set"))?;
-        let w = DataFileWriter { file, tmp, path, layout, written: 0, force };
+        let w = DataFileWriter { file, tmp, path, layout, written: 0 };
         let (n, ns, nl, z) = (layout.len, layout.num_sites, layout.num_labels, layout.z);
         w.new_dataset::<i8>("InitStates", &[n, ns])?;
         w.new_dataset::<i8>("FinStates", &[n, ns])?;
@@ -142,15 +130,11 @@ impl DataFileWriter {
                 self.layout.len
             )));
         }
-        let DataFileWriter { file, tmp, path, force, .. } = self;
+        let DataFileWriter { file, tmp, path, .. } = self;
         file.close().map_err(hdf5_err(&path, "closing the data set"))?;
-        let persisted = if force { tmp.persist(&path) } else { tmp.persist_noclobber(&path) };
-        persisted.map_err(|e| {
-            if e.error.kind() == std::io::ErrorKind::AlreadyExists {
-                Error::Exists { path: path.clone() }
-            } else {
-                Error::Io { path: path.clone(), action: "move the finished file to", source: e.error }
-            }
+        tmp.commit().map_err(|e| match e {
+            gcnet_files::Error::Exists { path } => Error::Exists { path },
+            e => Error::Files(e),
         })?;
         Ok(())
     }

@@ -101,6 +101,8 @@ fn npy_and_npz_round_trip_and_either_form_reads() {
     // the .npy header is the one np.save writes for a C-order f64 array
     let bytes = std::fs::read(&npy).unwrap();
     let header = String::from_utf8_lossy(&bytes[10..80]);
-    assert!(header.contains("'descr': '<f8'") && header.contains("'fortran_order': False") && header.contains("(4, 3)"));
+    assert!(
+        header.contains("'descr': '<f8'") && header.contains("'fortran_order': False") && header.contains("(4, 3)")
+    );
     assert_eq!(NpArray::from(Array1::<f64>::zeros(5)).shape(), [5]);
 }

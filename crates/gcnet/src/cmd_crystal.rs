@@ -39,7 +39,7 @@ struct Args {
     size: usize,
     /// General supercell instead of --size: nine integers, row-major, whose columns are
     /// the supercell vectors in units of the cell vectors, e.g. "-2,2,2,2,-2,2,2,2,-2".
-    #[arg(long, value_delimiter = ',', num_args = 9, allow_negative_numbers = true)]
+    #[arg(long, value_delimiter = ',', allow_negative_numbers = true)]
     matrix: Option<Vec<i64>>,
     /// Output file (HDF5).
     #[arg(short = 'o', long)]
@@ -62,6 +62,7 @@ pub fn run(args: &[OsString]) -> anyhow::Result<ExitCode> {
     };
     let lattice = Lattice::new(kind, cell, 1.0);
     let supercell = match &args.matrix {
+        Some(m) if m.len() != 9 => bail!("--matrix needs nine integers (row-major 3x3), got {}", m.len()),
         Some(m) => Supercell::new(lattice, [[m[0], m[1], m[2]], [m[3], m[4], m[5]], [m[6], m[7], m[8]]])?,
         None => Supercell::cube(lattice, args.size)?,
     };

@@ -73,7 +73,7 @@ impl GasArgs {
         let composition = match (&self.fractions, &self.counts) {
             (Some(f), None) => Composition::Fractions(f.clone()),
             (None, Some(c)) => Composition::Counts(c.clone()),
-            _ => Composition::Fractions(vec![1.0; ns]),
+            _ => Composition::Fractions(vec![1.0 / ns as f64; ns]),
         };
         Ok(LatticeGas { rates, composition, lattice_parameter: self.a0, continue_chain: false })
     }

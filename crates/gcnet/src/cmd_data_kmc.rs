@@ -71,7 +71,8 @@ pub(super) fn kmc(args: &[OsString]) -> anyhow::Result<ExitCode> {
     bar.finish_and_clear();
     print!("{}", format_result(&result));
     if let Some(out) = &args.output {
-        write_json(out, &result).with_context(|| format!("writing the results given by --output {}", out.display()))?;
+        write_json(out, &result, args.force)
+            .with_context(|| format!("writing the results given by --output {}", out.display()))?;
         println!("wrote {}", out.display());
     }
     Ok(ExitCode::SUCCESS)
@@ -112,7 +113,7 @@ fn format_result(r: &KmcResult) -> String {
     s
 }
 
-fn write_json(path: &PathBuf, r: &KmcResult) -> anyhow::Result<()> {
+fn write_json(path: &PathBuf, r: &KmcResult, force: bool) -> anyhow::Result<()> {
     let est = |e: &gcnet_data::Estimate| serde_json::json!({"value": e.value, "error": e.error});
     let matrix = |m: &ndarray::Array2<f64>| m.outer_iter().map(|row| row.to_vec()).collect::<Vec<_>>();
     let json = serde_json::json!({
@@ -126,12 +127,10 @@ fn write_json(path: &PathBuf, r: &KmcResult) -> anyhow::Result<()> {
         "uncorrelated": r.uncorrelated.iter().map(est).collect::<Vec<_>>(),
         "correlation": r.correlation.iter().map(est).collect::<Vec<_>>(),
     });
-    // Written beside the target and renamed, so a partial file never takes its name.
-    let mut part = path.as_os_str().to_owned();
-    part.push(".part");
-    let part = PathBuf::from(part);
-    std::fs::write(&part, serde_json::to_string_pretty(&json)?)?;
-    std::fs::rename(&part, path)?;
+    let text = serde_json::to_string_pretty(&json)?;
+    gcnet_files::write_atomic(path, gcnet_files::Overwrite::force(force), |f| {
+        std::io::Write::write_all(f, text.as_bytes())
+    })?;
     Ok(())
 }
 

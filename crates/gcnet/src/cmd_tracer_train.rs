@@ -11,7 +11,9 @@ use anyhow::{Context, bail};
 use clap::Args;
 use gcnet_crystal::{CellKind, Crystal, CrystalData, LatticeKind};
 use gcnet_data::{Composition, LatticeGas};
-use gcnet_net::{Event, Form, Gcnet, NetConfig, Objective, SampleSet, Schedule, Species, TrainConfig, Trainer, batch, eval, fit};
+use gcnet_net::{
+    Event, Form, Gcnet, NetConfig, Objective, SampleSet, Schedule, Species, TrainConfig, Trainer, batch, eval, fit,
+};
 use gcnet_plot::{Chart, Series};
 use gcnet_srb::exact_tracer_correlation;
 use indicatif::{ProgressBar, ProgressStyle};

@@ -241,7 +241,9 @@ pub fn run(args: &[OsString]) -> anyhow::Result<ExitCode> {
         .with_hline("L_KMC", l_kmc)
         .with_hline("L_NN+SRB validation", val.l_srb)
         .save_png(&plot_path)?;
-    std::fs::write(args.out.join("results.txt"), &table)?;
+    gcnet_files::write_atomic(args.out.join("results.txt"), Overwrite::Replace, |f| {
+        std::io::Write::write_all(f, table.as_bytes())
+    })?;
     println!("training curve: {}   (total {:.0} s)", plot_path.display(), started.elapsed().as_secs_f64());
     Ok(ExitCode::SUCCESS)
 }

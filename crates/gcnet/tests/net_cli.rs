@@ -122,10 +122,8 @@ fn train_resume_eval_get_y_and_transfer() {
     // getY needs only -sep (an -eep is ignored, as published)
     ok(d, &with(&["-m", "getY", "-td", "1", "-tn", "1", "-sep", "4", "-aj"]));
     let y = |name: &str| -> Array2<f64> {
-        let npz: Array2<f64> = NpzReader::new(std::fs::File::open(d.join(format!("{name}.npz"))).unwrap())
-            .unwrap()
-            .by_name("y")
-            .unwrap();
+        let npz: Array2<f64> =
+            NpzReader::new(std::fs::File::open(d.join(format!("{name}.npz"))).unwrap()).unwrap().by_name("y").unwrap();
         let npy: Array2<f64> = read_npy(d.join(format!("{name}.npy"))).unwrap();
         assert_eq!(npz, npy, "{name}: .npz and .npy differ");
         npy
@@ -206,7 +204,8 @@ fn non_finite_loss_stops_and_keeps_the_last_good_checkpoint() {
     let mut data = Dataset::read(d.join("sr2.h5")).unwrap();
     data.rates[25] = f64::INFINITY;
     data.write(d.join("bad.h5"), false).unwrap();
-    let mut args = with(&["-m", "train", "-td", "1", "-tn", "1", "-scr", "-eep", "3", "-bs", "8", "--seed", "1"]);
+    let mut args =
+        with(&["-m", "train", "-td", "1", "-tn", "1", "-scr", "-eep", "3", "-bs", "8", "--seed", "1", "--no-check"]);
     args[1] = "bad.h5";
     let out = gcnet(d, &args);
     let err = String::from_utf8_lossy(&out.stderr);
@@ -225,23 +224,34 @@ fn dump_args_and_data_parallel_message() {
     assert!(log.contains("-DPr"), "{log}");
     let args = std::fs::read_to_string(d.join("args.txt")).unwrap();
     // one `name: value` line per argument, the published names and Python's values
-    for line in ["N_train: 30", "DatPar: True", "Mode: train", "Learning_rate: 0.001", "RepLayer: None", "DataPath: sr2.h5"] {
+    for line in
+        ["N_train: 30", "DatPar: True", "Mode: train", "Learning_rate: 0.001", "RepLayer: None", "DataPath: sr2.h5"]
+    {
         assert!(args.lines().any(|l| l == line), "no line `{line}` in:\n{args}");
     }
     // an existing -dpf is not replaced without --force, and an input never is
-    fails(d, &with(&["-m", "train", "-td", "1", "-tn", "1", "-sep", "1", "-eep", "1", "-d", "-dpf", "args.txt"]), "--force");
+    fails(
+        d,
+        &with(&["-m", "train", "-td", "1", "-tn", "1", "-sep", "1", "-eep", "1", "-d", "-dpf", "args.txt"]),
+        "--force",
+    );
     for input in ["sr2.h5", "fcc4.h5", "ep_T_1_vac_n0c2_all_0/ep_1.pt"] {
-        let args = with(&["-m", "eval", "-td", "1", "-tn", "1", "-sep", "1", "-eep", "1", "-d", "-dpf", input, "--force"]);
+        let args =
+            with(&["-m", "eval", "-td", "1", "-tn", "1", "-sep", "1", "-eep", "1", "-d", "-dpf", input, "--force"]);
         fails(d, &args, "an input of this run");
     }
     // as the run uses them: getY sets End_epoch to Start_epoch, -nosym switches JumpSort off
-    let log = ok(d, &with(&["-m", "getY", "-td", "1", "-tn", "1", "-sep", "1", "-eep", "7", "-d", "-dpf", "args.txt", "--force"]));
+    let log = ok(
+        d,
+        &with(&["-m", "getY", "-td", "1", "-tn", "1", "-sep", "1", "-eep", "7", "-d", "-dpf", "args.txt", "--force"]),
+    );
     assert!(log.contains("args.txt"), "{log}");
     let args = std::fs::read_to_string(d.join("args.txt")).unwrap();
     for line in ["Mode: getY", "Start_epoch: 1", "End_epoch: 1", "JumpSort: True", "force: True"] {
         assert!(args.lines().any(|l| l == line), "no line `{line}` in:\n{args}");
     }
-    let mut nosym = with(&["-m", "train", "-td", "1", "-tn", "1", "-scr", "-eep", "0", "-nosym", "-d", "-dpf", "nosym.txt"]);
+    let mut nosym =
+        with(&["-m", "train", "-td", "1", "-tn", "1", "-scr", "-eep", "0", "-nosym", "-d", "-dpf", "nosym.txt"]);
     nosym[13] = "3"; // -nch 3: a network directory of its own
     ok(d, &nosym);
     let args = std::fs::read_to_string(d.join("nosym.txt")).unwrap();
@@ -331,9 +341,8 @@ fn get_y_exits_and_srb_through_the_files_match_the_library() {
         st2_exits: Array2::zeros((480, 3)),
     };
     for (states, exits) in [(&data.init_states, &mut y.st1_exits), (&data.fin_states, &mut y.st2_exits)] {
-        let built = Array2::from_shape_fn((480, 64), |(r, s)| {
-            exit_state(&crystal, &states.row(r / 12).to_vec(), r % 12)[s]
-        });
+        let built =
+            Array2::from_shape_fn((480, 64), |(r, s)| exit_state(&crystal, &states.row(r / 12).to_vec(), r % 12)[s]);
         exits.assign(&y_of(&net, &built, &[1], 2));
     }
     for (name, want) in [("st1", &y.st1), ("st2", &y.st2), ("st1_exits", &y.st1_exits), ("st2_exits", &y.st2_exits)] {
@@ -347,8 +356,27 @@ fn get_y_exits_and_srb_through_the_files_match_the_library() {
     let out = gcnet(
         d,
         &[
-            "srb", "-DP", "sr2.h5", "-cr", "fcc4.h5", "--y-st1", &names[0], "--y-st2", &names[1], "--y-st1-exits",
-            &names[2], "--y-st2-exits", &names[3], "-sp", "1", "-vSp", "2", "-nt", "30", "--pseudo-inverse", "-o",
+            "srb",
+            "-DP",
+            "sr2.h5",
+            "-cr",
+            "fcc4.h5",
+            "--y-st1",
+            &names[0],
+            "--y-st2",
+            &names[1],
+            "--y-st1-exits",
+            &names[2],
+            "--y-st2-exits",
+            &names[3],
+            "-sp",
+            "1",
+            "-vSp",
+            "2",
+            "-nt",
+            "30",
+            "--pseudo-inverse",
+            "-o",
             "srb.npz",
         ],
     );
@@ -377,7 +405,8 @@ fn get_y_exits_and_srb_through_the_files_match_the_library() {
 fn scratch_resume_and_replacement_rules() {
     let dir = setup();
     let d = dir.path();
-    let train = |extra: &[&'static str]| with(&[&["-m", "train", "-td", "1", "-tn", "1", "--seed", "3"], extra].concat());
+    let train =
+        |extra: &[&'static str]| with(&[&["-m", "train", "-td", "1", "-tn", "1", "--seed", "3"], extra].concat());
     ok(d, &train(&["-scr", "-sep", "0", "-eep", "3"]));
     let net = d.join("ep_T_1_vac_n0c2_all_0");
     // -scr -sep 3 resumes from ep_3.pt
@@ -476,7 +505,8 @@ fn l0_with_all_jumps_is_the_published_value() {
 fn bad_option_values_are_refused() {
     let dir = setup();
     let d = dir.path();
-    let train = |extra: &[&'static str]| with(&[&["-m", "train", "-td", "1", "-tn", "1", "-scr", "-eep", "1"], extra].concat());
+    let train =
+        |extra: &[&'static str]| with(&[&["-m", "train", "-td", "1", "-tn", "1", "-scr", "-eep", "1"], extra].concat());
     fails(d, &train(&["-lr", "nan"]), "-lr");
     fails(d, &train(&["-lr", "0"]), "-lr");
     fails(d, &train(&["-lr", "inf"]), "-lr");
@@ -489,4 +519,79 @@ fn bad_option_values_are_refused() {
         args[i + 3] = tag;
         fails(d, &args, "not a path");
     }
+}
+
+/// Every mode runs the checks of `gcnet check` on the data set first and fails with its
+/// report; --no-check skips them.
+#[test]
+fn every_mode_runs_the_data_checks() {
+    let dir = setup();
+    let d = dir.path();
+    ok(d, &["crystal", "--matrix", "4,0,1,0,4,0,0,0,4", "-o", "sheared.h5"]); // 64 sites too, sheared
+    ok(d, &with(&["-m", "train", "-td", "1", "-tn", "1", "-scr", "-eep", "0"]));
+    let good = Dataset::read(d.join("sr2.h5")).unwrap();
+    type Edit = fn(&mut Dataset);
+    let cases: [(&str, Edit, &str); 5] = [
+        ("negative rate", |x| x.jump_rates_init[[3, 0]] = -1.0, "negative or non-finite rate"),
+        ("zero escape rate", |x| x.rates[4] = 0.0, "rates = 0 but AllJumpRates_Init sums to"),
+        ("second vacancy", |x| x.init_states[[5, 10]] = 2, "vacancy label also on site 10"),
+        (
+            "not the jump",
+            |x| {
+                let row = x.fin_states.row(6).to_vec();
+                let (a, b) = (1..row.len())
+                    .find_map(|a| (a + 1..row.len()).find(|&b| row[b] != row[a]).map(|b| (a, b)))
+                    .unwrap();
+                x.fin_states[[6, a]] = row[b];
+                x.fin_states[[6, b]] = row[a];
+            },
+            "s2 differs from s1 after jump",
+        ),
+        ("displacement", |x| x.spec_disps[[7, 0, 0]] += 0.5, "moved"),
+    ];
+    for (what, edit, needle) in cases {
+        let mut data = good.clone();
+        edit(&mut data);
+        data.write(d.join("bad.h5"), true).unwrap();
+        for mode in [
+            &["-m", "train", "-scr", "-eep", "0", "-nch", "3"][..],
+            &["-m", "eval", "-sep", "0", "-eep", "0"],
+            &["-m", "getY", "-sep", "0"],
+        ] {
+            let mut args = with(&[&["-td", "1", "-tn", "1"], mode].concat());
+            args[1] = "bad.h5";
+            let before = snapshot(d);
+            let out = gcnet(d, &args);
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(!out.status.success(), "{what}, {mode:?}: accepted");
+            assert!(err.contains(needle) && err.contains("bad.h5") && err.contains("--no-check"), "{what}: {err}");
+            assert_eq!(before, snapshot(d), "{what}, {mode:?}: touched files");
+        }
+    }
+    // a crystal of another shape with the same number of sites
+    let mut args = with(&["-m", "eval", "-td", "1", "-tn", "1", "-sep", "0", "-eep", "0"]);
+    args[3] = "sheared.h5";
+    fails(d, &args, "s2 differs from s1 after jump");
+    // --no-check: the user's explicit choice
+    let mut data = good.clone();
+    data.spec_disps[[7, 0, 0]] += 0.5;
+    data.write(d.join("bad.h5"), true).unwrap();
+    let mut args = with(&["-m", "eval", "-td", "1", "-tn", "1", "-sep", "0", "-eep", "0", "--no-check"]);
+    args[1] = "bad.h5";
+    ok(d, &args);
+}
+
+/// A checkpoint with one NaN weight is refused; before, it evaluated to a finite, lower L.
+#[test]
+fn a_checkpoint_with_one_nan_weight_is_refused() {
+    let dir = setup();
+    let d = dir.path();
+    ok(d, &with(&["-m", "train", "-td", "1", "-tn", "1", "-scr", "-eep", "0"]));
+    let path = d.join("ep_T_1_vac_n0c2_all_0/ep_0.pt");
+    let mut entries = gcnet_net::checkpoint::read_tensors(&path).unwrap();
+    let psi = entries.iter_mut().find(|(n, _)| n == "net.3.Psi").unwrap();
+    let _ = psi.1.view([-1]).get(5).fill_(f64::NAN);
+    gcnet_net::checkpoint::write_tensors(&path, &entries, gcnet_files::Overwrite::Replace).unwrap();
+    fails(d, &with(&["-m", "eval", "-td", "1", "-tn", "1", "-sep", "0", "-eep", "0"]), "net.3.Psi");
+    fails(d, &with(&["-m", "getY", "-td", "1", "-tn", "1", "-sep", "0"]), "NaN");
 }

@@ -3,6 +3,8 @@
 
 use tch::{Kind, Tensor};
 
+use crate::error::StateMismatch;
+
 /// `torch.optim.Adam(params, lr, weight_decay)` with betas (0.9, 0.999), eps 1e-8.
 #[derive(Debug)]
 pub struct Adam {
@@ -83,26 +85,31 @@ impl Adam {
         out
     }
 
-    /// Restores [`Adam::state_dict`]; false (state unchanged) if it does not fit.
-    pub fn load_state_dict(&mut self, entries: &[(String, Tensor)]) -> bool {
+    /// Restores [`Adam::state_dict`]; an error (state unchanged) if it does not fit these
+    /// parameters.
+    pub fn load_state_dict(&mut self, entries: &[(String, Tensor)]) -> Result<(), StateMismatch> {
         let get = |n: &str| entries.iter().find(|(k, _)| k == n).map(|(_, t)| t);
-        let Some(step) = get("step") else { return false };
         let n = self.exp_avg.len();
+        let expected = || format!("Adam for {n} parameters");
+        let step = get("step").ok_or_else(|| StateMismatch::Missing { name: "step".into(), expected: expected() })?;
         let mut m = Vec::with_capacity(n);
         let mut v = Vec::with_capacity(n);
         for i in 0..n {
-            match (get(&format!("exp_avg.{i}")), get(&format!("exp_avg_sq.{i}"))) {
-                (Some(a), Some(b)) if a.size() == self.exp_avg[i].size() && b.size() == self.exp_avg_sq[i].size() => {
-                    let like = &self.exp_avg[i];
-                    m.push(a.to_kind(like.kind()).to_device(like.device()));
-                    v.push(b.to_kind(like.kind()).to_device(like.device()));
+            for (name, like, out) in [
+                (format!("exp_avg.{i}"), &self.exp_avg[i], &mut m),
+                (format!("exp_avg_sq.{i}"), &self.exp_avg_sq[i], &mut v),
+            ] {
+                let t =
+                    get(&name).ok_or_else(|| StateMismatch::Missing { name: name.clone(), expected: expected() })?;
+                if t.size() != like.size() {
+                    return Err(StateMismatch::Shape { name, found: t.size(), expected: like.size() });
                 }
-                _ => return false,
+                out.push(t.to_kind(like.kind()).to_device(like.device()));
             }
         }
         self.step = step.int64_value(&[]);
         self.exp_avg = m;
         self.exp_avg_sq = v;
-        true
+        Ok(())
     }
 }

@@ -7,15 +7,16 @@
 //! from the saved pre-activations. Autograd still differentiates the cheap part, from the
 //! scalar outputs `a` to the loss. Gradients equal autograd's to rounding (tested).
 //!
-//! The three matrix products of a layer go through [`products`]: on the CPU the `gemm`
-//! crate (AVX-512 where the CPU has it), elsewhere libtorch's `addmm` / `mm`.
+//! The three matrix products of a layer go through `gcnet_kernels::products` as the
+//! network's [`gcnet_kernels::Products`] choice says: on the CPU the `gemm` crate (AVX-512
+//! where the CPU has it), elsewhere libtorch's `addmm` / `mm`.
 
 use tch::Tensor;
 
+use gcnet_kernels::{activation, neighbour_sum, products};
+
 use crate::batch::{Batch, loss_from_vectors};
-use crate::neighbour_sum::neighbour_sum;
 use crate::network::Gcnet;
-use crate::{activation, products};
 
 /// Rotated filters and bias rows of every layer, built once per Adam step.
 pub(crate) struct Filters {
@@ -93,7 +94,7 @@ fn forward_taped(net: &Gcnet, x: &Tensor, f: &Filters) -> (Tensor, Tape) {
     for (l, layer) in net.layers().iter().enumerate() {
         // (R, (z+1)*Cin) -> (R, Cout*Ng) -> (R, Cout)
         let g = h.index_select(0, &idx).view([rows, k * layer.cin]);
-        let (mut pre, bias) = products::affine(&g, &f.w[l], &f.bias_row[l]);
+        let (mut pre, bias) = products::affine(net.products(), &g, &f.w[l], &f.bias_row[l]);
         h = activation::softplus_group_mean(&mut pre, bias, layer.cout, layer.num_ops, true);
         tape.gathered.push(g);
         tape.slope.push(pre);
@@ -111,11 +112,11 @@ fn backward_taped(net: &Gcnet, tape: Tape, grad_out: Tensor, f: &Filters, grads:
         // d pre = slope * grad / Ng, in place: (R, Cout*Ng); its column sums are d bias_row
         let dbias = activation::scale_slopes(&mut dpre, &grad, layer.cout, layer.num_ops);
         let _ = grads.bias_row[l].g_add_(&dbias);
-        products::add_mm(&mut grads.w[l], &g.transpose(0, 1), &dpre);
+        products::add_mm(net.products(), &mut grads.w[l], &g.transpose(0, 1), &dpre);
         if l > 0 {
             // d gathered (R, (z+1)*Cin), then summed onto the sites it was read from
-            let dg = products::mm(&dpre, &f.w[l].transpose(0, 1));
-            grad = neighbour_sum(&dg, &inv, k, layer.cin);
+            let dg = products::mm(net.products(), &dpre, &f.w[l].transpose(0, 1));
+            grad = neighbour_sum(net.products(), &dg, &inv, k, layer.cin);
         }
     }
 }
@@ -153,15 +154,21 @@ mod tests {
         let data = LatticeGas::sr2(0.5).generate(&crystal, 6, data_seed).unwrap();
         tch::manual_seed(seed);
         let cfg = NetConfig { nl, nch, ncl: 1, num_species: 2, ..NetConfig::default() };
-        (data, Gcnet::from_crystal(&crystal, &cfg, Device::Cpu).unwrap())
+        // GCNET_TEST_DEVICE=cuda runs these on a GPU (scripts/device_check.sh)
+        let device = match std::env::var("GCNET_TEST_DEVICE").ok().as_deref() {
+            Some("cuda") => Device::Cuda(0),
+            _ => Device::Cpu,
+        };
+        (data, Gcnet::from_crystal(&crystal, &cfg, device).unwrap())
     }
 
     /// The hand-written gradients equal autograd's, for a collective and a tracer loss, on
     /// both routes of the products.
     #[test]
     fn gradients_match_autograd() {
-        let (data, net) = small_case(3, 2, 1, 3);
+        let (data, mut net) = small_case(3, 2, 1, 3);
         for (sp, form) in [(2i8, Form::Collective), (1, Form::Tracer)] {
+            net.set_products(crate::Products::Gemm);
             let obj = Objective::new(Species::new(&[sp], 2, 3).unwrap(), form, false, 1, 12).unwrap();
             let set = SampleSet::new(&data, (0..6).collect(), false, net.geometry(), 2);
             let b = build(&net, &set, &[0, 1, 2, 3, 4, 5], &obj);
@@ -171,10 +178,10 @@ mod tests {
             auto.backward();
             // the CPU route (gemm, our neighbour sum) and libtorch's (taken on CUDA)
             for libtorch in [false, true] {
+                net.set_products(if libtorch { crate::Products::Libtorch } else { crate::Products::Gemm });
                 let filters = Filters::new(&net);
                 let mut grads = FilterGrads::zeros(&filters);
-                let mut pass = || train_pass(&net, &b, 0.7, &filters, &mut grads);
-                let value = if libtorch { products::with_libtorch_products(pass) } else { pass() };
+                let value = train_pass(&net, &b, 0.7, &filters, &mut grads);
                 assert!((value - auto.double_value(&[])).abs() < 1e-12 * value.abs());
                 for (p, g) in params.iter().zip(grads.parameter_grads(&net)) {
                     let want = p.grad();

@@ -6,8 +6,8 @@ use std::fs::File;
 use std::io::{Read, Write};
 use std::path::Path;
 
-use tch::{Kind, Tensor};
 use gcnet_files::{AtomicFile, Overwrite};
+use tch::{Kind, Tensor};
 use zip::write::SimpleFileOptions;
 
 use crate::error::{Error, Result};
@@ -162,5 +162,5 @@ pub fn load(net: &mut Gcnet, path: &Path) -> Result<()> {
             return Err(Error::NonFiniteCheckpoint { path: path.to_path_buf(), tensor: name.clone() });
         }
     }
-    net.load_state_dict(&entries).map_err(|reason| Error::CheckpointMismatch { path: path.to_path_buf(), reason })
+    net.load_state_dict(&entries).map_err(|source| Error::CheckpointMismatch { path: path.to_path_buf(), source })
 }

@@ -23,14 +23,27 @@ pub enum Error {
     #[error("{path}: not a readable PyTorch checkpoint: {reason}")]
     Checkpoint { path: PathBuf, reason: String },
 
-    #[error("{path}: the checkpoint does not fit this network: {reason}")]
-    CheckpointMismatch { path: PathBuf, reason: String },
+    #[error("{path}: the checkpoint does not fit this network: {source}")]
+    CheckpointMismatch {
+        path: PathBuf,
+        #[source]
+        source: StateMismatch,
+    },
 
     #[error("the data set does not match the crystal: {0}")]
     DataMismatch(String),
 
     #[error("invalid configuration: {0}")]
     Config(String),
+
+    #[error(transparent)]
+    Objective(#[from] ObjectiveError),
+
+    #[error(
+        "module {module} is not a group-average module of the stack: use one of {} or {stack_len} (the whole stack)",
+        modules.iter().map(|m| m.to_string()).collect::<Vec<_>>().join(", ")
+    )]
+    NotARepresentationModule { module: usize, modules: Vec<usize>, stack_len: usize },
 
     #[error("training loss is {loss} (not finite) in epoch {epoch}, batch {batch}; training stopped")]
     NonFiniteLoss { epoch: usize, batch: usize, loss: f64 },
@@ -59,4 +72,46 @@ impl Error {
         let path = path.into();
         move |source| Error::Io { path, action, source }
     }
+}
+
+/// How a state dict (of a network or of Adam) fails to fit what loads it.
+#[derive(Debug, thiserror::Error)]
+pub enum StateMismatch {
+    #[error("unexpected entries {names:?} ({expected})")]
+    Unexpected { names: Vec<String>, expected: String },
+
+    #[error("missing entry `{name}` ({expected})")]
+    Missing { name: String, expected: String },
+
+    #[error("`{name}` has shape {found:?}, {expected:?} is needed")]
+    Shape { name: String, found: Vec<i64>, expected: Vec<i64> },
+
+    #[error(
+        "`{name}` differs from the crystal data of this network (another crystal file, lattice parameter or symmetry setting?)"
+    )]
+    Differs { name: String },
+}
+
+/// What the species set and the form of y allow (SPEC section 5).
+#[derive(Debug, thiserror::Error)]
+pub enum ObjectiveError {
+    #[error("no species to train")]
+    NoSpecies,
+
+    #[error("species label {label} is not in the data set (labels 0..{num_labels})")]
+    UnknownLabel { label: i8, num_labels: usize },
+
+    #[error("the species set mixes the vacancy label {vacancy} with atom labels")]
+    MixedVacancy { vacancy: i8 },
+
+    #[error("all-jumps sampling cannot be combined with boundary training")]
+    AllJumpsWithBoundary,
+
+    #[error(
+        "boundary training needs one output channel per jump: the last layer must have z = {z} channels, not {ncl}"
+    )]
+    BoundaryChannels { z: usize, ncl: i64 },
+
+    #[error("tracer training is for atoms: the species set must not contain the vacancy label {vacancy}")]
+    TracerWithVacancy { vacancy: i8 },
 }

@@ -127,15 +127,14 @@ pub fn resume(dir: &Path, net: &mut Gcnet, adam: Option<&mut Adam>, epoch: usize
     let entries = checkpoint::read_tensors(&path).map_err(|e| bad(format!("unreadable ({e})")))?;
     for (i, p) in net.parameters().iter().enumerate() {
         let saved = entries.iter().find(|(n, _)| *n == format!("weights.{i}")).map(|(_, t)| t);
-        let same = saved.is_some_and(|t| t.size() == p.size() && t.to_kind(p.kind()).equal(&p.to_device(tch::Device::Cpu)));
+        let same =
+            saved.is_some_and(|t| t.size() == p.size() && t.to_kind(p.kind()).equal(&p.to_device(tch::Device::Cpu)));
         if !same {
             return Err(bad(format!("it was saved with other weights than {}", weights_path(dir, epoch).display())));
         }
     }
     let state: Vec<(String, Tensor)> = entries.into_iter().filter(|(n, _)| !n.starts_with("weights.")).collect();
-    if !adam.load_state_dict(&state) {
-        return Err(bad("it does not fit this network's parameters".into()));
-    }
+    adam.load_state_dict(&state).map_err(|e| bad(format!("does not fit this network's parameters: {e}")))?;
     Ok(())
 }
 

@@ -8,7 +8,7 @@
 
 use tch::{Kind, Tensor, nn};
 
-use crate::{activation, products};
+use gcnet_kernels::{Products, activation, products};
 
 /// One group-convolution layer: the trainable filter `Psi (out, in, z+1)` and
 /// `bias (out, 1)`.
@@ -62,10 +62,17 @@ impl GConv {
 
     /// `gathered (R, (z+1)*Cin)`, row r = input of the neighbours of one site in
     /// `k`-major order, to the group-averaged activations `(R, Cout)`; `filters` and
-    /// `bias_row` from [`GConv::filter_matrix`] and [`GConv::bias_row`].
-    pub fn forward_gathered(&self, gathered: &Tensor, filters: &Tensor, bias_row: &Tensor) -> Tensor {
+    /// `bias_row` from [`GConv::filter_matrix`] and [`GConv::bias_row`]; `products` says
+    /// which code multiplies.
+    pub fn forward_gathered(
+        &self,
+        products: Products,
+        gathered: &Tensor,
+        filters: &Tensor,
+        bias_row: &Tensor,
+    ) -> Tensor {
         // (R, Cout*Ng), then the bias (unless the product added it), softplus and the mean over g
-        let (mut pre, bias) = products::affine(gathered, filters, bias_row);
+        let (mut pre, bias) = products::affine(products, gathered, filters, bias_row);
         activation::softplus_group_mean(&mut pre, bias, self.cout, self.num_ops, false)
     }
 

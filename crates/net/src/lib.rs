@@ -32,9 +32,10 @@
 //! # Ok(()) }
 //! ```
 
-mod activation;
+// `deny`, not `forbid`: ndarray's `s!` macro expands to an `#[allow(unsafe_code)]` of its own.
+#![deny(unsafe_code)]
+
 mod adam;
-pub mod allocator;
 mod backward;
 pub mod batch;
 pub mod checkpoint;
@@ -43,23 +44,21 @@ pub mod eval;
 pub mod fit;
 mod gconv;
 mod geometry;
-mod neighbour_sum;
 mod network;
 mod objective;
-mod parallel;
 pub mod pickle;
-pub mod products;
 mod samples;
 mod train;
 
 pub use adam::Adam;
-pub use error::{Error, Result};
+pub use error::{Error, ObjectiveError, Result, StateMismatch};
+pub use fit::{CheckpointDir, Event, Schedule, fit};
+pub use gcnet_kernels::Products;
 pub use gconv::GConv;
 pub use geometry::Geometry;
 pub use network::{Gcnet, NetConfig};
 pub use objective::{Form, Objective, Species};
 pub use samples::{SampleRef, SampleSet, check_dataset, read_sample_permutation};
-pub use fit::{CheckpointDir, Event, Schedule, fit};
 pub use train::{EpochReport, TrainConfig, Trainer, shuffle};
 
 /// The device to run on: the `GCNET_DEVICE` environment variable (`cpu`, `cuda`,

@@ -8,7 +8,9 @@ use gcnet_crystal::CrystalData;
 use ndarray::ArrayView2;
 use tch::{Device, Kind, Tensor, nn};
 
-use crate::error::{Error, Result};
+use gcnet_kernels::Products;
+
+use crate::error::{Error, Result, StateMismatch};
 use crate::gconv::GConv;
 use crate::geometry::Geometry;
 
@@ -87,6 +89,8 @@ pub struct Gcnet {
     /// `b*S + NNinv[k, t]`; it turns the gather's backward into a gather and a sum.
     inverse_cache: RefCell<Option<(i64, Tensor)>>,
     kind: Kind,
+    /// Which code multiplies in the layers (the `gemm` crate on the CPU by default).
+    products: Products,
 }
 
 impl std::fmt::Debug for Gcnet {
@@ -108,7 +112,6 @@ impl Gcnet {
 
     pub fn new(geometry: Geometry, cfg: &NetConfig, device: Device) -> Result<Self> {
         cfg.validate()?;
-        crate::allocator::keep_freed_memory();
         let vs = nn::VarStore::new(device);
         let group_nn = geometry.group_nn_tensor(cfg.nosym, device);
         let root = vs.root();
@@ -143,6 +146,7 @@ impl Gcnet {
             inverse_nn,
             inverse_cache: RefCell::new(None),
             kind: Kind::Double,
+            products: Products::default(),
         };
         net.set_kind(Kind::Double);
         Ok(net)
@@ -165,6 +169,17 @@ impl Gcnet {
         self.kind
     }
 
+    /// Which code computes the layers' matrix products (and the gather's backward).
+    pub fn products(&self) -> Products {
+        self.products
+    }
+
+    /// Chooses the code for the layers' matrix products: `Products::Gemm` (the default:
+    /// the `gemm` crate on the CPU) or `Products::Libtorch` (libtorch's, as on CUDA).
+    pub fn set_products(&mut self, products: Products) {
+        self.products = products;
+    }
+
     pub fn var_store(&self) -> &nn::VarStore {
         &self.vs
     }
@@ -180,6 +195,7 @@ impl Gcnet {
     pub fn replica(&self, device: Device) -> Result<Gcnet> {
         let mut copy = Gcnet::new(self.geometry.clone(), &self.cfg, device)?;
         copy.set_kind(self.kind);
+        copy.products = self.products;
         tch::no_grad(|| {
             for (dst, src) in copy.parameters().iter_mut().zip(self.parameters()) {
                 dst.copy_(&src);
@@ -202,7 +218,7 @@ impl Gcnet {
 
     /// Samples per forward/backward pass that keep the largest activation tensor
     /// (rows x Cout*Ng) under 6 MiB: the allocator then reuses its memory instead of
-    /// mapping fresh pages for every tensor (see [`crate::allocator`]), and the products
+    /// mapping fresh pages for every tensor (see `gcnet_kernels::allocator`), and the products
     /// and the fused kernels work in cache (measured on the 2-core machine: 7% more
     /// samples/s in f64 and 20% in f32 than with 24 MiB).
     pub fn auto_micro_batch(&self) -> usize {
@@ -273,7 +289,7 @@ impl Gcnet {
         let mut h = x.shallow_clone();
         for layer in &self.layers[..num_layers] {
             let gathered = h.index_select(0, &idx).view([rows, k * layer.cin]);
-            h = layer.forward_gathered(&gathered, &layer.filter_matrix(), &layer.bias_row());
+            h = layer.forward_gathered(self.products, &gathered, &layer.filter_matrix(), &layer.bias_row());
         }
         h
     }
@@ -306,10 +322,8 @@ impl Gcnet {
             return Ok(y.permute([0, 3, 1, 2]).reshape([b * s, c * 3]));
         }
         if module % 3 != 2 || module > len {
-            return Err(Error::Config(format!(
-                "-rl {module} does not name a group-average module: use one of {} or {len} (the whole stack)",
-                (0..len / 3).map(|m| (3 * m + 2).to_string()).collect::<Vec<_>>().join(", ")
-            )));
+            let modules = (0..len / 3).map(|m| 3 * m + 2).collect();
+            return Err(Error::NotARepresentationModule { module, modules, stack_len: len });
         }
         Ok(self.stack_until(x, module / 3 + 1))
     }
@@ -343,37 +357,38 @@ impl Gcnet {
 
     /// Sets the weights from a state dict in the layout of [`Gcnet::state_dict`]. Strict:
     /// every name must be present with its shape, no other name may appear, and the
-    /// crystal tables must equal this network's. Errors are plain descriptions.
+    /// crystal tables must equal this network's.
     ///
     /// Two forms written by the published code load as well: the keys of a model wrapped in
     /// `nn.DataParallel` (all prefixed `module.`), and `GnnPerms` holding the same group
     /// operations in another row order (the group average makes the order irrelevant to
     /// every output).
-    pub fn load_state_dict(&mut self, entries: &[(String, Tensor)]) -> std::result::Result<(), String> {
+    pub fn load_state_dict(&mut self, entries: &[(String, Tensor)]) -> std::result::Result<(), StateMismatch> {
         let data_parallel = !entries.is_empty() && entries.iter().all(|(n, _)| n.starts_with("module."));
         let key = |n: &str| if data_parallel { n["module.".len()..].to_string() } else { n.to_string() };
         let entries: Vec<(String, &Tensor)> = entries.iter().map(|(n, t)| (key(n), t)).collect();
         let map: HashMap<&str, &Tensor> = entries.iter().map(|(n, t)| (n.as_str(), *t)).collect();
         let expected = self.state_dict();
-        let unexpected: Vec<&str> = map.keys().filter(|k| !expected.iter().any(|(n, _)| n == *k)).copied().collect();
+        let this = format!(
+            "this network: {} layers, nl={}, nch={}, ncL={}, {} input species",
+            self.layers.len(),
+            self.cfg.nl,
+            self.cfg.nch,
+            self.cfg.ncl,
+            self.cfg.num_species
+        );
+        let mut unexpected: Vec<String> =
+            map.keys().filter(|k| !expected.iter().any(|(n, _)| n == *k)).map(|k| k.to_string()).collect();
         if !unexpected.is_empty() {
-            return Err(format!(
-                "unexpected entries {unexpected:?} (this network has {} layers: nl={}, nch={}, ncL={})",
-                self.layers.len(),
-                self.cfg.nl,
-                self.cfg.nch,
-                self.cfg.ncl
-            ));
+            unexpected.sort();
+            return Err(StateMismatch::Unexpected { names: unexpected, expected: this });
         }
         for (name, want) in &expected {
-            let got = map.get(name.as_str()).ok_or_else(|| {
-                format!(
-                    "missing entry `{name}` (this network: nl={}, nch={}, ncL={}, {} input species)",
-                    self.cfg.nl, self.cfg.nch, self.cfg.ncl, self.cfg.num_species
-                )
-            })?;
+            let got = map
+                .get(name.as_str())
+                .ok_or_else(|| StateMismatch::Missing { name: name.clone(), expected: this.clone() })?;
             if got.size() != want.size() {
-                return Err(format!("`{name}` has shape {:?}, this network needs {:?}", got.size(), want.size()));
+                return Err(StateMismatch::Shape { name: name.clone(), found: got.size(), expected: want.size() });
             }
             if name.ends_with("Psi") || name.ends_with("bias") {
                 continue;
@@ -387,7 +402,7 @@ impl Gcnet {
                 got.to_kind(Kind::Int64).equal(want)
             };
             if !same {
-                return Err(format!("`{name}` differs from the crystal data (wrong crystal file, -a0 or -nosym?)"));
+                return Err(StateMismatch::Differs { name: name.clone() });
             }
         }
         tch::no_grad(|| {
@@ -406,7 +421,8 @@ fn same_rows_in_any_order(a: &Tensor, b: &Tensor) -> bool {
     let rows = |t: &Tensor| -> Option<Vec<Vec<i64>>> {
         let (n, m) = t.size2().ok()?;
         let flat = Vec::<i64>::try_from(&t.contiguous().view([-1])).ok()?;
-        let mut r: Vec<Vec<i64>> = (0..n as usize).map(|i| flat[i * m as usize..(i + 1) * m as usize].to_vec()).collect();
+        let mut r: Vec<Vec<i64>> =
+            (0..n as usize).map(|i| flat[i * m as usize..(i + 1) * m as usize].to_vec()).collect();
         r.sort();
         Some(r)
     };

@@ -1,6 +1,6 @@
 //! What is trained: the species set S, the form of y(state) and the loss (SPEC section 5).
 
-use crate::error::{Error, Result};
+use crate::error::{ObjectiveError, Result};
 
 /// The species set S whose transport coefficient is learned, and the vacancy label v.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -20,13 +20,13 @@ impl Species {
         t.sort_unstable();
         t.dedup();
         if t.is_empty() {
-            return Err(Error::Config("no species to train (-sp is empty)".into()));
+            return Err(ObjectiveError::NoSpecies.into());
         }
         if let Some(bad) = t.iter().chain([&vacancy]).find(|&&l| l < 0 || l as usize >= num_labels) {
-            return Err(Error::Config(format!("species label {bad} is not in the data set (labels 0..{num_labels})")));
+            return Err(ObjectiveError::UnknownLabel { label: *bad, num_labels }.into());
         }
         if t.contains(&vacancy) && t.len() > 1 {
-            return Err(Error::Config(format!("-sp mixes the vacancy label {vacancy} with atom labels")));
+            return Err(ObjectiveError::MixedVacancy { vacancy }.into());
         }
         Ok(Species { vacancy, train: t, num_labels })
     }
@@ -81,22 +81,15 @@ impl Objective {
         match form {
             Form::Boundary { .. } => {
                 if all_jumps {
-                    return Err(Error::Config(
-                        "-aj (all jumps) cannot be combined with -bt (boundary training)".into(),
-                    ));
+                    return Err(ObjectiveError::AllJumpsWithBoundary.into());
                 }
                 if ncl != z as i64 {
-                    return Err(Error::Config(format!(
-                        "-bt needs one output channel per jump: -ncL must be z = {z}, got {ncl}"
-                    )));
+                    return Err(ObjectiveError::BoundaryChannels { z, ncl }.into());
                 }
             }
             Form::Tracer => {
                 if species.contains(species.vacancy) {
-                    return Err(Error::Config(format!(
-                        "-trc trains atom tracers: -sp must not contain the vacancy label {}",
-                        species.vacancy
-                    )));
+                    return Err(ObjectiveError::TracerWithVacancy { vacancy: species.vacancy }.into());
                 }
             }
             Form::Collective => {}

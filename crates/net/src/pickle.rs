@@ -146,7 +146,17 @@ pub enum Value {
 }
 
 /// Reads a pickle of a state dict: the top-level value (normally a `Dict` of `Tensor`s).
-pub fn read(bytes: &[u8]) -> Result<Value, String> {
+/// A pickle stream this reader cannot take: what was wrong, and where.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Malformed(pub String);
+
+/// Reads a pickle stream (the subset `torch.save` writes for state dicts).
+pub fn read(bytes: &[u8]) -> Result<Value, Malformed> {
+    read_stream(bytes).map_err(Malformed)
+}
+
+fn read_stream(bytes: &[u8]) -> Result<Value, String> {
     let mut st: Vec<Value> = Vec::new();
     let mut memo: HashMap<u32, Value> = HashMap::new();
     let mut i = 0usize;

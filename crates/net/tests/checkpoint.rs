@@ -38,7 +38,7 @@ fn write_tables_with_group(crystal: &CrystalData, gnn: Array2<i64>, a0: f64, pat
 
 fn net_output(net: &Gcnet, states: &Array2<i8>) -> Vec<f64> {
     let y = net.forward(&net.one_hot(states.view(), 1));
-    Vec::<f64>::try_from(&y.to_kind(Kind::Double).contiguous().view([-1])).unwrap()
+    Vec::<f64>::try_from(&y.to_device(Device::Cpu).to_kind(Kind::Double).contiguous().view([-1])).unwrap()
 }
 
 fn states(s: usize) -> Array2<i8> {
@@ -69,7 +69,7 @@ fn gcnet_checkpoint_loads_in_pytorch_strict() {
     let dir = tempfile::tempdir().unwrap();
     let crystal = fcc(4);
     tch::manual_seed(4);
-    let net = Gcnet::from_crystal(&crystal, &cfg(), Device::Cpu).unwrap();
+    let net = Gcnet::from_crystal(&crystal, &cfg(), common::device()).unwrap();
     let st = states(crystal.num_sites());
     let (tables, ckpt, sfile, out) =
         (dir.path().join("t.npz"), dir.path().join("ep_3.pt"), dir.path().join("s.npy"), dir.path().join("y.npy"));
@@ -109,7 +109,7 @@ fn pytorch_checkpoint_loads_in_gcnet() {
         out.to_str().unwrap(),
         "7",
     ]);
-    let mut net = Gcnet::from_crystal(&crystal, &cfg(), Device::Cpu).unwrap();
+    let mut net = Gcnet::from_crystal(&crystal, &cfg(), common::device()).unwrap();
     checkpoint::load(&mut net, &ckpt).unwrap();
     let y: Array4<f64> = read_npy(&out).unwrap();
     let d = max_abs_diff(y.as_slice().unwrap(), &net_output(&net, &st));
@@ -134,20 +134,20 @@ fn pytorch_checkpoint_loads_in_gcnet() {
 fn round_trip_and_mismatches() {
     let dir = tempfile::tempdir().unwrap();
     let crystal = fcc(4);
-    let net = Gcnet::from_crystal(&crystal, &cfg(), Device::Cpu).unwrap();
+    let net = Gcnet::from_crystal(&crystal, &cfg(), common::device()).unwrap();
     let path = dir.path().join("ep_0.pt");
     checkpoint::save(&net, &path, Overwrite::Replace).unwrap();
-    let mut other = Gcnet::from_crystal(&crystal, &cfg(), Device::Cpu).unwrap();
+    let mut other = Gcnet::from_crystal(&crystal, &cfg(), common::device()).unwrap();
     checkpoint::load(&mut other, &path).unwrap();
     let st = states(crystal.num_sites());
     assert_eq!(net_output(&net, &st), net_output(&other, &st));
     let names: Vec<String> = checkpoint::read_tensors(&path).unwrap().into_iter().map(|(n, _)| n).collect();
     assert!(names.contains(&"net.3.GnnPerms".to_string()) && names.contains(&"JumpVecs".to_string()));
     // a different shape, a different crystal, a garbage file, a missing file
-    let mut wider = Gcnet::from_crystal(&crystal, &NetConfig { nch: 4, ..cfg() }, Device::Cpu).unwrap();
+    let mut wider = Gcnet::from_crystal(&crystal, &NetConfig { nch: 4, ..cfg() }, common::device()).unwrap();
     let e = checkpoint::load(&mut wider, &path).unwrap_err().to_string();
     assert!(e.contains("shape"), "{e}");
-    let mut bigger = Gcnet::from_crystal(&fcc(5), &cfg(), Device::Cpu).unwrap();
+    let mut bigger = Gcnet::from_crystal(&fcc(5), &cfg(), common::device()).unwrap();
     assert!(checkpoint::load(&mut bigger, &path).is_err());
     let junk = dir.path().join("junk.pt");
     std::fs::write(&junk, b"not a zip").unwrap();
@@ -180,7 +180,7 @@ fn data_parallel_checkpoint_with_permuted_group_rows_loads() {
     run_python(&[&["create-dp"], &args[..], &["11"]].concat());
     let names: Vec<String> = checkpoint::read_tensors(&ckpt).unwrap().into_iter().map(|(n, _)| n).collect();
     assert!(names.iter().all(|n| n.starts_with("module.")), "{names:?}");
-    let mut net = Gcnet::from_crystal(&crystal, &cfg(), Device::Cpu).unwrap();
+    let mut net = Gcnet::from_crystal(&crystal, &cfg(), common::device()).unwrap();
     checkpoint::load(&mut net, &ckpt).unwrap();
     let y: Array4<f64> = read_npy(&out).unwrap();
     let d = max_abs_diff(y.as_slice().unwrap(), &net_output(&net, &st));
@@ -191,7 +191,8 @@ fn data_parallel_checkpoint_with_permuted_group_rows_loads() {
     wrong.row_mut(2).assign(&row1);
     let (bad_tables, bad) = (dir.path().join("bad.npz"), dir.path().join("bad.pt"));
     write_tables_with_group(&crystal, wrong, 1.5, &bad_tables);
-    let bad_args = [bad_tables.to_str().unwrap(), c, bad.to_str().unwrap(), sfile.to_str().unwrap(), out.to_str().unwrap()];
+    let bad_args =
+        [bad_tables.to_str().unwrap(), c, bad.to_str().unwrap(), sfile.to_str().unwrap(), out.to_str().unwrap()];
     run_python(&[&["create"], &bad_args[..], &["11"]].concat());
     let e = checkpoint::load(&mut net, &bad).unwrap_err().to_string();
     assert!(e.contains("GnnPerms") && e.contains("bad.pt"), "{e}");
@@ -215,10 +216,10 @@ fn checkpoints_load_across_crystal_files_with_reordered_operations() {
     let st = states(crystal.num_sites());
     for (from, to) in [(&crystal, &reordered), (&reordered, &crystal)] {
         tch::manual_seed(8);
-        let net = Gcnet::from_crystal(from, &cfg(), Device::Cpu).unwrap();
+        let net = Gcnet::from_crystal(from, &cfg(), common::device()).unwrap();
         let path = dir.path().join("ep_1.pt");
         checkpoint::save(&net, &path, Overwrite::Replace).unwrap();
-        let mut other = Gcnet::from_crystal(to, &cfg(), Device::Cpu).unwrap();
+        let mut other = Gcnet::from_crystal(to, &cfg(), common::device()).unwrap();
         checkpoint::load(&mut other, &path).unwrap();
         let d = max_abs_diff(&net_output(&net, &st), &net_output(&other, &st));
         assert!(d < 1e-12, "outputs differ by {d}");

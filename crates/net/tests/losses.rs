@@ -15,7 +15,7 @@ fn site_vectors(net: &Gcnet, state: &[i8]) -> Vec<Vec<Vec<f64>>> {
     let s = state.len();
     let st = Array2::from_shape_vec((1, s), state.to_vec()).unwrap();
     let y = net.forward(&net.one_hot(st.view(), 0));
-    let v = Vec::<f64>::try_from(&y.to_kind(Kind::Double).contiguous().view([-1])).unwrap();
+    let v = Vec::<f64>::try_from(&y.to_device(Device::Cpu).to_kind(Kind::Double).contiguous().view([-1])).unwrap();
     let ncl = net.config().ncl as usize;
     (0..ncl).map(|c| (0..3).map(|x| v[(c * 3 + x) * s..(c * 3 + x + 1) * s].to_vec()).collect()).collect()
 }
@@ -149,7 +149,7 @@ fn check(sp: &[i8], form: Form, aj: bool, ncl: i64) {
     let data = random_dataset(&crystal, 7, &[0.5, 0.5], &[1.0, 0.3], true, 17);
     tch::manual_seed(21);
     let cfg = NetConfig { nl: 1, nch: 3, ncl, num_species: 2, ..NetConfig::default() };
-    let net = Gcnet::from_crystal(&crystal, &cfg, Device::Cpu).unwrap();
+    let net = Gcnet::from_crystal(&crystal, &cfg, common::device()).unwrap();
     let species = Species::new(sp, 0, 3).unwrap();
     let obj = Objective::new(species, form, aj, ncl, crystal.z()).unwrap();
     let set = SampleSet::new(&data, (0..data.len()).collect(), aj, net.geometry(), 0);
@@ -195,7 +195,7 @@ fn tracer() {
 fn l0_scaling_divides_the_loss() {
     let crystal = fcc(4);
     let data = random_dataset(&crystal, 6, &[0.5, 0.5], &[1.0, 0.3], false, 3);
-    let net = Gcnet::from_crystal(&crystal, &NetConfig::default(), Device::Cpu).unwrap();
+    let net = Gcnet::from_crystal(&crystal, &NetConfig::default(), common::device()).unwrap();
     let mut obj = Objective::new(Species::new(&[0], 0, 3).unwrap(), Form::Collective, false, 1, 12).unwrap();
     let set = SampleSet::new(&data, (0..6).collect(), false, net.geometry(), 0);
     let l0 = gcnet_net::batch::uncorrelated_l0(&net, &set, &obj);
@@ -214,7 +214,7 @@ fn l0_scaling_divides_the_loss() {
 fn training_l0_with_all_jumps_counts_every_jump_row() {
     let crystal = fcc(4);
     let data = random_dataset(&crystal, 6, &[0.5, 0.5], &[1.0, 0.3], false, 3);
-    let net = Gcnet::from_crystal(&crystal, &NetConfig::default(), Device::Cpu).unwrap();
+    let net = Gcnet::from_crystal(&crystal, &NetConfig::default(), common::device()).unwrap();
     let a = (0..3).map(|x| data.spec_disps[[0, 0, x]].powi(2)).sum::<f64>().sqrt()
         / crystal.jump_vectors().row(0).iter().map(|x| x * x).sum::<f64>().sqrt();
     for sp in [0i8, 1] {
@@ -242,7 +242,7 @@ fn relaxation_vectors_match_direct_computation() {
     let crystal = fcc(4);
     let data = random_dataset(&crystal, 5, &[0.6, 0.4], &[1.0, 0.5], true, 8);
     let cfg = NetConfig { nl: 0, nch: 2, ncl: 12, num_species: 2, ..NetConfig::default() };
-    let net = Gcnet::from_crystal(&crystal, &cfg, Device::Cpu).unwrap();
+    let net = Gcnet::from_crystal(&crystal, &cfg, common::device()).unwrap();
     let form = Form::Boundary { jump_sort: true, add_on_sites: true };
     let obj = Objective::new(Species::new(&[1], 0, 3).unwrap(), form, false, 12, 12).unwrap();
     let y = eval::relaxation_vectors(&net, data.fin_states.view(), Some(data.jump_rates_fin.view()), &obj, 2);
@@ -254,7 +254,7 @@ fn relaxation_vectors_match_direct_computation() {
         }
     }
     let cfg = NetConfig { ncl: 1, ..cfg };
-    let net = Gcnet::from_crystal(&crystal, &cfg, Device::Cpu).unwrap();
+    let net = Gcnet::from_crystal(&crystal, &cfg, common::device()).unwrap();
     let obj = Objective::new(Species::new(&[0], 0, 3).unwrap(), Form::Collective, true, 1, 12).unwrap();
     let (y1, y2) = eval::exit_relaxation_vectors(&net, data.init_states.view(), &obj, 7);
     assert_eq!((y1.dim(), y2.dim()), ((5, 3), (60, 3)));

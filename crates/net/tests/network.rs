@@ -8,7 +8,7 @@ use ndarray::Array2;
 use tch::{Device, Kind, Tensor};
 
 fn to_vec(t: &Tensor) -> Vec<f64> {
-    Vec::<f64>::try_from(&t.to_kind(Kind::Double).contiguous().view([-1])).unwrap()
+    Vec::<f64>::try_from(&t.to_device(Device::Cpu).to_kind(Kind::Double).contiguous().view([-1])).unwrap()
 }
 
 fn softplus(x: f64) -> f64 {
@@ -29,7 +29,7 @@ fn gconv_stack_matches_explicit_loop() {
     let (s, z, ng) = (crystal.num_sites(), crystal.z(), crystal.num_group_ops());
     tch::manual_seed(3);
     let cfg = NetConfig { nl: 0, nch: 3, ncl: 2, num_species: 2, ..NetConfig::default() };
-    let net = Gcnet::from_crystal(&crystal, &cfg, Device::Cpu).unwrap();
+    let net = Gcnet::from_crystal(&crystal, &cfg, common::device()).unwrap();
     let states = random_states(2, s, 3, 11);
     let x = net.one_hot(states.view(), 0);
     let y = to_vec(&net.forward(&x)); // (B, ncL, 3, S)
@@ -118,7 +118,7 @@ fn network_is_equivariant_under_all_48_operations() {
     let crystal = fcc(4);
     tch::manual_seed(5);
     let cfg = NetConfig { nl: 2, nch: 4, ncl: 2, num_species: 3, ..NetConfig::default() };
-    let net = Gcnet::from_crystal(&crystal, &cfg, Device::Cpu).unwrap();
+    let net = Gcnet::from_crystal(&crystal, &cfg, common::device()).unwrap();
     let states = random_states(3, crystal.num_sites(), 4, 7);
     let err = equivariance_error(&net, &crystal, &states);
     assert!(err < 1e-12, "equivariance error {err}");
@@ -129,7 +129,7 @@ fn nosym_breaks_equivariance() {
     let crystal = fcc(4);
     tch::manual_seed(5);
     let cfg = NetConfig { nl: 1, nch: 4, ncl: 1, num_species: 2, nosym: true, ..NetConfig::default() };
-    let net = Gcnet::from_crystal(&crystal, &cfg, Device::Cpu).unwrap();
+    let net = Gcnet::from_crystal(&crystal, &cfg, common::device()).unwrap();
     let states = random_states(2, crystal.num_sites(), 3, 9);
     let err = equivariance_error(&net, &crystal, &states);
     assert!(err > 1e-6, "-nosym network is unexpectedly equivariant ({err})");
@@ -140,7 +140,7 @@ fn single_gconv_network_and_f32_agree_with_f64() {
     let crystal = fcc(4);
     tch::manual_seed(1);
     let cfg = NetConfig { nl: -1, ncl: 1, num_species: 1, ..NetConfig::default() };
-    let mut net = Gcnet::from_crystal(&crystal, &cfg, Device::Cpu).unwrap();
+    let mut net = Gcnet::from_crystal(&crystal, &cfg, common::device()).unwrap();
     assert_eq!(net.layers().len(), 1);
     let states = random_states(2, crystal.num_sites(), 2, 4);
     let y64 = eval::site_relaxation_vectors(&net, states.view(), 0, 8);
@@ -154,7 +154,7 @@ fn single_gconv_network_and_f32_agree_with_f64() {
 fn representation_modules() {
     let crystal = fcc(4);
     let cfg = NetConfig { nl: 1, nch: 3, ncl: 1, num_species: 2, ..NetConfig::default() };
-    let net = Gcnet::from_crystal(&crystal, &cfg, Device::Cpu).unwrap();
+    let net = Gcnet::from_crystal(&crystal, &cfg, common::device()).unwrap();
     let states = random_states(2, crystal.num_sites(), 3, 4);
     // the published getRep layout: (n, C, Nsites) after a group average, (n, ncL, 3, Nsites)
     // for the whole stack, in batches of 1 so that the blocks are put together too
@@ -162,14 +162,14 @@ fn representation_modules() {
     let r = eval::representation(&net, states.view(), 0, 5, 1).unwrap();
     assert_eq!(r.shape(), [2, 3, s]);
     let h = net.representation(&net.one_hot(states.view(), 0), 5).unwrap(); // (B*S, C)
-    let h = Vec::<f64>::try_from(&h.contiguous().view([-1])).unwrap();
+    let h = Vec::<f64>::try_from(&h.to_device(Device::Cpu).contiguous().view([-1])).unwrap();
     for (b, c, site) in [(0, 0, 0), (1, 2, 5), (1, 1, s - 1)] {
         assert!((r[[b, c, site]] - h[(b * s + site) * 3 + c]).abs() < 1e-12);
     }
     let full = eval::representation(&net, states.view(), 0, 9, 1).unwrap();
     assert_eq!(full.shape(), [2, 1, 3, s]);
     let y = net.forward(&net.one_hot(states.view(), 0));
-    let y = Vec::<f64>::try_from(&y.contiguous().view([-1])).unwrap();
+    let y = Vec::<f64>::try_from(&y.to_device(Device::Cpu).contiguous().view([-1])).unwrap();
     assert!(max_abs_diff(full.as_slice().unwrap(), &y) < 1e-12);
     assert!(eval::representation(&net, states.view(), 0, 4, 8).is_err());
     assert!(eval::representation(&net, states.view(), 0, 12, 8).is_err());

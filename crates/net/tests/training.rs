@@ -72,8 +72,9 @@ fn resume_reproduces_an_uninterrupted_run() {
     let full = Gcnet::from_crystal(&crystal, &cfg(), Device::Cpu).unwrap();
     let set = SampleSet::new(&data, (0..24).collect(), false, full.geometry(), 0);
     let mut t = Trainer::new(&full, tc.clone());
-    let r_full = fit(&full, &mut t, &set, &obj, &Schedule { start: 0, end: 4, interval: 1 }, None, false, &mut no_events)
-        .unwrap();
+    let r_full =
+        fit(&full, &mut t, &set, &obj, &Schedule { start: 0, end: 4, interval: 1 }, None, false, &mut no_events)
+            .unwrap();
 
     // epochs 0..2 into a network directory, then a fresh process resumes 2..4 from it
     tch::manual_seed(11);
@@ -85,18 +86,23 @@ fn resume_reproduces_an_uninterrupted_run() {
         fit(&first, &mut trainer, &set, &obj, &s, Some((&ckpts, Overwrite::Refuse)), false, &mut no_events).unwrap();
     }
     let names = |d: &std::path::Path| {
-        let mut v: Vec<String> = std::fs::read_dir(d).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+        let mut v: Vec<String> =
+            std::fs::read_dir(d).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
         v.sort();
         v
     };
-    assert_eq!(names(&dir.path().join("net")), [".gcnet.lock", "ep_0.pt", "ep_2.pt", "optimizer_ep_0.pt", "optimizer_ep_2.pt"]);
+    assert_eq!(
+        names(&dir.path().join("net")),
+        [".gcnet.lock", "ep_0.pt", "ep_2.pt", "optimizer_ep_0.pt", "optimizer_ep_2.pt"]
+    );
     let ckpts = CheckpointDir::open(dir.path().join("net"), false).unwrap();
     let mut resumed = Gcnet::from_crystal(&crystal, &cfg(), Device::Cpu).unwrap();
     let mut trainer = Trainer::new(&resumed, tc);
     ckpts.resume(&mut resumed, Some(&mut trainer.adam), 2).unwrap();
     assert_eq!(trainer.adam.step, 6);
     let s = Schedule { start: 2, end: 4, interval: 1 };
-    let r = fit(&resumed, &mut trainer, &set, &obj, &s, Some((&ckpts, Overwrite::Refuse)), true, &mut no_events).unwrap();
+    let r =
+        fit(&resumed, &mut trainer, &set, &obj, &s, Some((&ckpts, Overwrite::Refuse)), true, &mut no_events).unwrap();
     let last = r.last().unwrap().loss;
     assert!((last - r_full[3].loss).abs() < 1e-10 * r_full[3].loss.abs().max(1.0));
     for (a, b) in full.parameters().iter().zip(resumed.parameters()) {
@@ -154,7 +160,8 @@ fn existing_checkpoints_are_not_replaced_and_a_second_run_is_locked_out() {
     std::fs::write(ckpts.weights(3), b"an earlier run").unwrap();
     let mut trainer = Trainer::new(&net, TrainConfig::default());
     let s = Schedule { start: 1, end: 4, interval: 1 };
-    let e = fit(&net, &mut trainer, &set, &obj, &s, Some((&ckpts, Overwrite::Refuse)), true, &mut no_events).unwrap_err();
+    let e =
+        fit(&net, &mut trainer, &set, &obj, &s, Some((&ckpts, Overwrite::Refuse)), true, &mut no_events).unwrap_err();
     assert!(matches!(&e, Error::WouldReplace { files } if files == &[ckpts.weights(3)]), "{e}");
     assert_eq!(std::fs::read(ckpts.weights(3)).unwrap(), b"an earlier run");
     assert!(!ckpts.weights(2).exists() && trainer.adam.step == 0);
@@ -198,9 +205,11 @@ fn non_finite_weights_stop_training_and_keep_the_last_good_checkpoint() {
     let net = Gcnet::from_crystal(&crystal, &cfg(), Device::Cpu).unwrap();
     let set = SampleSet::new(&data, (0..16).collect(), false, net.geometry(), 0);
     let ckpts = CheckpointDir::open(dir.path(), false).unwrap();
-    let mut trainer = Trainer::new(&net, TrainConfig { batch_size: 8, learning_rate: f64::NAN, ..TrainConfig::default() });
+    let mut trainer =
+        Trainer::new(&net, TrainConfig { batch_size: 8, learning_rate: f64::NAN, ..TrainConfig::default() });
     let s = Schedule { start: 0, end: 3, interval: 1 };
-    let e = fit(&net, &mut trainer, &set, &obj, &s, Some((&ckpts, Overwrite::Refuse)), false, &mut no_events).unwrap_err();
+    let e =
+        fit(&net, &mut trainer, &set, &obj, &s, Some((&ckpts, Overwrite::Refuse)), false, &mut no_events).unwrap_err();
     match &e {
         Error::TrainingStopped { source, last_good } => {
             assert!(matches!(**source, Error::NonFiniteWeights { epoch: 0, batch: 0 }), "{e}");

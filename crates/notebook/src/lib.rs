@@ -8,6 +8,8 @@
 //!
 //! Notebooks call the library APIs directly; nothing here shells out to the binary.
 
+#![forbid(unsafe_code)]
+
 pub use gcnet_crystal as crystal;
 pub use gcnet_data as data;
 pub use gcnet_files as files;

@@ -117,24 +117,18 @@ impl Chart {
         Ok(svg)
     }
 
-    /// Writes the chart as a PNG file, atomically (temporary file, then rename).
+    /// Writes the chart as a PNG file, atomically (through [`gcnet_files::AtomicFile`]:
+    /// a temporary file, then rename); an existing plot is replaced.
     pub fn save_png(&self, path: impl AsRef<Path>) -> Result<()> {
         font::ensure()?;
         let path = path.as_ref();
-        let io = |source| Error::Io { path: path.to_path_buf(), source };
-        let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        let tmp = tempfile::Builder::new()
-            .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))
-            .prefix(".plot-")
-            .suffix(".png")
-            .tempfile_in(dir)
-            .map_err(io)?;
+        let tmp = gcnet_files::AtomicFile::new(path, gcnet_files::Overwrite::Replace)?;
         {
             let root = BitMapBackend::new(tmp.path(), self.size).into_drawing_area();
             self.draw(&root)?;
             root.present().map_err(|e| Error::Draw(e.to_string()))?;
         }
-        tmp.persist(path).map_err(|e| io(e.error))?;
+        tmp.commit()?;
         Ok(())
     }
 

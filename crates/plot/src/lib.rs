@@ -11,6 +11,8 @@
 //! assert!(svg.contains("<svg") && svg.contains("KMC"));
 //! ```
 
+#![forbid(unsafe_code)]
+
 mod chart;
 mod font;
 
@@ -23,12 +25,8 @@ pub enum Error {
     Font(String),
     #[error("drawing the chart failed: {0}")]
     Draw(String),
-    #[error("{path}: cannot write the plot: {source}")]
-    Io {
-        path: std::path::PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Files(#[from] gcnet_files::Error),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

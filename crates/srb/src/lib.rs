@@ -23,6 +23,9 @@
 //! assert!((fcc.f - LatticeKind::Fcc.tracer_correlation_factor()).abs() < 0.01);
 //! ```
 
+// `deny`, not `forbid`: ndarray's `s!` macro expands to an `#[allow(unsafe_code)]` of its own.
+#![deny(unsafe_code)]
+
 mod error;
 pub mod srb;
 pub mod tracer;

@@ -215,6 +215,10 @@ pub struct NetArgs {
     /// saved with it (as the published code always does).
     #[arg(long = "restart-adam")]
     pub restart_adam: bool,
+    /// Extension: skip the checks of `gcnet check` on the data set (every mode runs them
+    /// on every sample first).
+    #[arg(long = "no-check")]
+    pub no_check: bool,
 }
 
 impl NetArgs {
@@ -268,6 +272,7 @@ impl NetArgs {
             ("seed", opt(self.seed.map(|v| v.to_string()))),
             ("force", b(self.force)),
             ("restart_adam", b(self.restart_adam)),
+            ("no_check", b(self.no_check)),
         ];
         rows.iter().map(|(k, v)| format!("{k}: {v}\n")).collect()
     }
@@ -418,10 +423,39 @@ mod tests {
         }
         let names: Vec<&str> = lines.iter().map(|l| l.split(": ").next().unwrap()).collect();
         let published = [
-            "DataPath", "CrysDatPath", "LatParam", "Mode", "RepLayer", "RepStart", "BoundTrain", "JumpSort",
-            "AddOnSitesJPINN", "NoSymmetry", "ScaleL0", "Nlayers", "Nchannels", "NchLast", "Scratch", "DatPar",
-            "Tdata", "TNet", "Start_epoch", "End_epoch", "SpecTrain", "VacSpec", "AllJumps", "AllJumpsNetType",
-            "N_train", "Interval", "Learning_rate", "Decay", "Batch_size", "Mean_wt", "Std_wt", "DumpArgs", "DumpFile",
+            "DataPath",
+            "CrysDatPath",
+            "LatParam",
+            "Mode",
+            "RepLayer",
+            "RepStart",
+            "BoundTrain",
+            "JumpSort",
+            "AddOnSitesJPINN",
+            "NoSymmetry",
+            "ScaleL0",
+            "Nlayers",
+            "Nchannels",
+            "NchLast",
+            "Scratch",
+            "DatPar",
+            "Tdata",
+            "TNet",
+            "Start_epoch",
+            "End_epoch",
+            "SpecTrain",
+            "VacSpec",
+            "AllJumps",
+            "AllJumpsNetType",
+            "N_train",
+            "Interval",
+            "Learning_rate",
+            "Decay",
+            "Batch_size",
+            "Mean_wt",
+            "Std_wt",
+            "DumpArgs",
+            "DumpFile",
         ];
         assert_eq!(&names[..published.len()], &published);
     }

@@ -10,7 +10,7 @@ use anyhow::Context;
 use clap::{Parser, ValueEnum};
 use gcnet_crystal::{CellKind, Crystal, CrystalData, LatticeKind};
 use gcnet_data::LatticeGas;
-use gcnet_net::{Form, Gcnet, NetConfig, Objective, SampleSet, Species, TrainConfig, Trainer, eval};
+use gcnet_net::{Form, Gcnet, NetConfig, Objective, Products, SampleSet, Species, TrainConfig, Trainer, eval};
 use tch::{Device, Kind, Tensor};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -62,6 +62,25 @@ struct BenchArgs {
     /// Seed of the data set and the weights.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// The code for the layers' matrix products: `gemm` (the gemm crate on the CPU, the
+    /// default) or `libtorch` (libtorch's products, as on CUDA).
+    #[arg(long, value_enum, default_value_t = ProductsArg::Gemm)]
+    products: ProductsArg,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum ProductsArg {
+    Gemm,
+    Libtorch,
+}
+
+impl ProductsArg {
+    fn choice(self) -> Products {
+        match self {
+            ProductsArg::Gemm => Products::Gemm,
+            ProductsArg::Libtorch => Products::Libtorch,
+        }
+    }
 }
 
 fn peak_rss_gib() -> Option<f64> {
@@ -78,11 +97,11 @@ fn sync(device: Device) {
 }
 
 /// GFLOP/s of `(rows, k) x (k, n)` matrix products, through libtorch's `mm` or, with
-/// `layers`, through the product the GConv layers use ([`gcnet_net::products::mm`]).
+/// `layers`, through the `gemm` crate's product that the GConv layers use.
 fn matmul_rate(rows: i64, k: i64, n: i64, kind: Kind, device: Device, layers: bool) -> f64 {
     let a = Tensor::randn([rows, k], (kind, device));
     let b = Tensor::randn([k, n], (kind, device));
-    let product = || if layers { gcnet_net::products::mm(&a, &b) } else { a.mm(&b) };
+    let product = || if layers { gcnet_kernels::products::mm(Products::Gemm, &a, &b) } else { a.mm(&b) };
     let _ = product();
     sync(device);
     let reps = 10;
@@ -96,8 +115,16 @@ fn matmul_rate(rows: i64, k: i64, n: i64, kind: Kind, device: Device, layers: bo
 
 /// The line that compares a throughput with the rate of the layers' own product, where
 /// that is not libtorch's (the `gemm` crate on the CPU).
-fn layers_rate_line(gflops: f64, rows: i64, k: i64, n: i64, kind: Kind, device: Device) -> Option<String> {
-    gcnet_net::products::gemm_enabled(kind, device).then(|| {
+fn layers_rate_line(
+    products: Products,
+    gflops: f64,
+    rows: i64,
+    k: i64,
+    n: i64,
+    kind: Kind,
+    device: Device,
+) -> Option<String> {
+    products.uses_gemm(kind, device).then(|| {
         let r = matmul_rate(rows, k, n, kind, device, true);
         format!(
             "    (the layers' products go through the gemm crate, whose rate for this shape is {r:.1} GFLOP/s: {:.0}% of it)",
@@ -160,6 +187,7 @@ pub(crate) fn run(args: &[OsString]) -> anyhow::Result<ExitCode> {
             tch::manual_seed(a.seed as i64);
             let mut net = Gcnet::from_crystal(&crystal, &cfg, device)?;
             net.set_kind(kind);
+            net.set_products(a.products.choice());
             Ok(net)
         };
         let net = fresh()?;
@@ -187,7 +215,7 @@ pub(crate) fn run(args: &[OsString]) -> anyhow::Result<ExitCode> {
             100.0 * train_gflops / mm,
             report.loss
         );
-        if let Some(line) = layers_rate_line(train_gflops, rows, kk, nn, kind, device) {
+        if let Some(line) = layers_rate_line(a.products.choice(), train_gflops, rows, kk, nn, kind, device) {
             println!("{line}");
         }
         // evaluation in f64 of the trained weights
@@ -207,7 +235,7 @@ pub(crate) fn run(args: &[OsString]) -> anyhow::Result<ExitCode> {
             "  eval f64 after {name} training: {eval_rate:.2} samples/s, {eval_gflops:.1} GFLOP/s = {:.0}% of the f64 matmul rate {mm64:.1} GFLOP/s; L = {l:.10e}",
             100.0 * eval_gflops / mm64
         );
-        if let Some(line) = layers_rate_line(eval_gflops, erows, kk, nn, Kind::Double, device) {
+        if let Some(line) = layers_rate_line(a.products.choice(), eval_gflops, erows, kk, nn, Kind::Double, device) {
             println!("{line}");
         }
         evaluated.push((name, train_rate, l));

@@ -181,7 +181,26 @@ impl Job {
         let geometry = gcnet_net::Geometry::from_crystal(&crystal);
         gcnet_net::check_dataset(&data, &geometry, a.vac_spec)
             .with_context(|| format!("data set -DP {} against crystal -cr {}", dp.display(), cr.display()))?;
+        if !a.no_check {
+            // The checks of `gcnet check`: every sample must be one KMC step of this crystal.
+            let options = gcnet_data::CheckOptions {
+                vacancy_label: Some(a.vac_spec as usize),
+                ..gcnet_data::CheckOptions::default()
+            };
+            let t = Instant::now();
+            let report = gcnet_data::check(&data, &crystal, &options)
+                .with_context(|| format!("checking -DP {} against -cr {}", dp.display(), cr.display()))?;
+            if !report.is_ok() {
+                bail!(
+                    "the data set -DP {} does not fit the crystal -cr {} (the checks of `gcnet check`; --no-check skips them):\n{report}",
+                    dp.display(),
+                    cr.display()
+                );
+            }
+            eprintln!("gcnet: {} samples of {} checked in {}", data.len(), dp.display(), elapsed(t));
+        }
         let species = Species::new(&labels, a.vac_spec, data.num_labels())
+            .map_err(with_flags)
             .with_context(|| format!("-sp {sp} -vSp {}", a.vac_spec))?;
         let form = if a.tracers {
             Form::Tracer
@@ -191,7 +210,7 @@ impl Job {
             Form::Collective
         };
         let all_jumps_samples = a.all_jumps;
-        let obj = Objective::new(species.clone(), form, all_jumps_samples, a.ncl, crystal.z())?;
+        let obj = Objective::new(species.clone(), form, all_jumps_samples, a.ncl, crystal.z()).map_err(with_flags)?;
         let order = if a.perm {
             gcnet_net::read_sample_permutation(dp, data.len())?.unwrap_or_else(|| {
                 eprintln!("gcnet: -prm: {} has no `Permutation` dataset; samples stay in file order", dp.display());
@@ -310,6 +329,26 @@ impl Job {
 
     pub fn kind(&self) -> Kind {
         if self.precision == Precision::F32 { Kind::Float } else { Kind::Double }
+    }
+}
+
+/// The library's objective errors in the words of the command line (its flags).
+fn with_flags(e: gcnet_net::Error) -> anyhow::Error {
+    use gcnet_net::{Error as E, ObjectiveError as O};
+    match e {
+        E::Objective(O::BoundaryChannels { z, ncl }) => {
+            anyhow::anyhow!("-bt needs one output channel per jump: -ncL must be z = {z}, got {ncl}")
+        }
+        E::Objective(O::AllJumpsWithBoundary) => {
+            anyhow::anyhow!("-aj (all jumps) cannot be combined with -bt (boundary training)")
+        }
+        E::Objective(O::TracerWithVacancy { vacancy }) => {
+            anyhow::anyhow!("-trc trains atom tracers: -sp must not contain the vacancy label {vacancy} (-vSp)")
+        }
+        E::Objective(O::MixedVacancy { vacancy }) => {
+            anyhow::anyhow!("-sp mixes the vacancy label {vacancy} (-vSp) with atom labels")
+        }
+        e => e.into(),
     }
 }
 

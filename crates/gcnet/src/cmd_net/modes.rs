@@ -40,6 +40,17 @@ fn write_result(job: &Job, name: &str, key: &str, array: NpArray, extra: &[(&str
     Ok(())
 }
 
+/// Before any work: the working directory takes files, and the temporary files of killed
+/// runs (whose writers are gone) are removed.
+fn prepare_working_directory(mode: &str) -> anyhow::Result<()> {
+    gcnet_files::check_writable(".")
+        .with_context(|| format!("the working directory, where {mode} writes its results"))?;
+    for orphan in gcnet_files::remove_orphans(".")? {
+        eprintln!("gcnet: removed {}, left by a run that was killed while writing", orphan.display());
+    }
+    Ok(())
+}
+
 /// A log line above the progress bars (or plainly on stderr when they are hidden).
 fn log(multi: &MultiProgress, line: String) {
     if multi.is_hidden() {
@@ -136,19 +147,20 @@ pub(crate) fn train(job: &Job) -> anyhow::Result<()> {
     let epochs = multi.add(bar((eep - sep) as u64, "epochs"));
     let batches = multi.add(bar(train_set.len().div_ceil(job.train.batch_size) as u64, "batches"));
     let mut last_loss = f64::NAN;
-    let reports = fit(&net, &mut trainer, &train_set, &obj, &schedule, Some((&dir, overwrite)), resumed, &mut |_, e| {
-        match e {
-            Event::Batch { done, .. } => batches.set_position(done as u64),
-            Event::Epoch(r) => {
-                last_loss = r.loss;
-                batches.reset();
-                epochs.inc(1);
-                log(&multi, format!("epoch {}: training loss {:.8e}", r.epoch, r.loss));
+    let reports =
+        fit(&net, &mut trainer, &train_set, &obj, &schedule, Some((&dir, overwrite)), resumed, &mut |_, e| {
+            match e {
+                Event::Batch { done, .. } => batches.set_position(done as u64),
+                Event::Epoch(r) => {
+                    last_loss = r.loss;
+                    batches.reset();
+                    epochs.inc(1);
+                    log(&multi, format!("epoch {}: training loss {:.8e}", r.epoch, r.loss));
+                }
+                Event::Saved { .. } => {}
             }
-            Event::Saved { .. } => {}
-        }
-        Ok(())
-    });
+            Ok(())
+        });
     epochs.finish_and_clear();
     batches.finish_and_clear();
     reports.context("training")?;
@@ -168,12 +180,9 @@ pub(crate) fn eval(job: &Job) -> anyhow::Result<()> {
     let epochs = job.epochs();
     // Every checkpoint must be there before hours of evaluation.
     if let Some(missing) = epochs.iter().map(|&k| job.checkpoint(k)).find(|p| !p.exists()) {
-        bail!(
-            "checkpoint {} does not exist (network directory for -tn, -sp, -nl, -nch and -ajn)",
-            missing.display()
-        );
+        bail!("checkpoint {} does not exist (network directory for -tn, -sp, -nl, -nch and -ajn)", missing.display());
     }
-    gcnet_files::check_writable(".").context("the working directory, where eval writes its results")?;
+    prepare_working_directory("eval")?;
     let (mut lt, mut lv) = (Vec::new(), Vec::new());
     let b = bar(epochs.len() as u64, "checkpoints");
     for &k in &epochs {
@@ -204,7 +213,7 @@ pub(crate) fn get_y(job: &Job) -> anyhow::Result<()> {
     let t0 = Instant::now();
     let k = job.start;
     let net = job.load_network(k)?;
-    gcnet_files::check_writable(".").context("the working directory, where getY writes its results")?;
+    prepare_working_directory("getY")?;
     let st1 = job.data.init_states.select(Axis(0), &job.order);
     let st2 = job.data.fin_states.select(Axis(0), &job.order);
     let bs = job.train.batch_size;
@@ -249,14 +258,16 @@ pub(crate) fn get_y(job: &Job) -> anyhow::Result<()> {
 fn exit_states(net: &Gcnet, states: ArrayView2<'_, i8>) -> Array2<i8> {
     let g = net.geometry();
     let z = g.z;
-    Array2::from_shape_fn((states.nrows() * z, g.num_sites), |(row, site)| states[[row / z, g.jump_perm[row % z][site]]])
+    Array2::from_shape_fn((states.nrows() * z, g.num_sites), |(row, site)| {
+        states[[row / z, g.jump_perm[row % z][site]]]
+    })
 }
 
 pub(crate) fn get_rep(job: &Job) -> anyhow::Result<()> {
     let layer = job.rep_layer.expect("checked when the job was built");
     let k = job.start;
     let net = job.load_network(k)?;
-    gcnet_files::check_writable(".").context("the working directory, where getRep writes its results")?;
+    prepare_working_directory("getRep")?;
     let n = job.data.len();
     let start = job.rep_start.min(n);
     let end = (start + job.n_train).min(n);
@@ -267,7 +278,8 @@ pub(crate) fn get_rep(job: &Job) -> anyhow::Result<()> {
         eval::representation(&net, states, v, layer, bs).with_context(|| format!("-rl {layer}"))
     };
     // The published names: st1Exits and st2_exits, inconsistent as they are.
-    for (what, exits_what, states) in [("st1", "st1Exits", &job.data.init_states), ("st2", "st2_exits", &job.data.fin_states)]
+    for (what, exits_what, states) in
+        [("st1", "st1Exits", &job.data.init_states), ("st2", "st2_exits", &job.data.fin_states)]
     {
         let st = states.select(Axis(0), idx);
         write_result(job, &format!("Rep_L_{layer}_{what}_{}_{k}", job.tag), "rep", rep(st.view())?.into(), &[])?;

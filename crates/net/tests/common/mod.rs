@@ -112,3 +112,15 @@ pub fn max_abs_diff(a: &[f64], b: &[f64]) -> f64 {
     assert_eq!(a.len(), b.len());
     a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max)
 }
+
+/// The device the network tests run on: `GCNET_TEST_DEVICE` (`cpu`, `cuda`, `cuda:N`),
+/// the CPU by default; scripts/device_check.sh runs them on a GPU this way.
+pub fn device() -> tch::Device {
+    match std::env::var("GCNET_TEST_DEVICE").ok().as_deref().map(str::trim) {
+        None | Some("") | Some("cpu") => tch::Device::Cpu,
+        Some("cuda") => tch::Device::Cuda(0),
+        Some(d) => tch::Device::Cuda(
+            d.strip_prefix("cuda:").and_then(|n| n.parse().ok()).unwrap_or_else(|| panic!("GCNET_TEST_DEVICE={d}")),
+        ),
+    }
+}

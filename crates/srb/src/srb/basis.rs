@@ -35,7 +35,7 @@ pub fn exchanged_labels(
     for i in 0..n {
         if states[[i, 0]] as i64 != vacancy as i64 {
             return Err(Error::Config(format!(
-                "{what}[{i}] holds label {} on site 0, not the vacancy label {vacancy} (wrong -vSp?)",
+                "{what}[{i}] holds label {} on site 0, not the vacancy label {vacancy} (wrong vacancy label?)",
                 states[[i, 0]]
             )));
         }

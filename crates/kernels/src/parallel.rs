@@ -9,7 +9,7 @@
 //! are used.
 
 use std::ffi::{c_char, c_int, c_uint, c_void};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 type ParallelFn = unsafe extern "C" fn(extern "C" fn(*mut c_void), *mut c_void, c_uint, c_uint);
 type ThreadNumFn = unsafe extern "C" fn() -> c_int;
@@ -67,7 +67,7 @@ extern "C" fn trampoline(data: *mut c_void) {
 
 /// Calls `f(part, parts)` once for each part, `parts` at most `threads`, in parallel. `f`
 /// must not panic (a panic cannot cross the C frames of libgomp and aborts).
-pub(crate) fn run(threads: usize, f: &(dyn Fn(usize, usize) + Sync)) {
+fn run(threads: usize, f: &(dyn Fn(usize, usize) + Sync)) {
     if threads <= 1 {
         return f(0, 1);
     }
@@ -86,20 +86,28 @@ pub(crate) fn run(threads: usize, f: &(dyn Fn(usize, usize) + Sync)) {
     });
 }
 
-/// A raw pointer that may cross threads; each part touches a disjoint range.
-#[derive(Clone, Copy)]
-pub(crate) struct Shared<T>(pub *mut T);
-
-impl<T> Shared<T> {
-    /// The pointer (a method, so that closures capture the whole `Shared`).
-    pub fn ptr(&self) -> *mut T {
-        self.0
+/// Runs `f` on every item, the items spread over up to `items.len()` threads of
+/// libtorch's team. The items are the disjoint pieces of the work (made with safe slice
+/// splitting: `chunks_mut`, `split_at_mut`), so no two threads ever reach the same memory.
+/// `f` must not panic (see [`run`]).
+pub(crate) fn for_each_part<W: Send>(items: Vec<W>, f: impl Fn(W) + Sync) {
+    let n = items.len();
+    if n <= 1 {
+        items.into_iter().for_each(f);
+        return;
     }
+    // Each item is taken exactly once, by whichever thread reaches its slot; a team smaller
+    // than asked for takes several items per thread.
+    let slots: Vec<Mutex<Option<W>>> = items.into_iter().map(|w| Mutex::new(Some(w))).collect();
+    run(n, &|t, threads| {
+        for slot in slots.iter().skip(t).step_by(threads.max(1)) {
+            let item = slot.lock().unwrap_or_else(|e| e.into_inner()).take();
+            if let Some(item) = item {
+                f(item);
+            }
+        }
+    });
 }
-// SAFETY: used only to hand disjoint subranges of one slice to the parts of `run`.
-unsafe impl<T: Send> Send for Shared<T> {}
-// SAFETY: as above.
-unsafe impl<T: Send> Sync for Shared<T> {}
 
 #[cfg(test)]
 mod tests {
@@ -121,6 +129,20 @@ mod tests {
             let n = total.load(Ordering::SeqCst);
             assert!(n >= 1 && n <= threads);
             assert_eq!(seen.load(Ordering::SeqCst), (1 << n) - 1);
+        }
+    }
+
+    /// Every item is processed exactly once, whatever the number of items and threads.
+    #[test]
+    fn every_item_is_taken_once() {
+        let _ = tch::get_num_threads();
+        for n in [0, 1, 2, 5, 17] {
+            let mut data = vec![0u32; n * 3];
+            let items: Vec<(usize, &mut [u32])> = data.chunks_mut(3).enumerate().collect();
+            for_each_part(items, |(i, c)| c.iter_mut().for_each(|x| *x += i as u32 + 1));
+            for (i, c) in data.chunks(3).enumerate() {
+                assert!(c.iter().all(|&x| x == i as u32 + 1), "{n} items: {data:?}");
+            }
         }
     }
 }

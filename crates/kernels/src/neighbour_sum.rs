@@ -7,16 +7,18 @@
 //! expanded over channels, a strided `gather`, a sum over k) reads the index once per
 //! element and writes a temporary of the whole gradient; here each site reads `z + 1`
 //! short contiguous rows and writes its own. Where the products do not take the CPU route
-//! ([`products::gemm_enabled`]: CUDA, `GCNET_GEMM=0`) libtorch's route is used.
+//! ([`Products::uses_gemm`]: CUDA, [`Products::Libtorch`]) libtorch's route is used.
 
 use tch::{Device, Kind, Tensor};
 
-use crate::parallel::{self, Shared};
-use crate::products;
+use crate::parallel;
+use crate::products::Products;
+use crate::slices::{self, Element};
 
 /// `dh (R, cin)` from `dg (R, k*cin)` and the inverse neighbour table `inv (k, 1, R)` of
-/// global row numbers (any strides).
-pub(crate) fn neighbour_sum(dg: &Tensor, inv: &Tensor, k: i64, cin: i64) -> Tensor {
+/// row numbers (any strides). Every entry of `inv` must be a row number below R: checked
+/// (a panic names the first bad entry), since the table indexes memory.
+pub fn neighbour_sum(products: Products, dg: &Tensor, inv: &Tensor, k: i64, cin: i64) -> Tensor {
     let rows = dg.size()[0];
     assert!(
         dg.size() == [rows, k * cin] && inv.size() == [k, 1, rows],
@@ -25,62 +27,59 @@ pub(crate) fn neighbour_sum(dg: &Tensor, inv: &Tensor, k: i64, cin: i64) -> Tens
         inv.size(),
         k * cin
     );
-    if !(products::gemm_enabled(dg.kind(), dg.device()) && dg.is_contiguous()) {
+    if !(products.uses_gemm(dg.kind(), dg.device()) && dg.is_contiguous()) {
         // (k, cin, R) view of dG; d h[t, i] = sum_k dG^T[k, i, NNinv[k, t]]
         let dgt = dg.reshape([rows, k, cin]).permute([1, 2, 0]);
         let idx = inv.expand([k, cin, rows], false);
         return dgt.gather(2, &idx, false).sum_dim_intlist(0, false, None).transpose(0, 1);
     }
-    let inv = inv.to_kind(Kind::Int64);
-    let out = Tensor::empty([rows, cin], (dg.kind(), Device::Cpu));
+    let inv = inv.to_kind(Kind::Int64).to_device(Device::Cpu).contiguous();
+    let table: &[i64] = slices::elements(&inv, "inverse neighbour table");
+    if let Some(bad) = table.iter().position(|&r| r < 0 || r >= rows) {
+        panic!("neighbour_sum: table entry {bad} is {}, outside the {rows} gradient rows", table[bad]);
+    }
+    let mut out = Tensor::empty([rows, cin], (dg.kind(), Device::Cpu));
     // the published default (8 channels) with a fixed row length, which vectorises
     match (dg.kind(), cin) {
-        (Kind::Double, 8) => run::<f64, 8>(dg, &inv, &out, k as usize, 8),
-        (Kind::Float, 8) => run::<f32, 8>(dg, &inv, &out, k as usize, 8),
-        (Kind::Double, _) => run::<f64, 0>(dg, &inv, &out, k as usize, cin as usize),
-        (Kind::Float, _) => run::<f32, 0>(dg, &inv, &out, k as usize, cin as usize),
+        (Kind::Double, 8) => run::<f64, 8>(dg, table, &mut out, k as usize, 8),
+        (Kind::Float, 8) => run::<f32, 8>(dg, table, &mut out, k as usize, 8),
+        (Kind::Double, _) => run::<f64, 0>(dg, table, &mut out, k as usize, cin as usize),
+        (Kind::Float, _) => run::<f32, 0>(dg, table, &mut out, k as usize, cin as usize),
         (kind, _) => panic!("neighbour_sum: {kind:?} gradients"),
     }
     out
 }
 
-/// `C` is `cin` when it is known at compile time, else 0.
-fn run<T: Copy + Default + std::ops::AddAssign + Send + Sync, const C: usize>(
+/// `C` is `cin` when it is known at compile time, else 0. `table` is the (k, R) inverse
+/// table, every entry checked to be below R.
+fn run<T: Element + Default + std::ops::AddAssign, const C: usize>(
     dg: &Tensor,
-    inv: &Tensor,
-    out: &Tensor,
+    table: &[i64],
+    out: &mut Tensor,
     k: usize,
     cin: usize,
 ) {
     let rows = out.size()[0] as usize;
-    let (inv_k, inv_t) = (inv.stride()[0] as usize, inv.stride()[2] as usize);
     let width = k * cin;
-    let (src, idx, dst) =
-        (Shared(dg.data_ptr() as *mut T), Shared(inv.data_ptr() as *mut i64), Shared(out.data_ptr() as *mut T));
+    let src: &[T] = slices::elements(dg, "gradient of the gathered rows");
     let cin = if C > 0 { C } else { cin };
     let threads = (tch::get_num_threads().max(1) as usize).min(rows.div_ceil(512)).max(1);
-    parallel::run(threads, &|part, parts| {
-        let per = rows.div_ceil(parts);
-        let (start, end) = ((part * per).min(rows), ((part + 1) * per).min(rows));
+    let per = rows.div_ceil(threads).max(1);
+    let parts: Vec<(usize, &mut [T])> =
+        slices::elements_mut::<T>(out, "site gradients").chunks_mut(per * cin).enumerate().collect();
+    parallel::for_each_part(parts, |(part, out_rows)| {
+        let start = part * per;
         // Blocks of sites, k outermost inside a block: the loads of one k are independent
         // (many in flight) and the block's output rows stay in L1.
         const BLOCK: usize = 64;
-        for b0 in (start..end).step_by(BLOCK) {
-            let b1 = (b0 + BLOCK).min(end);
-            // SAFETY: rows b0..b1 of `out`, written by this part only.
-            let out_rows = unsafe { std::slice::from_raw_parts_mut(dst.ptr().add(b0 * cin), (b1 - b0) * cin) };
-            out_rows.fill(T::default());
+        for (b, block) in out_rows.chunks_mut(BLOCK * cin).enumerate() {
+            let b0 = start + b * BLOCK;
+            block.fill(T::default());
             for kk in 0..k {
-                for (t, acc) in (b0..b1).zip(out_rows.chunks_exact_mut(cin)) {
-                    // SAFETY: the inverse table holds row numbers below `rows` (built from
-                    // the neighbour table, a permutation of each state's sites), read
-                    // through its own strides.
-                    let row = unsafe {
-                        let r = *idx.ptr().add(kk * inv_k + t * inv_t) as usize;
-                        debug_assert!(r < rows);
-                        std::slice::from_raw_parts(src.ptr().add(r * width + kk * cin), cin)
-                    };
-                    for (a, &v) in acc.iter_mut().zip(row) {
+                let idx = &table[kk * rows + b0..kk * rows + b0 + block.len() / cin];
+                for (&r, acc) in idx.iter().zip(block.chunks_exact_mut(cin)) {
+                    let at = r as usize * width + kk * cin;
+                    for (a, &v) in acc.iter_mut().zip(&src[at..at + cin]) {
                         *a += v;
                     }
                 }
@@ -112,9 +111,22 @@ mod tests {
                 .gather(2, &inv.expand([k, cin, b * s], false), false)
                 .sum_dim_intlist(0, false, None)
                 .transpose(0, 1);
-            let got = neighbour_sum(&dg, &inv, k, cin);
+            let got = neighbour_sum(Products::Gemm, &dg, &inv, k, cin);
+            let lib = neighbour_sum(Products::Libtorch, &dg, &inv, k, cin);
+            assert!((&lib - &want).abs().max().double_value(&[]) < tol);
             let d = (&got - &want).abs().max().double_value(&[]);
             assert!(d < tol, "{kind:?}: differs by {d}");
         }
+    }
+
+    /// A table entry outside the gradient rows is refused (it would index past them).
+    #[test]
+    #[should_panic(expected = "outside the 6 gradient rows")]
+    fn out_of_range_table_entries_are_refused() {
+        let dg = Tensor::zeros([6, 2 * 3], (Kind::Double, Device::Cpu));
+        let mut table: Vec<i64> = (0..12).map(|i| i % 6).collect();
+        table[7] = 6;
+        let inv = Tensor::from_slice(&table).view([2, 1, 6]);
+        let _ = neighbour_sum(Products::Gemm, &dg, &inv, 2, 3);
     }
 }

@@ -13,7 +13,7 @@
 
 use tch::{Device, Kind, Tensor};
 
-use crate::parallel::{self, Shared};
+use crate::{parallel, slices};
 
 /// PyTorch's softplus threshold (beta = 1): above it softplus(x) = x and its slope is 1.
 const THRESHOLD: f64 = 20.0;
@@ -35,25 +35,25 @@ pub fn softplus_group_mean(pre: &mut Tensor, bias: Option<&Tensor>, cout: i64, n
         let cols = (cout * ng) as usize;
         if bias.as_ref().is_none_or(|b| b.device() == Device::Cpu && b.numel() == cols && !b.requires_grad()) {
             let mut h = Tensor::empty([rows, cout], (kind, Device::Cpu));
-            let (n, groups, ngu) = ((rows * cout * ng) as usize, (rows * cout) as usize, ng as usize);
-            let blen = if bias.is_some() { cols } else { 0 };
-            // SAFETY: `fusable` checked a contiguous CPU tensor of this kind and size; `h` is a
-            // fresh contiguous tensor of `groups` elements; the bias (contiguous, of this kind,
-            // `cols` elements when given) is only read; nothing else is aliased here.
-            unsafe {
-                match kind {
-                    Kind::Double => {
-                        let b: &[f64] = bias.as_ref().map_or(&[], |b| slice(b, blen));
-                        parallel_groups(slice_mut(pre, n), slice_mut(&mut h, groups), ngu, |p, o, g0| {
-                            f64k::forward(p, o, ngu, keep_slope, b, g0)
-                        })
-                    }
-                    _ => {
-                        let b: &[f32] = bias.as_ref().map_or(&[], |b| slice(b, blen));
-                        parallel_groups(slice_mut(pre, n), slice_mut(&mut h, groups), ngu, |p, o, g0| {
-                            f32k::forward(p, o, ngu, keep_slope, b, g0)
-                        })
-                    }
+            let ngu = ng as usize;
+            match kind {
+                Kind::Double => {
+                    let b: &[f64] = bias.as_ref().map_or(&[], |b| slices::elements(b, "bias"));
+                    parallel_groups(
+                        slices::elements_mut(pre, "pre-activations"),
+                        slices::elements_mut(&mut h, "group means"),
+                        ngu,
+                        |p, o, g0| f64k::forward(p, o, ngu, keep_slope, b, g0),
+                    )
+                }
+                _ => {
+                    let b: &[f32] = bias.as_ref().map_or(&[], |b| slices::elements(b, "bias"));
+                    parallel_groups(
+                        slices::elements_mut(pre, "pre-activations"),
+                        slices::elements_mut(&mut h, "group means"),
+                        ngu,
+                        |p, o, g0| f32k::forward(p, o, ngu, keep_slope, b, g0),
+                    )
                 }
             }
             return h;
@@ -75,23 +75,24 @@ pub fn softplus_group_mean(pre: &mut Tensor, bias: Option<&Tensor>, cout: i64, n
 pub fn scale_slopes(slope: &mut Tensor, grad: &Tensor, cout: i64, ng: i64) -> Tensor {
     let rows = slope.size()[0];
     let grad = grad.contiguous();
-    if let Some(kind) = fusable(slope, cout * ng).filter(|&k| grad.kind() == k && grad.device() == Device::Cpu) {
+    let fused = fusable(slope, cout * ng)
+        .filter(|&k| grad.kind() == k && grad.device() == Device::Cpu && grad.size() == [rows, cout]);
+    if let Some(kind) = fused {
         let cols = (cout * ng) as usize;
-        let (n, groups) = (rows as usize * cols, (rows * cout) as usize);
         let mut sums = Tensor::zeros([cout * ng], (kind, Device::Cpu));
         let ngu = ng as usize;
-        // SAFETY: as in `softplus_group_mean`; `grad` is contiguous (R, cout) of the same
-        // kind and only read; `sums` is fresh.
-        unsafe {
-            match kind {
-                Kind::Double => {
-                    let (s, g, out) = (slice_mut(slope, n), slice(&grad, groups), slice_mut(&mut sums, cols));
-                    parallel_rows(s, g, out, cols, |s, g, o| f64k::scale(s, g, o, cols, ngu))
-                }
-                _ => {
-                    let (s, g, out) = (slice_mut(slope, n), slice(&grad, groups), slice_mut(&mut sums, cols));
-                    parallel_rows(s, g, out, cols, |s, g, o| f32k::scale(s, g, o, cols, ngu))
-                }
+        match kind {
+            Kind::Double => {
+                let (s, g) = (slices::elements_mut(slope, "slopes"), slices::elements(&grad, "gradient"));
+                parallel_rows(s, g, slices::elements_mut(&mut sums, "sums"), cols, |s, g, o| {
+                    f64k::scale(s, g, o, cols, ngu)
+                })
+            }
+            _ => {
+                let (s, g) = (slices::elements_mut(slope, "slopes"), slices::elements(&grad, "gradient"));
+                parallel_rows(s, g, slices::elements_mut(&mut sums, "sums"), cols, |s, g, o| {
+                    f32k::scale(s, g, o, cols, ngu)
+                })
             }
         }
         return sums;
@@ -99,25 +100,6 @@ pub fn scale_slopes(slope: &mut Tensor, grad: &Tensor, cout: i64, ng: i64) -> Te
     let mut d = slope.view([rows, cout, ng]);
     let _ = d.g_mul_(&(grad.unsqueeze(2) / ng as f64));
     slope.sum_dim_intlist(0, false, None)
-}
-
-/// The `n` elements of a contiguous CPU tensor of element type `T`.
-///
-/// # Safety
-/// `t` must be contiguous, on the CPU, of `T`'s kind, with `n` elements, and not be
-/// accessed otherwise while the slice lives.
-unsafe fn slice_mut<T>(t: &mut Tensor, n: usize) -> &mut [T] {
-    // SAFETY: the caller's contract.
-    unsafe { std::slice::from_raw_parts_mut(t.data_ptr() as *mut T, n) }
-}
-
-/// Read-only [`slice_mut`].
-///
-/// # Safety
-/// As for [`slice_mut`], except that others may read `t` meanwhile.
-unsafe fn slice<T>(t: &Tensor, n: usize) -> &[T] {
-    // SAFETY: the caller's contract.
-    unsafe { std::slice::from_raw_parts(t.data_ptr() as *const T, n) }
 }
 
 /// The kind of `t` when the fused kernels apply: a contiguous 2-d CPU tensor of f32 or
@@ -137,33 +119,14 @@ fn threads_for(n: usize) -> usize {
     (tch::get_num_threads().max(1) as usize).min(n / PARALLEL_MIN).max(1)
 }
 
-/// The range of `0..len` that part `t` of `n` takes.
-fn part(len: usize, t: usize, n: usize) -> std::ops::Range<usize> {
-    let per = len.div_ceil(n);
-    (t * per).min(len)..((t + 1) * per).min(len)
-}
-
 /// Runs `f(pre_chunk, out_chunk, first_group)` on whole groups, split over libtorch's
 /// threads.
 fn parallel_groups<T: Send>(pre: &mut [T], out: &mut [T], ng: usize, f: impl Fn(&mut [T], &mut [T], usize) + Sync) {
+    assert_eq!(pre.len(), out.len() * ng, "pre-activations and group means do not match");
     let threads = threads_for(pre.len());
-    if threads == 1 {
-        return f(pre, out, 0);
-    }
-    let groups = out.len();
-    let (p, o) = (Shared(pre.as_mut_ptr()), Shared(out.as_mut_ptr()));
-    parallel::run(threads, &|t, n| {
-        let r = part(groups, t, n);
-        // SAFETY: the parts' group ranges are disjoint and inside both slices, which
-        // outlive `run`.
-        let (pc, oc) = unsafe {
-            (
-                std::slice::from_raw_parts_mut(p.ptr().add(r.start * ng), r.len() * ng),
-                std::slice::from_raw_parts_mut(o.ptr().add(r.start), r.len()),
-            )
-        };
-        f(pc, oc, r.start)
-    });
+    let per = out.len().div_ceil(threads).max(1);
+    let parts: Vec<_> = pre.chunks_mut(per * ng).zip(out.chunks_mut(per)).enumerate().collect();
+    parallel::for_each_part(parts, |(i, (p, o))| f(p, o, i * per));
 }
 
 /// Runs `f(slope_rows, grad_rows, sums)` on whole rows split over libtorch's threads, each
@@ -178,22 +141,15 @@ fn parallel_rows<T: Send + Sync + Copy + Default + std::ops::AddAssign>(
     let threads = threads_for(slope.len());
     let rows = slope.len() / cols;
     let gcols = grad.len() / rows.max(1);
+    assert_eq!((rows * cols, rows * gcols, sums.len()), (slope.len(), grad.len(), cols), "slopes, gradient, sums");
     if threads == 1 {
         return f(slope, grad, sums);
     }
+    let per = rows.div_ceil(threads);
     let mut partial = vec![T::default(); threads * cols];
-    let (s, ps) = (Shared(slope.as_mut_ptr()), Shared(partial.as_mut_ptr()));
-    parallel::run(threads, &|t, n| {
-        let r = part(rows, t, n);
-        // SAFETY: disjoint row ranges of `slope`, and part t's own block of `partial`.
-        let (sc, pc) = unsafe {
-            (
-                std::slice::from_raw_parts_mut(s.ptr().add(r.start * cols), r.len() * cols),
-                std::slice::from_raw_parts_mut(ps.ptr().add(t * cols), cols),
-            )
-        };
-        f(sc, &grad[r.start * gcols..r.end * gcols], pc)
-    });
+    let parts: Vec<_> =
+        slope.chunks_mut(per * cols).zip(grad.chunks(per * gcols)).zip(partial.chunks_mut(cols)).collect();
+    parallel::for_each_part(parts, |((s, g), p)| f(s, g, p));
     for p in partial.chunks_exact(cols) {
         for (a, &b) in sums.iter_mut().zip(p) {
             *a += b;
@@ -549,6 +505,8 @@ mod tests {
     /// start inside rows.
     #[test]
     fn matches_libtorch_softplus_and_sigmoid() {
+        let _serial = crate::THREADS.lock().unwrap_or_else(|e| e.into_inner());
+        let threads_before = tch::get_num_threads();
         tch::set_num_threads(2);
         for (kind, tol) in [(Kind::Double, 1e-14), (Kind::Float, 2e-6)] {
             for (rows, cout) in [(6, 3), (401, 7)] {
@@ -572,6 +530,7 @@ mod tests {
                 assert!(dsum < 10.0 * tol, "{kind:?} {rows}x{cout}: column sums off by {dsum}");
             }
         }
+        tch::set_num_threads(threads_before);
     }
 
     /// The vectorisable log2 against libm's, from 1 to 2^1000 and near the powers of two

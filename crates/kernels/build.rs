@@ -1,0 +1,2 @@
+// The same libtorch link settings as the network crate.
+include!("../net/build.rs");

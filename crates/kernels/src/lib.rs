@@ -1,0 +1,39 @@
+//! The CPU kernels of the GCNet layers, behind a small safe API that checks shapes, kinds,
+//! devices and index bounds. This is the workspace's one crate with `unsafe` code (every
+//! other crate has `#![forbid(unsafe_code)]`): raw views of tensor storage, the `gemm`
+//! crate's pointer interface, CPU-feature dispatch, and libgomp's `GOMP_parallel`.
+//!
+//! - [`activation`]: softplus, the mean over the group operations and the softplus slope,
+//!   fused in one pass (AVX-512 / AVX2 / baseline chosen at run time);
+//! - [`products`]: the layers' matrix products, through the `gemm` crate or libtorch as
+//!   the caller chooses ([`Products`]);
+//! - [`neighbour_sum`]: the backward of the neighbour gather;
+//! - [`allocator`]: glibc allocator tuning for large activations, an explicit call for
+//!   programs that want it.
+//!
+//! Work is split over libtorch's own OpenMP team by one helper (`parallel::for_each_part`),
+//! which hands every thread disjoint pieces made with safe slice splitting.
+//!
+//! ```
+//! use tch::{Device, Kind, Tensor};
+//! // 2 rows of 3 groups of 48 pre-activations -> the mean softplus of each group
+//! let mut pre = Tensor::randn([2, 3 * 48], (Kind::Double, Device::Cpu));
+//! let want = pre.softplus().view([2, 3, 48]).mean_dim(2, false, None);
+//! let h = gcnet_kernels::activation::softplus_group_mean(&mut pre, None, 3, 48, false);
+//! assert!((h - want).abs().max().double_value(&[]) < 1e-14);
+//! ```
+
+pub mod activation;
+pub mod allocator;
+pub mod neighbour_sum;
+mod parallel;
+pub mod products;
+mod slices;
+
+pub use neighbour_sum::neighbour_sum;
+pub use products::Products;
+
+/// Tests that change libtorch's process-wide thread count hold this, so that they do not
+/// run at the same time as each other.
+#[cfg(test)]
+pub(crate) static THREADS: std::sync::Mutex<()> = std::sync::Mutex::new(());
