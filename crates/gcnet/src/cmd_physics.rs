@@ -238,24 +238,20 @@ struct SrbArgs {
     force: bool,
 }
 
+/// The published single-dash spellings that `gcnet srb` takes, and their long names.
+const SRB_SPELLINGS: &[(&str, &str)] = &[
+    ("-DP", "--data"),
+    ("-cr", "--crystal"),
+    ("-a0", "--a0"),
+    ("-sp", "--species"),
+    ("-vSp", "--vacancy"),
+    ("-nt", "--n-train"),
+];
+
 /// Maps the published single-dash spellings onto the long names (`-sp 1` -> `--species 1`);
 /// everything else passes unchanged.
 fn published_spellings(args: &[OsString]) -> Vec<OsString> {
-    const SPELLINGS: &[(&str, &str)] = &[
-        ("-DP", "--data"),
-        ("-cr", "--crystal"),
-        ("-a0", "--a0"),
-        ("-sp", "--species"),
-        ("-vSp", "--vacancy"),
-        ("-nt", "--n-train"),
-    ];
-    args.iter()
-        .map(|a| {
-            a.to_str()
-                .and_then(|s| SPELLINGS.iter().find(|(short, _)| *short == s))
-                .map_or_else(|| a.clone(), |(_, long)| OsString::from(long))
-        })
-        .collect()
+    crate::spellings::long_spellings(args, SRB_SPELLINGS)
 }
 
 fn srb(args: &SrbArgs) -> anyhow::Result<ExitCode> {

@@ -129,7 +129,7 @@ pub fn train(
     let mut trainer = Trainer::new(&net, tcfg);
     let mut f = vec![f_of(&net)];
     let schedule = Schedule { start: 0, end: args.epochs, interval: 1 };
-    fit(&net, &mut trainer, &set, &obj, &schedule, None, false, &mut |net, e| {
+    fit(&net, &mut trainer, &set, &obj, &schedule, None, &mut |net, e| {
         if let Event::Epoch(r) = e {
             f.push(f_of(net));
             on_epoch(r.epoch + 1, *f.last().expect("just pushed"));

@@ -14,8 +14,8 @@ use gcnet_crystal::{CellKind, Crystal, CrystalData, LatticeKind};
 use gcnet_data::{CheckOptions, Dataset, Duration, KmcConfig, LatticeGas, check, kmc};
 use gcnet_files::Overwrite;
 use gcnet_net::{
-    CheckpointDir, Event, Form, Gcnet, NetConfig, Objective, SampleSet, Schedule, Species, TrainConfig, Trainer, eval,
-    fit,
+    CheckpointDir, Event, Form, Gcnet, NetConfig, Objective, SampleSet, Saving, Schedule, Species, TrainConfig,
+    Trainer, eval, fit,
 };
 use gcnet_plot::{Chart, Series};
 use gcnet_srb::{RelaxationVectors, SingularPolicy, SrbConfig, scaled_residual_bias};
@@ -151,25 +151,33 @@ pub fn run(args: &[OsString]) -> anyhow::Result<ExitCode> {
     let ckpts = CheckpointDir::open(args.out.join("checkpoints"), true)?;
     let schedule = Schedule { start: 0, end: args.epochs, interval: 1 };
     bar.set_message("1");
-    fit(&net, &mut trainer, &train_set, &obj, &schedule, Some((&ckpts, Overwrite::Replace)), false, &mut |net, e| {
-        if let Event::Batch { .. } = e {
-            bar.inc(1);
-        }
-        if let Event::Epoch(r) = e {
-            // The training L is the running loss of the epoch (evaluating the whole training
-            // set again would cost as much as a third of the epoch).
-            let (epoch, lt) = (r.epoch + 1, r.loss);
-            let lv = eval::loss_sum(net, &val_set, &obj, 256) / val_set.num_states() as f64;
-            curve_train.push((epoch as f64, lt));
-            curve_val.push((epoch as f64, lv));
-            if lv < best.1 {
-                best = (epoch, lv);
+    fit(
+        &net,
+        &mut trainer,
+        &train_set,
+        &obj,
+        &schedule,
+        Some(Saving { dir: &ckpts, overwrite: Overwrite::Replace, resumed: false }),
+        &mut |net, e| {
+            if let Event::Batch { .. } = e {
+                bar.inc(1);
             }
-            say(&bar, format!("  epoch {epoch:>3}: L_train = {lt:.5}  L_val = {lv:.5}"));
-            bar.set_message(format!("{}", epoch + 1));
-        }
-        Ok(())
-    })?;
+            if let Event::Epoch(r) = e {
+                // The training L is the running loss of the epoch (evaluating the whole training
+                // set again would cost as much as a third of the epoch).
+                let (epoch, lt) = (r.epoch + 1, r.loss);
+                let lv = eval::loss_sum(net, &val_set, &obj, 256) / val_set.num_states() as f64;
+                curve_train.push((epoch as f64, lt));
+                curve_val.push((epoch as f64, lv));
+                if lv < best.1 {
+                    best = (epoch, lv);
+                }
+                say(&bar, format!("  epoch {epoch:>3}: L_train = {lt:.5}  L_val = {lv:.5}"));
+                bar.set_message(format!("{}", epoch + 1));
+            }
+            Ok(())
+        },
+    )?;
     bar.finish_and_clear();
     step(&format!(
         "trained GCNet (nl {}, nch {}) for the {label_name}: {} epochs in {:.0} s; best validation epoch {}",

@@ -11,8 +11,10 @@ mod cmd_data;
 mod cmd_net;
 mod cmd_physics;
 mod cmd_tracer_train;
+mod cmd_vce;
 mod demo;
 mod progress;
+mod spellings;
 
 /// Subcommands beside the published interface, with a one-line description each; the
 /// published interface's `-h` lists them too.
@@ -27,6 +29,8 @@ pub const SUBCOMMANDS: &[(&str, &str)] = &[
     ("tracer", "exact finite-cell tracer correlation factor and network tracer training"),
     ("srb", "scaled residual bias correction from getY outputs"),
     ("demo", "the end-to-end built-in demo (the README's main job)"),
+    ("vce", "vector cluster expansion transport coefficients (the published LBAM_DataSet.py interface)"),
+    ("bench-vce", "vector cluster expansion throughput (samples/s for -mo 2 and -mo 3)"),
 ];
 
 fn main() -> ExitCode {
@@ -53,6 +57,7 @@ fn run() -> anyhow::Result<ExitCode> {
         "bench" => cmd_net::bench(rest),
         "tracer" | "srb" => cmd_physics::run(sub, rest),
         "demo" => demo::run(rest),
+        "vce" | "bench-vce" => cmd_vce::run(sub, rest),
         _ => cmd_net::published(&args),
     }
 }

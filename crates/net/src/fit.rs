@@ -142,11 +142,21 @@ fn cpu_f64(t: &Tensor) -> Tensor {
     t.detach().to_device(tch::Device::Cpu).to_kind(Kind::Double).contiguous()
 }
 
-/// Trains `net` through `schedule`. With `checkpoints`, writes the checkpoints of
-/// [`Schedule::checkpoint_epochs`] (refusing, before any work, to replace existing ones
-/// unless `overwrite` is [`Overwrite::Replace`]); `resumed` says that `net` and the trainer
-/// hold the state after `schedule.start` epochs already saved there. `on_event` sees every
-/// batch, epoch and checkpoint, and stops training by returning an error.
+/// Where [`fit`] writes its checkpoints.
+#[derive(Clone, Copy, Debug)]
+pub struct Saving<'a> {
+    pub dir: &'a CheckpointDir,
+    /// [`Overwrite::Refuse`]: existing checkpoints of the epochs to write stop the run
+    /// before any work.
+    pub overwrite: Overwrite,
+    /// The network and the trainer hold the state after `schedule.start` epochs, already
+    /// saved in `dir` (that checkpoint is not written again).
+    pub resumed: bool,
+}
+
+/// Trains `net` through `schedule`. With `saving`, writes the checkpoints of
+/// [`Schedule::checkpoint_epochs`] into its directory. `on_event` sees every batch, epoch
+/// and checkpoint, and stops training by returning an error.
 ///
 /// A non-finite loss stops training before its Adam step, and non-finite weights right
 /// after the step that made them: [`Error::TrainingStopped`] names the last checkpoint
@@ -157,8 +167,7 @@ pub fn fit(
     set: &SampleSet<'_>,
     obj: &Objective,
     schedule: &Schedule,
-    checkpoints: Option<(&CheckpointDir, Overwrite)>,
-    resumed: bool,
+    saving: Option<Saving<'_>>,
     on_event: &mut dyn FnMut(&Gcnet, Event<'_>) -> Result<()>,
 ) -> Result<Vec<EpochReport>> {
     if schedule.interval == 0 || schedule.end < schedule.start {
@@ -167,17 +176,17 @@ pub fn fit(
             schedule.start, schedule.end, schedule.interval
         )));
     }
-    let saves = schedule.checkpoint_epochs(resumed);
-    if let Some((dir, Overwrite::Refuse)) = checkpoints {
+    let saves = schedule.checkpoint_epochs(saving.is_some_and(|s| s.resumed));
+    if let Some(Saving { dir, overwrite: Overwrite::Refuse, .. }) = saving {
         let existing: Vec<PathBuf> = saves.iter().map(|&k| dir.weights(k)).filter(|p| p.exists()).collect();
         if !existing.is_empty() {
             return Err(Error::WouldReplace { files: existing });
         }
     }
-    let mut last_saved = checkpoints.filter(|_| resumed).map(|(d, _)| d.weights(schedule.start));
+    let mut last_saved = saving.filter(|s| s.resumed).map(|s| s.dir.weights(schedule.start));
     let mut reports = Vec::new();
     for k in schedule.start..=schedule.end {
-        if let Some((dir, overwrite)) = checkpoints.filter(|_| saves.contains(&k)) {
+        if let Some(Saving { dir, overwrite, .. }) = saving.filter(|_| saves.contains(&k)) {
             let path = dir.save(net, &trainer.adam, k, overwrite)?;
             on_event(net, Event::Saved { epoch: k, path: &path })?;
             last_saved = Some(path);

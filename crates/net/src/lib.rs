@@ -22,7 +22,7 @@
 //! let set = SampleSet::new(data, (0..data.len()).collect(), false, net.geometry(), 0);
 //! let mut trainer = gcnet_net::Trainer::new(&net, TrainConfig::default());
 //! let schedule = gcnet_net::Schedule { start: 0, end: 10, interval: 1 };
-//! gcnet_net::fit(&net, &mut trainer, &set, &obj, &schedule, None, false, &mut |_, event| {
+//! gcnet_net::fit(&net, &mut trainer, &set, &obj, &schedule, None, &mut |_, event| {
 //!     if let gcnet_net::Event::Epoch(r) = event {
 //!         println!("epoch {}: {}", r.epoch, r.loss);
 //!     }
@@ -52,7 +52,7 @@ mod train;
 
 pub use adam::Adam;
 pub use error::{Error, ObjectiveError, Result, StateMismatch};
-pub use fit::{CheckpointDir, Event, Schedule, fit};
+pub use fit::{CheckpointDir, Event, Saving, Schedule, fit};
 pub use gcnet_kernels::Products;
 pub use gconv::GConv;
 pub use geometry::Geometry;

@@ -8,8 +8,8 @@ mod common;
 use common::{fcc, random_dataset};
 use gcnet_files::Overwrite;
 use gcnet_net::{
-    Adam, CheckpointDir, Error, Event, Form, Gcnet, NetConfig, Objective, SampleSet, Schedule, Species, TrainConfig,
-    Trainer, checkpoint, eval, fit,
+    Adam, CheckpointDir, Error, Event, Form, Gcnet, NetConfig, Objective, SampleSet, Saving, Schedule, Species,
+    TrainConfig, Trainer, checkpoint, eval, fit,
 };
 use tch::Device;
 
@@ -49,7 +49,7 @@ fn a_few_epochs_lower_the_loss() {
     let mut trainer = Trainer::new(&net, tc);
     let schedule = Schedule { start: 0, end: 6, interval: 1 };
     let mut epochs_seen = 0;
-    let reports = fit(&net, &mut trainer, &set, &obj, &schedule, None, false, &mut |_, e| {
+    let reports = fit(&net, &mut trainer, &set, &obj, &schedule, None, &mut |_, e| {
         if let Event::Epoch(_) = e {
             epochs_seen += 1;
         }
@@ -73,8 +73,7 @@ fn resume_reproduces_an_uninterrupted_run() {
     let set = SampleSet::new(&data, (0..24).collect(), false, full.geometry(), 0);
     let mut t = Trainer::new(&full, tc.clone());
     let r_full =
-        fit(&full, &mut t, &set, &obj, &Schedule { start: 0, end: 4, interval: 1 }, None, false, &mut no_events)
-            .unwrap();
+        fit(&full, &mut t, &set, &obj, &Schedule { start: 0, end: 4, interval: 1 }, None, &mut no_events).unwrap();
 
     // epochs 0..2 into a network directory, then a fresh process resumes 2..4 from it
     tch::manual_seed(11);
@@ -83,7 +82,16 @@ fn resume_reproduces_an_uninterrupted_run() {
         let ckpts = CheckpointDir::open(dir.path().join("net"), true).unwrap();
         let mut trainer = Trainer::new(&first, tc.clone());
         let s = Schedule { start: 0, end: 2, interval: 2 };
-        fit(&first, &mut trainer, &set, &obj, &s, Some((&ckpts, Overwrite::Refuse)), false, &mut no_events).unwrap();
+        fit(
+            &first,
+            &mut trainer,
+            &set,
+            &obj,
+            &s,
+            Some(Saving { dir: &ckpts, overwrite: Overwrite::Refuse, resumed: false }),
+            &mut no_events,
+        )
+        .unwrap();
     }
     let names = |d: &std::path::Path| {
         let mut v: Vec<String> =
@@ -101,8 +109,16 @@ fn resume_reproduces_an_uninterrupted_run() {
     ckpts.resume(&mut resumed, Some(&mut trainer.adam), 2).unwrap();
     assert_eq!(trainer.adam.step, 6);
     let s = Schedule { start: 2, end: 4, interval: 1 };
-    let r =
-        fit(&resumed, &mut trainer, &set, &obj, &s, Some((&ckpts, Overwrite::Refuse)), true, &mut no_events).unwrap();
+    let r = fit(
+        &resumed,
+        &mut trainer,
+        &set,
+        &obj,
+        &s,
+        Some(Saving { dir: &ckpts, overwrite: Overwrite::Refuse, resumed: true }),
+        &mut no_events,
+    )
+    .unwrap();
     let last = r.last().unwrap().loss;
     assert!((last - r_full[3].loss).abs() < 1e-10 * r_full[3].loss.abs().max(1.0));
     for (a, b) in full.parameters().iter().zip(resumed.parameters()) {
@@ -126,7 +142,16 @@ fn adam_state_must_belong_to_its_checkpoint() {
     let ckpts = CheckpointDir::open(dir.path(), false).unwrap();
     let mut trainer = Trainer::new(&net, tc.clone());
     let s = Schedule { start: 0, end: 2, interval: 1 };
-    fit(&net, &mut trainer, &set, &obj, &s, Some((&ckpts, Overwrite::Refuse)), false, &mut no_events).unwrap();
+    fit(
+        &net,
+        &mut trainer,
+        &set,
+        &obj,
+        &s,
+        Some(Saving { dir: &ckpts, overwrite: Overwrite::Refuse, resumed: false }),
+        &mut no_events,
+    )
+    .unwrap();
     let fresh = || Gcnet::from_crystal(&crystal, &cfg(), Device::Cpu).unwrap();
     let resume = |k: usize| {
         let mut n = fresh();
@@ -160,8 +185,16 @@ fn existing_checkpoints_are_not_replaced_and_a_second_run_is_locked_out() {
     std::fs::write(ckpts.weights(3), b"an earlier run").unwrap();
     let mut trainer = Trainer::new(&net, TrainConfig::default());
     let s = Schedule { start: 1, end: 4, interval: 1 };
-    let e =
-        fit(&net, &mut trainer, &set, &obj, &s, Some((&ckpts, Overwrite::Refuse)), true, &mut no_events).unwrap_err();
+    let e = fit(
+        &net,
+        &mut trainer,
+        &set,
+        &obj,
+        &s,
+        Some(Saving { dir: &ckpts, overwrite: Overwrite::Refuse, resumed: true }),
+        &mut no_events,
+    )
+    .unwrap_err();
     assert!(matches!(&e, Error::WouldReplace { files } if files == &[ckpts.weights(3)]), "{e}");
     assert_eq!(std::fs::read(ckpts.weights(3)).unwrap(), b"an earlier run");
     assert!(!ckpts.weights(2).exists() && trainer.adam.step == 0);
@@ -208,8 +241,16 @@ fn non_finite_weights_stop_training_and_keep_the_last_good_checkpoint() {
     let mut trainer =
         Trainer::new(&net, TrainConfig { batch_size: 8, learning_rate: f64::NAN, ..TrainConfig::default() });
     let s = Schedule { start: 0, end: 3, interval: 1 };
-    let e =
-        fit(&net, &mut trainer, &set, &obj, &s, Some((&ckpts, Overwrite::Refuse)), false, &mut no_events).unwrap_err();
+    let e = fit(
+        &net,
+        &mut trainer,
+        &set,
+        &obj,
+        &s,
+        Some(Saving { dir: &ckpts, overwrite: Overwrite::Refuse, resumed: false }),
+        &mut no_events,
+    )
+    .unwrap_err();
     match &e {
         Error::TrainingStopped { source, last_good } => {
             assert!(matches!(**source, Error::NonFiniteWeights { epoch: 0, batch: 0 }), "{e}");

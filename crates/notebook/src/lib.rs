@@ -16,6 +16,7 @@ pub use gcnet_files as files;
 pub use gcnet_net as net;
 pub use gcnet_plot as plot;
 pub use gcnet_srb as srb;
+pub use gcnet_vce as vce;
 pub use ndarray;
 pub use polars;
 pub use tch;

@@ -7,6 +7,8 @@ use std::path::PathBuf;
 
 use clap::{Parser, ValueEnum};
 
+use crate::spellings::py_float;
+
 /// The published single-dash spellings and the long names they stand for.
 pub const SPELLINGS: &[(&str, &str)] = &[
     ("-DP", "--DataPath"),
@@ -47,26 +49,9 @@ pub const SPELLINGS: &[(&str, &str)] = &[
     ("-dpf", "--DumpFile"),
 ];
 
-/// Rewrites the published single-dash options (`-DP x`, `-DP=x`) into their long names so
-/// that clap can parse them; everything else (values such as `-1`, `-h`) is kept.
+/// The published spellings of this interface mapped onto the long names.
 pub fn long_spellings(args: &[OsString]) -> Vec<OsString> {
-    args.iter()
-        .enumerate()
-        .map(|(i, a)| {
-            let Some(s) = a.to_str().filter(|_| i > 0) else { return a.clone() };
-            let (flag, value) = match s.split_once('=') {
-                Some((f, v)) => (f, Some(v)),
-                None => (s, None),
-            };
-            match SPELLINGS.iter().find(|(short, _)| *short == flag) {
-                Some((_, long)) => match value {
-                    Some(v) => OsString::from(format!("{long}={v}")),
-                    None => OsString::from(*long),
-                },
-                None => a.clone(),
-            }
-        })
-        .collect()
+    crate::spellings::long_spellings(args, SPELLINGS)
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -278,29 +263,6 @@ impl NetArgs {
     }
 }
 
-/// A float as Python's `repr` writes it: shortest round trip, `1.0` for whole numbers,
-/// exponent form below 1e-4 and from 1e16 (`1e-05`, `1.5e+16`).
-pub fn py_float(x: f64) -> String {
-    if x.is_nan() {
-        return "nan".into();
-    }
-    if x.is_infinite() {
-        return if x > 0.0 { "inf".into() } else { "-inf".into() };
-    }
-    let a = x.abs();
-    if x == 0.0 || (1e-4..1e16).contains(&a) {
-        let s = format!("{x}");
-        return if s.contains('.') { s } else { format!("{s}.0") };
-    }
-    let s = format!("{x:e}"); // e.g. 1.5e-5
-    let (mant, exp) = s.split_once('e').expect("exponent form");
-    let (sign, digits) = match exp.strip_prefix('-') {
-        Some(d) => ("-", d),
-        None => ("+", exp),
-    };
-    format!("{mant}e{sign}{digits:0>2}")
-}
-
 fn subcommand_help() -> String {
     let mut s = String::from("Project subcommands (gcnet <subcommand> -h):\n");
     for (name, what) in crate::SUBCOMMANDS {
@@ -376,26 +338,6 @@ mod tests {
         assert_eq!((a.a0, a.lr, a.decay, a.mean_wt, a.std_wt), (2.0, 0.01, 0.0, -0.1, 0.3));
         assert_eq!(a.dump_file, Some("args.txt".into()));
         assert_eq!(SPELLINGS.len(), 36);
-    }
-
-    #[test]
-    fn floats_are_written_as_python_repr_writes_them() {
-        for (x, want) in [
-            (1.0, "1.0"),
-            (0.001, "0.001"),
-            (0.0005, "0.0005"),
-            (0.0001, "0.0001"),
-            (5e-5, "5e-05"),
-            (1.5e-7, "1.5e-07"),
-            (3.595, "3.595"),
-            (-0.02, "-0.02"),
-            (0.0, "0.0"),
-            (1e16, "1e+16"),
-            (123456789.0, "123456789.0"),
-            (2.5e-123, "2.5e-123"),
-        ] {
-            assert_eq!(py_float(x), want, "{x:e}");
-        }
     }
 
     #[test]

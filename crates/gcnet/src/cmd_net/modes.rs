@@ -6,7 +6,9 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use gcnet_files::Overwrite;
 use gcnet_files::numpy::{NpArray, write_npy, write_npz};
-use gcnet_net::{Adam, CheckpointDir, Error as NetError, Event, Form, Gcnet, Schedule, Trainer, batch, eval, fit};
+use gcnet_net::{
+    Adam, CheckpointDir, Error as NetError, Event, Form, Gcnet, Saving, Schedule, Trainer, batch, eval, fit,
+};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use ndarray::{Array1, Array2, ArrayView2, Axis};
 
@@ -147,8 +149,14 @@ pub(crate) fn train(job: &Job) -> anyhow::Result<()> {
     let epochs = multi.add(bar((eep - sep) as u64, "epochs"));
     let batches = multi.add(bar(train_set.len().div_ceil(job.train.batch_size) as u64, "batches"));
     let mut last_loss = f64::NAN;
-    let reports =
-        fit(&net, &mut trainer, &train_set, &obj, &schedule, Some((&dir, overwrite)), resumed, &mut |_, e| {
+    let reports = fit(
+        &net,
+        &mut trainer,
+        &train_set,
+        &obj,
+        &schedule,
+        Some(Saving { dir: &dir, overwrite, resumed }),
+        &mut |_, e| {
             match e {
                 Event::Batch { done, .. } => batches.set_position(done as u64),
                 Event::Epoch(r) => {
@@ -160,7 +168,8 @@ pub(crate) fn train(job: &Job) -> anyhow::Result<()> {
                 Event::Saved { .. } => {}
             }
             Ok(())
-        });
+        },
+    );
     epochs.finish_and_clear();
     batches.finish_and_clear();
     reports.context("training")?;
