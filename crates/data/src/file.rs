@@ -70,11 +70,15 @@ pub struct DataFile {
     pub(crate) file: hdf5::File,
     pub(crate) path: PathBuf,
     layout: Layout,
+    /// Where the random numbers are: SPEC section 3's `randNums`, or `RandNums`, the name
+    /// in the published Cantor-alloy files (and `gcnet neb --dataset`).
+    rand_name: &'static str,
 }
 
 impl DataFile {
     /// Opens `path` and checks presence, number types and shapes of every SPEC section 3
-    /// dataset (`JumpSelects` may be any integer type; `randNums` may be absent).
+    /// dataset (`JumpSelects` may be any integer type; `randNums` may be absent, or be
+    /// named `RandNums` as in the published Cantor-alloy files).
     pub fn open(path: impl AsRef<Path>) -> Result<DataFile> {
         let path = path.as_ref().to_path_buf();
         if !path.is_file() {
@@ -85,14 +89,21 @@ impl DataFile {
             });
         }
         let file = hdf5::File::open(&path).map_err(hdf5_err(&path, "opening the data set"))?;
-        let mut data =
-            DataFile { file, path, layout: Layout { len: 0, num_sites: 0, num_labels: 0, z: 0, rand_nums: false } };
+        let mut data = DataFile {
+            file,
+            path,
+            layout: Layout { len: 0, num_sites: 0, num_labels: 0, z: 0, rand_nums: false },
+            rand_name: "randNums",
+        };
         let init = data.shape("InitStates", Kind::Integer, 2)?;
         let (len, num_sites) = (init[0], init[1]);
         let disps = data.shape("SpecDisps", Kind::Float, 3)?;
         let jumps = data.shape("AllJumpRates_Init", Kind::Float, 2)?;
         let (num_labels, z) = (disps[1], jumps[1]);
-        let rand_nums = data.file.link_exists("randNums");
+        // randNums first; the published Cantor files name it RandNums
+        let rand_name = ["randNums", "RandNums"].into_iter().find(|n| data.file.link_exists(n));
+        let rand_nums = rand_name.is_some();
+        data.rand_name = rand_name.unwrap_or("randNums");
         data.layout = Layout { len, num_sites, num_labels, z, rand_nums };
         let from = |what: &str| format!("{what} (from InitStates, SpecDisps and AllJumpRates_Init)");
         let expect = |name: &'static str, kind: Kind, want: &[usize]| -> Result<()> {
@@ -112,8 +123,8 @@ impl DataFile {
         expect("rates", Kind::Float, &[len])?;
         expect("AllJumpRates_Fin", Kind::Float, &[len, z])?;
         expect("JumpSelects", Kind::Integer, &[len])?;
-        if rand_nums {
-            expect("randNums", Kind::Float, &[len])?;
+        if let Some(name) = rand_name {
+            expect(name, Kind::Float, &[len])?;
         }
         Ok(data)
     }
@@ -173,7 +184,7 @@ impl DataFile {
             jump_rates_init: self.read_block("AllJumpRates_Init", s![r.clone(), ..])?,
             jump_rates_fin: self.read_block("AllJumpRates_Fin", s![r.clone(), ..])?,
             jump_selects: self.read_block("JumpSelects", s![r.clone()])?,
-            rand_nums: if self.layout.rand_nums { Some(self.read_block("randNums", s![r])?) } else { None },
+            rand_nums: if self.layout.rand_nums { Some(self.read_block(self.rand_name, s![r])?) } else { None },
         })
     }
 

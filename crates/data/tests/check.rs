@@ -155,3 +155,33 @@ fn the_vacancy_label_can_be_given() {
     let report = check(&data, &crystal, &wrong).unwrap();
     assert_eq!(report.count(CheckKind::Vacancy), 200);
 }
+
+/// The published Cantor-alloy files (and `gcnet neb --dataset`) name the random numbers
+/// `RandNums`: they are read and checked as `randNums` is.
+#[test]
+fn published_rand_nums_spelling_is_read_and_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let crystal = fcc(4);
+    let (path, data) = sr2_file(dir.path(), "d.h5", &crystal, 100);
+    let renamed = copy(&path, dir.path(), "published.h5");
+    {
+        let file = hdf5::File::open_rw(&renamed).unwrap();
+        file.unlink("randNums").unwrap();
+        file.new_dataset_builder().with_data(data.rand_nums.as_ref().unwrap()).create("RandNums").unwrap();
+    }
+    let file = DataFile::open(&renamed).unwrap();
+    assert!(file.layout().rand_nums);
+    assert_eq!(file.read_all().unwrap().rand_nums, data.rand_nums);
+    let report = report_of(&renamed, &crystal);
+    assert!(report.is_ok() && report.rand_nums, "{report}");
+    drop(file);
+
+    // a wrong number under the published name fails as under SPEC's name
+    let mut r = data.rand_nums.clone().unwrap();
+    let rates = data.jump_rates_init.row(30).to_vec();
+    let j = data.jump_selects[30] as usize;
+    let other = (0..12).find(|&k| k != j && rates[k] > 0.5).unwrap();
+    r[30] = (rates[..other].iter().sum::<f64>() + 0.5 * rates[other]) / rates.iter().sum::<f64>();
+    replace_dataset(&renamed, "RandNums", &r);
+    assert_fails(&report_of(&renamed, &crystal), CheckKind::RandNums, &[30], &format!("selects jump {other}"));
+}

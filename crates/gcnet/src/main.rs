@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 mod cmd_crystal;
 mod cmd_data;
+mod cmd_neb;
 mod cmd_net;
 mod cmd_physics;
 mod cmd_tracer_train;
@@ -29,6 +30,9 @@ pub const SUBCOMMANDS: &[(&str, &str)] = &[
     ("tracer", "exact finite-cell tracer correlation factor and network tracer training"),
     ("srb", "scaled residual bias correction from getY outputs"),
     ("demo", "the end-to-end built-in demo (the README's main job)"),
+    ("neb", "NEB kinetic Monte Carlo on LAMMPS (the published NEB_steps_multiTraj.py interface)"),
+    ("neb-merge", "one data set from the data sets of several gcnet neb shards"),
+    ("neb-bench", "NEB engine overhead against bare lmp, jumps per hour, climbing-image table"),
     ("vce", "vector cluster expansion transport coefficients (the published LBAM_DataSet.py interface)"),
     ("bench-vce", "vector cluster expansion throughput (samples/s for -mo 2 and -mo 3)"),
 ];
@@ -57,6 +61,7 @@ fn run() -> anyhow::Result<ExitCode> {
         "bench" => cmd_net::bench(rest),
         "tracer" | "srb" => cmd_physics::run(sub, rest),
         "demo" => demo::run(rest),
+        "neb" | "neb-merge" | "neb-bench" => cmd_neb::run(sub, rest),
         "vce" | "bench-vce" => cmd_vce::run(sub, rest),
         _ => cmd_net::published(&args),
     }

@@ -10,6 +10,7 @@
 
 #![forbid(unsafe_code)]
 
+pub use gcnet_alloy as alloy;
 pub use gcnet_crystal as crystal;
 pub use gcnet_data as data;
 pub use gcnet_files as files;

@@ -1,0 +1,70 @@
+//! Realistic alloys on LAMMPS: NEB kinetic Monte Carlo with the MEAM potential of the
+//! Cantor alloy (CoNiCrFeMn, Choi et al., npj Comput. Mater. 4, 1, 2018), as the published
+//! NEB_steps_multiTraj.py does it (SPEC section 8), and the training data set built from
+//! its first two steps.
+//!
+//! Layers, each using only the ones above it:
+//! 1. LAMMPS itself: [`Lammps`] (finding `lmp`, its packages, the MPI launcher) and
+//!    [`Session`] (one serial LAMMPS kept alive and driven through stdin, for many small
+//!    relaxations);
+//! 2. inputs: [`Potential`], [`Geometry`] (positions from the crystal file),
+//!    [`InitialStates`] (the -if file, checked);
+//! 3. calculations: [`NebInput`] (one NEB, one end-state relaxation pass), [`kmc`] (rates,
+//!    the jump taken), [`compute_jumps`] (all jumps of many states in parallel);
+//! 4. files and runs: [`StepData`] (`data_{step}_{idx}.h5`), [`NebKmc`] (steps with resume),
+//!    [`assemble`] and [`merge`] (the training file), [`provenance`] (what a file was made
+//!    from).
+//!
+//! Units: Å, eV, K; rates without attempt frequency (exp(-E/kT)), as the published data.
+//!
+//! ```no_run
+//! use gcnet_alloy::{CellSpec, Geometry, Lammps, NebInput, NebSettings, Potential};
+//! use gcnet_crystal::{CellKind, Crystal, CrystalData, LatticeKind};
+//! # fn main() -> gcnet_alloy::Result<()> {
+//! let crystal = CrystalData::from_crystal(&Crystal::cube(LatticeKind::Fcc, CellKind::Cubic, 3)?);
+//! let geometry = Geometry::new(&crystal, 3.595, CellSpec { units: 3, primitive: false })?;
+//! let potential = Potential::new("potentials/CoNiCrFeMn_Choi2018")?;
+//! let elements = vec!["Ni".to_string()];
+//! let settings = NebSettings { images: 5, ..NebSettings::default() };
+//! let input = NebInput { geometry: &geometry, potential: &potential, elements: &elements, settings: &settings };
+//! let mut labels = vec![1u8; geometry.num_sites()];
+//! labels[0] = 0; // the vacancy
+//! let dir = std::path::Path::new("neb_jump0");
+//! std::fs::create_dir_all(dir).unwrap();
+//! input.write(dir, &labels, 0, 0)?;
+//! let lammps = Lammps::locate(None)?;
+//! let launch = gcnet_alloy::LaunchOptions { launcher: gcnet_alloy::Launcher::Mpiexec, mem_per_cpu_mb: None, throttle: true };
+//! let result = input.run(&lammps, &launch, dir, "pure Ni, jump 0")?;
+//! println!("barrier {} eV", result.barrier);
+//! # Ok(()) }
+//! ```
+#![forbid(unsafe_code)]
+
+mod dataset;
+mod error;
+mod geometry;
+mod jobs;
+pub mod kmc;
+mod lammps;
+mod neb;
+mod potential;
+pub mod provenance;
+mod relax;
+mod run;
+mod session;
+mod states;
+mod stepfile;
+
+pub use dataset::{MergeSummary, assemble, merge};
+pub use error::{Error, Result, SETUP_COMMAND};
+pub use geometry::{CellSpec, Geometry, LammpsBox};
+pub use jobs::{Engine, JobDirs, JobDone, Model, StateJumps, StateTask, available_cores, compute_jumps};
+pub use lammps::{Lammps, LaunchOptions, Launcher, REQUIRED_PACKAGES, project_root};
+pub use neb::{NebInput, NebResult, NebSettings, parse_neb_log};
+pub use potential::{CANTOR_ELEMENTS, Potential};
+pub use provenance::{DatasetRecord, Physics, Shard, StatesOrigin, StepRecord};
+pub use relax::{EndState, RELAX_MAX_EVALUATIONS, RELAX_MAX_ITERATIONS};
+pub use run::{Event, KmcSettings, NebKmc, RunSummary};
+pub use session::Session;
+pub use states::{InitialStates, LabelType, random_states};
+pub use stepfile::{END_STATE_DISPS, STEP_DATASETS, StepData, existing_step_files, step_file_name};
