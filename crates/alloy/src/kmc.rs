@@ -1,6 +1,7 @@
 //! One kinetic Monte Carlo step (SPEC section 8): rates from barriers, the jump picked by
 //! a uniform number, the exchange and the displacements.
 
+use gcnet_data::splitmix64;
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
@@ -43,15 +44,8 @@ pub fn select_jump(rates: &[f64], u: f64) -> Option<usize> {
 /// `step` (1-based): a function of the seed, the step and the state only, so that a
 /// resumed run, a run in shards and an uninterrupted run draw the same numbers.
 pub fn uniform(seed: u64, step: usize, state: usize) -> f64 {
-    let key = splitmix(splitmix(splitmix(seed) ^ step as u64) ^ state as u64);
+    let key = splitmix64(splitmix64(splitmix64(seed) ^ step as u64) ^ state as u64);
     Xoshiro256PlusPlus::seed_from_u64(key).random::<f64>()
-}
-
-fn splitmix(x: u64) -> u64 {
-    let mut z = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
 }
 
 #[cfg(test)]

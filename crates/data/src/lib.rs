@@ -44,5 +44,6 @@ pub use dataset::Dataset;
 pub use error::{Error, Result};
 pub use file::{DataFile, KNOWN_DATASETS, Layout};
 pub use kmc::{Duration, Estimate, KmcConfig, KmcResult};
+pub use landscape::splitmix64;
 pub use latgas::{Composition, LatticeGas, RateModel, Sampler};
 pub use writer::DataFileWriter;

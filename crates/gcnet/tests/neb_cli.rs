@@ -4,14 +4,18 @@
 //! each NEB takes about a second on 2 cores. The runs that call LAMMPS take turns
 //! (they share the cores); every other test is quick.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Mutex;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use gcnet_alloy::{STEP_DATASETS, StepData, kmc};
 use ndarray::Array2;
+
+use common::{fails, gcnet, snapshot, text};
 
 static LAMMPS_RUNS: Mutex<()> = Mutex::new(());
 
@@ -23,45 +27,10 @@ fn potential() -> String {
     root().join("potentials/CoNiCrFeMn_Choi2018").display().to_string()
 }
 
-fn gcnet(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gcnet")).current_dir(dir).args(args).output().unwrap()
-}
-
-fn text(out: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
-}
-
 fn ok(dir: &Path, args: &[&str]) -> String {
     let out = gcnet(dir, args);
     assert!(out.status.success(), "gcnet {args:?} failed:\n{}", text(&out));
     text(&out)
-}
-
-/// Every file under `dir` with its size and modification time.
-fn snapshot(dir: &Path) -> BTreeMap<PathBuf, (u64, SystemTime)> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let e = e.unwrap();
-            let m = e.metadata().unwrap();
-            if m.is_dir() {
-                stack.push(e.path());
-            }
-            out.insert(e.path(), (m.len(), m.modified().unwrap()));
-        }
-    }
-    out
-}
-
-/// A command that must fail with `needle` in its message, creating and touching nothing.
-fn fails(dir: &Path, args: &[&str], needle: &str) {
-    let before = snapshot(dir);
-    let out = gcnet(dir, args);
-    assert!(!out.status.success(), "gcnet {args:?} should fail");
-    let t = text(&out);
-    assert!(t.contains(needle), "gcnet {args:?}: expected `{needle}` in:\n{t}");
-    assert_eq!(before, snapshot(dir), "gcnet {args:?} touched files");
 }
 
 /// States of the 3x3x3 cell: random labels 1..5, the vacancy on site 0, stored as int8.

@@ -1,51 +1,22 @@
 //! The published GCNetRun interface end to end: modes, file names, resume, transfer, and
 //! bad input (each a clear error that leaves every existing file untouched).
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::time::SystemTime;
+mod common;
+
+use std::path::Path;
+use std::process::Command;
 
 use gcnet_data::Dataset;
 use ndarray::{Array1, Array2};
 use ndarray_npy::{NpzReader, read_npy};
 
-fn gcnet(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gcnet")).current_dir(dir).args(args).output().unwrap()
-}
+use common::{fails, gcnet, snapshot};
 
 fn ok(dir: &Path, args: &[&str]) -> String {
     let out = gcnet(dir, args);
     let err = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(out.status.success(), "gcnet {args:?} failed:\n{err}");
     err
-}
-
-/// Every file under `dir` with its size and modification time.
-fn snapshot(dir: &Path) -> BTreeMap<PathBuf, (u64, SystemTime)> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let e = e.unwrap();
-            let m = e.metadata().unwrap();
-            if m.is_dir() {
-                stack.push(e.path());
-            }
-            out.insert(e.path(), (m.len(), m.modified().unwrap()));
-        }
-    }
-    out
-}
-
-/// Runs a command that must fail with a message containing `needle`, touching nothing.
-fn fails(dir: &Path, args: &[&str], needle: &str) {
-    let before = snapshot(dir);
-    let out = gcnet(dir, args);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "gcnet {args:?} should fail");
-    assert!(err.contains(needle), "gcnet {args:?}: expected `{needle}` in:\n{err}");
-    assert_eq!(before, snapshot(dir), "gcnet {args:?} touched files");
 }
 
 /// A 4x4x4 FCC crystal and a 40-sample SR-2 data set (vacancy label 2).
