@@ -10,10 +10,12 @@
 //! 2. inputs: [`Potential`], [`Geometry`] (positions from the crystal file),
 //!    [`InitialStates`] (the -if file, checked);
 //! 3. calculations: [`NebInput`] (one NEB, one end-state relaxation pass), [`kmc`] (rates,
-//!    the jump taken), [`compute_jumps`] (all jumps of many states in parallel);
+//!    the jump taken), [`compute_jumps`] (all jumps of many states in parallel), [`mc`]
+//!    (Metropolis swap Monte Carlo, SPEC section 9: [`Chain`], [`SessionEnergy`]);
 //! 4. files and runs: [`StepData`] (`data_{step}_{idx}.h5`), [`NebKmc`] (steps with resume),
 //!    [`assemble`] and [`merge`] (the training file), [`provenance`] (what a file was made
-//!    from).
+//!    from), [`McRun`] (Monte Carlo chains with checkpoints and restart) and [`extract`]
+//!    (their states after thermalisation, for `gcnet neb -if`).
 //!
 //! Units: Å, eV, K; rates without attempt frequency (exp(-E/kT)), as the published data.
 //!
@@ -46,6 +48,8 @@ mod geometry;
 mod jobs;
 pub mod kmc;
 mod lammps;
+pub mod mc;
+mod mc_run;
 mod neb;
 mod potential;
 pub mod provenance;
@@ -60,6 +64,14 @@ pub use error::{Error, Result, SETUP_COMMAND};
 pub use geometry::{CellSpec, Geometry, LammpsBox};
 pub use jobs::{Engine, JobDirs, JobDone, Model, StateJumps, StateTask, available_cores, compute_jumps};
 pub use lammps::{Lammps, LaunchOptions, Launcher, REQUIRED_PACKAGES, project_root};
+pub use mc::{
+    Chain, EnergyModel, History, ProcessEnergy, SessionEnergy, StateEnergy, Trial, fcc_cell, fcc_geometry,
+    random_start, warren_cowley,
+};
+pub use mc_run::{
+    ChainStart, ChainSummary, Extracted, McEvent, McPhysics, McRecord, McRun, chain_dir, chain_dirs, checkpoint_trials,
+    extract, last_checkpoint, read_history, read_record, read_state,
+};
 pub use neb::{NebInput, NebResult, NebSettings, parse_neb_log};
 pub use potential::{CANTOR_ELEMENTS, Potential};
 pub use provenance::{DatasetRecord, Physics, Shard, StatesOrigin, StepRecord};

@@ -41,10 +41,43 @@ pub struct Physics {
 impl Physics {
     /// The first setting in which `self` and `other` differ, as "name: a vs b".
     pub fn difference(&self, other: &Physics) -> Option<String> {
-        let a = serde_json::to_value(self).ok()?;
-        let b = serde_json::to_value(other).ok()?;
-        first_difference("", &a, &b)
+        difference(self, other)
     }
+}
+
+/// The first field in which two records differ, as "name: a vs b" (dotted names for
+/// nested fields).
+pub fn difference<T: Serialize>(a: &T, b: &T) -> Option<String> {
+    let a = serde_json::to_value(a).ok()?;
+    let b = serde_json::to_value(b).ok()?;
+    first_difference("", &a, &b)
+}
+
+/// Every field in which two records differ, as "name: a vs b", by name.
+pub fn differences<T: Serialize>(a: &T, b: &T) -> Vec<String> {
+    fn walk(prefix: &str, a: &serde_json::Value, b: &serde_json::Value, out: &mut Vec<String>) {
+        match (a, b) {
+            (serde_json::Value::Object(x), serde_json::Value::Object(y)) => {
+                for (k, va) in x {
+                    let name = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                    match y.get(k) {
+                        Some(vb) => walk(&name, va, vb, out),
+                        None => out.push(format!("{name}: {va} vs (absent)")),
+                    }
+                }
+                for k in y.keys().filter(|k| !x.contains_key(*k)) {
+                    out.push(format!("{k}: (absent) vs {}", y[k]));
+                }
+            }
+            _ if a == b => {}
+            _ => out.push(format!("{prefix}: {a} vs {b}")),
+        }
+    }
+    let mut out = Vec::new();
+    if let (Ok(a), Ok(b)) = (serde_json::to_value(a), serde_json::to_value(b)) {
+        walk("", &a, &b, &mut out);
+    }
+    out
 }
 
 fn first_difference(prefix: &str, a: &serde_json::Value, b: &serde_json::Value) -> Option<String> {

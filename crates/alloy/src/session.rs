@@ -51,6 +51,11 @@ impl Session {
         Ok(Session { child, stdin, stdout, dir: dir.to_path_buf(), tasks: 0 })
     }
 
+    /// The LAMMPS process's id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The session's working directory (data files for its tasks go here).
     pub fn dir(&self) -> &Path {
         &self.dir

@@ -11,11 +11,12 @@ use ndarray_npy::{NpzReader, NpzWriter, ReadNpyExt, ReadableElement, WriteNpyExt
 use crate::atomic::{AtomicFile, Overwrite};
 use crate::error::{Error, Result};
 
-/// An array to write: f64 or i64, any shape.
+/// An array to write: f64, i64 or i8 (labels), any shape.
 #[derive(Clone, Debug, PartialEq)]
 pub enum NpArray {
     F64(ArrayD<f64>),
     I64(ArrayD<i64>),
+    I8(ArrayD<i8>),
 }
 
 impl NpArray {
@@ -23,6 +24,7 @@ impl NpArray {
         match self {
             NpArray::F64(a) => a.shape(),
             NpArray::I64(a) => a.shape(),
+            NpArray::I8(a) => a.shape(),
         }
     }
 }
@@ -39,6 +41,12 @@ impl<D: Dimension> From<ndarray::Array<i64, D>> for NpArray {
     }
 }
 
+impl<D: Dimension> From<ndarray::Array<i8, D>> for NpArray {
+    fn from(a: ndarray::Array<i8, D>) -> Self {
+        NpArray::I8(a.into_dyn())
+    }
+}
+
 fn array_err(path: &Path, e: impl std::fmt::Display) -> Error {
     Error::Array { path: path.to_path_buf(), reason: e.to_string() }
 }
@@ -50,6 +58,7 @@ pub fn write_npy(path: impl AsRef<Path>, array: &NpArray, overwrite: Overwrite) 
     let written = match array {
         NpArray::F64(a) => a.as_standard_layout().write_npy(f.file()),
         NpArray::I64(a) => a.as_standard_layout().write_npy(f.file()),
+        NpArray::I8(a) => a.as_standard_layout().write_npy(f.file()),
     };
     written.map_err(|e| array_err(path, format!("cannot write the array: {e}")))?;
     f.commit()
@@ -65,6 +74,7 @@ pub fn write_npz(path: impl AsRef<Path>, arrays: &[(&str, NpArray)], overwrite: 
             let added = match array {
                 NpArray::F64(a) => npz.add_array(*name, &a.as_standard_layout()),
                 NpArray::I64(a) => npz.add_array(*name, &a.as_standard_layout()),
+                NpArray::I8(a) => npz.add_array(*name, &a.as_standard_layout()),
             };
             added.map_err(|e| array_err(path, format!("cannot write array `{name}`: {e}")))?;
         }

@@ -105,4 +105,11 @@ fn npy_and_npz_round_trip_and_either_form_reads() {
         header.contains("'descr': '<f8'") && header.contains("'fortran_order': False") && header.contains("(4, 3)")
     );
     assert_eq!(NpArray::from(Array1::<f64>::zeros(5)).shape(), [5]);
+    // int8 labels (states): the header np.save writes ('|i1') and the values back
+    let states = Array2::from_shape_fn((2, 5), |(i, j)| (i * 5 + j) as i8 - 3);
+    let path = dir.path().join("states.npy");
+    numpy::write_npy(&path, &states.clone().into(), Overwrite::Refuse).unwrap();
+    let back: ArrayD<i8> = numpy::read(&path, "").unwrap();
+    assert_eq!(back, states.into_dyn());
+    assert!(String::from_utf8_lossy(&std::fs::read(&path).unwrap()[10..60]).contains("'descr': '|i1'"));
 }

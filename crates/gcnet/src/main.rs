@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 mod cmd_crystal;
 mod cmd_data;
+mod cmd_mc;
 mod cmd_neb;
 mod cmd_net;
 mod cmd_physics;
@@ -33,6 +34,9 @@ pub const SUBCOMMANDS: &[(&str, &str)] = &[
     ("neb", "NEB kinetic Monte Carlo on LAMMPS (the published NEB_steps_multiTraj.py interface)"),
     ("neb-merge", "one data set from the data sets of several gcnet neb shards"),
     ("neb-bench", "NEB engine overhead against bare lmp, jumps per hour, climbing-image table"),
+    ("mc", "Metropolis swap Monte Carlo on LAMMPS (the published Init_state_MC.py interface)"),
+    ("mc-extract", "the states of gcnet mc chains after thermalisation, for gcnet neb -if"),
+    ("mc-bench", "Monte Carlo trials/s: persistent LAMMPS session against a bare lmp per trial"),
     ("vce", "vector cluster expansion transport coefficients (the published LBAM_DataSet.py interface)"),
     ("bench-vce", "vector cluster expansion throughput (samples/s for -mo 2 and -mo 3)"),
 ];
@@ -62,6 +66,7 @@ fn run() -> anyhow::Result<ExitCode> {
         "tracer" | "srb" => cmd_physics::run(sub, rest),
         "demo" => demo::run(rest),
         "neb" | "neb-merge" | "neb-bench" => cmd_neb::run(sub, rest),
+        "mc" | "mc-extract" | "mc-bench" => cmd_mc::run(sub, rest),
         "vce" | "bench-vce" => cmd_vce::run(sub, rest),
         _ => cmd_net::published(&args),
     }

@@ -483,6 +483,7 @@ fn bad_option_values_are_refused() {
     fails(d, &train(&["-lr", "inf"]), "-lr");
     fails(d, &train(&["-bs", "0"]), "-bs");
     fails(d, &train(&["-nt", "0"]), "-nt");
+    fails(d, &train(&["-i", "0"]), "-i (--Interval) must be at least 1");
     for tag in ["../x", "a/b", ".."] {
         let mut args = train(&[]);
         let i = args.iter().position(|a| *a == "-td").unwrap();

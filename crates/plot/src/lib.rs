@@ -15,8 +15,10 @@
 
 mod chart;
 mod font;
+mod heatmap;
 
 pub use chart::{Chart, Mark, Series};
+pub use heatmap::Heatmap;
 
 /// Errors while drawing or writing a chart.
 #[derive(Debug, thiserror::Error)]

@@ -1,0 +1,289 @@
+//! `gcnet mc` and `gcnet mc-extract` end to end on the project's LAMMPS (from
+//! `bash scripts/setup.sh`): a 3x3x3 cubic FCC cell (107 atoms, near-equiatomic Cantor
+//! alloy), short chains. The runs that call LAMMPS take turns (they share the cores).
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use gcnet_alloy::kmc::KB_EV_PER_K;
+use gcnet_alloy::{InitialStates, LabelType, provenance};
+use gcnet_crystal::CrystalData;
+use ndarray::{Array1, Array2, ArrayD, Ix1};
+
+use common::{gcnet, snapshot, text};
+
+static LAMMPS_RUNS: Mutex<()> = Mutex::new(());
+
+const COUNTS: [&str; 5] = ["22", "22", "21", "21", "21"];
+
+fn potential() -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../potentials/CoNiCrFeMn_Choi2018").display().to_string()
+}
+
+fn ok(dir: &Path, args: &[&str]) -> String {
+    let out = gcnet(dir, args);
+    assert!(out.status.success(), "gcnet {args:?} failed:\n{}", text(&out));
+    text(&out)
+}
+
+/// A command that must fail with every one of `needles` in its message, creating and
+/// touching nothing.
+fn fails(dir: &Path, args: &[&str], needles: &[&str]) {
+    let before = snapshot(dir);
+    let out = gcnet(dir, args);
+    assert!(!out.status.success(), "gcnet {args:?} should fail");
+    let t = text(&out);
+    for needle in needles {
+        assert!(t.contains(needle), "gcnet {args:?}: expected `{needle}` in:\n{t}");
+    }
+    assert_eq!(before, snapshot(dir), "gcnet {args:?} touched files");
+}
+
+/// `gcnet mc` on the 3x3x3 cell with the test composition and extra arguments.
+fn mc_args<'a>(pot: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut v = vec!["mc", "-pp", pot, "-na"];
+    v.extend_from_slice(&COUNTS);
+    v.extend_from_slice(&["-u", "3", "3", "3"]);
+    v.extend_from_slice(extra);
+    v
+}
+
+fn f64s(path: &Path) -> Vec<f64> {
+    let a: ArrayD<f64> = ndarray_npy::read_npy(path).unwrap();
+    a.into_dimensionality::<Ix1>().unwrap().to_vec()
+}
+
+fn i64s(path: &Path) -> Vec<i64> {
+    let a: ArrayD<i64> = ndarray_npy::read_npy(path).unwrap();
+    a.into_dimensionality::<Ix1>().unwrap().to_vec()
+}
+
+fn state(chain: &Path, trial: usize) -> Array1<i8> {
+    ndarray_npy::read_npy(chain.join(format!("chkpt/state_{trial}.npy"))).unwrap()
+}
+
+/// The bytes of every file a chain directory's results live in (not the LAMMPS scratch
+/// directory or timing.txt).
+fn results(chain: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    for name in ["Eng_all_steps.npy", "accepts_all_steps.npy", "rands_all_steps.npy", "swap_atoms_all_steps.npy"] {
+        out.insert(name.to_string(), std::fs::read(chain.join(name)).unwrap());
+    }
+    for e in std::fs::read_dir(chain.join("chkpt")).unwrap() {
+        let e = e.unwrap();
+        out.insert(format!("chkpt/{}", e.file_name().to_string_lossy()), std::fs::read(e.path()).unwrap());
+    }
+    out
+}
+
+/// Outputs with the published names, shapes and dtypes; a run stopped at -nt 10 and
+/// continued with -ckp to -nt 20 equals an uninterrupted one; extraction writes what
+/// `gcnet neb`'s state loader accepts with the crystal file of `gcnet crystal --cell
+/// cubic --size 3` (the same cell: the same fingerprint); bad input is refused with
+/// nothing touched.
+#[test]
+fn outputs_restart_extraction_and_bad_input() {
+    let _one = LAMMPS_RUNS.lock().unwrap_or_else(|e| e.into_inner());
+    let pot = potential();
+    let root = tempfile::tempdir().unwrap();
+    let a = root.path().join("a");
+    let b = root.path().join("b");
+    for d in [&a, &b] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    let run = |extra: &[&str]| -> Vec<String> {
+        let mut v = vec!["-T", "1173", "-ns", "5", "-ne", "5", "--chains", "2", "--seed", "3"];
+        v.extend_from_slice(extra);
+        v.into_iter().map(String::from).collect()
+    };
+    let args = |extra: &[&str]| -> Vec<String> {
+        mc_args(&pot, &[]).into_iter().map(String::from).chain(run(extra)).collect()
+    };
+    let full = args(&["-nt", "20", "-dmp"]);
+    let log = ok(&a, &refs(&full));
+    assert!(log.contains("chain 1: 20 trials (20 in this run), acceptance ratio"), "{log}");
+    assert!(std::fs::read_to_string(a.join("ArgFiles")).unwrap().contains("Natoms:\t[22, 22, 21, 21, 21]\n"));
+    for c in 0..2 {
+        let chain = a.join(format!("chain_{c}"));
+        let e = f64s(&chain.join("Eng_all_steps.npy"));
+        let acc = i64s(&chain.join("accepts_all_steps.npy"));
+        let r = f64s(&chain.join("rands_all_steps.npy"));
+        let swaps: Array2<i64> = ndarray_npy::read_npy(chain.join("swap_atoms_all_steps.npy")).unwrap();
+        assert_eq!((e.len(), acc.len(), r.len(), swaps.dim()), (21, 20, 20, (20, 2)));
+        assert!(std::fs::read_to_string(chain.join("timing.txt")).unwrap().starts_with("Time per trial (20 trials): "));
+        // Rejected trials keep the energy; the states follow the swaps.
+        let mut s = state(&chain, 0);
+        assert_eq!(s[0], 0);
+        for t in 0..20 {
+            let [i, j] = [swaps[[t, 0]] as usize, swaps[[t, 1]] as usize];
+            assert!(i != 0 && j != 0 && s[i] != s[j], "trial {t} swapped {i} and {j}");
+            assert!((0.0..1.0).contains(&r[t]));
+            if acc[t] == 1 {
+                s.swap(i, j);
+            } else {
+                assert_eq!(e[t + 1], e[t]);
+            }
+            if (t + 1) % 5 == 0 {
+                assert_eq!(s, state(&chain, t + 1), "chain {c}, trial {}", t + 1);
+            }
+        }
+        let count = |s: &Array1<i8>, l: i8| s.iter().filter(|&&x| x == l).count();
+        assert_eq!((1..=5).map(|l| count(&s, l)).collect::<Vec<_>>(), [22, 22, 21, 21, 21]);
+    }
+    assert_ne!(state(&a.join("chain_0"), 20), state(&a.join("chain_1"), 20));
+
+    // Stopped at 10 trials, continued to 20: the same files.
+    ok(&b, &refs(&args(&["-nt", "10"])));
+    let log = ok(&b, &refs(&args(&["-nt", "20", "-ckp"])));
+    assert!(log.contains("chain 0: 20 trials (10 in this run)"), "{log}");
+    for c in 0..2 {
+        let name = format!("chain_{c}");
+        assert_eq!(results(&a.join(&name)), results(&b.join(&name)), "chain {c}");
+    }
+
+    // Extraction: the states after 5 thermalisation trials, every 5, chain 1 for validation.
+    let out = root.path().join("states");
+    let log = ok(&a, &["mc-extract", "-o", out.to_str().unwrap(), "--validation-chains", "1"]);
+    assert!(log.contains("Warren-Cowley"), "{log}");
+    ok(root.path(), &["crystal", "--lattice", "fcc", "--cell", "cubic", "--size", "3", "-o", "c3.h5"]);
+    let crystal = CrystalData::read(root.path().join("c3.h5")).unwrap();
+    let record: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(a.join("chain_0/gcnet_mc.json")).unwrap()).unwrap();
+    assert_eq!(record["physics"]["crystal_hash"], provenance::crystal_hash(&crystal).unwrap().as_str());
+    for (dir, chain) in [(out.clone(), 0), (out.join("validation"), 1)] {
+        let states_file = dir.join("statesAll_1173.npy");
+        let loaded = InitialStates::load(&states_file, 0, 1000, crystal.num_sites(), 6).unwrap();
+        assert_eq!((loaded.len(), loaded.dtype()), (4, LabelType::I8));
+        let energies = f64s(&dir.join("statesEnergies_1173.npy"));
+        let history = f64s(&a.join(format!("chain_{chain}/Eng_all_steps.npy")));
+        for (n, t) in [5, 10, 15, 20].into_iter().enumerate() {
+            let s = state(&a.join(format!("chain_{chain}")), t);
+            assert_eq!(loaded.labels().row(n).mapv(|l| l as i8), s);
+            assert_eq!(energies[n], history[t]);
+        }
+    }
+    let states: Array2<i8> = ndarray_npy::read_npy(out.join("statesAll_1173.npy")).unwrap();
+    assert_eq!(states.dim(), (4, 108));
+    fails(&a, &["mc-extract", "-o", out.to_str().unwrap()], &["already exists"]);
+    fails(&a, &["mc-extract", "--every", "7"], &["multiple of the checkpoint interval 5"]);
+
+    // Bad input: nothing is touched.
+    let with = |extra: &[&str]| -> Vec<String> {
+        let mut v = full.clone();
+        v.extend(extra.iter().map(|s| s.to_string()));
+        v
+    };
+    let mut bad_counts = refs(&full);
+    bad_counts[8] = "20";
+    fails(&a, &bad_counts, &["-na", "add up to 106", "107 occupied sites"]);
+    fails(&a, &refs(&with(&["-nv"])), &["add up to 107", "108 occupied sites"]);
+    let missing = root.path().join("nowhere").display().to_string();
+    let mut no_pot = refs(&full);
+    no_pot[2] = &missing;
+    fails(&a, &no_pot, &["-pp", "nowhere"]);
+    let empty_pot = root.path().join("empty_pot");
+    std::fs::create_dir_all(&empty_pot).unwrap();
+    let empty = empty_pot.display().to_string();
+    let mut no_files = refs(&full);
+    no_files[2] = &empty;
+    fails(&a, &no_files, &["library.meam", "missing"]);
+    fails(&a, &refs(&with(&["--elements", "Co,Ni,Xx,Fe,Mn"])), &["--elements", "no element `Xx`"]);
+    fails(&a, &refs(&with(&["--elements", "Co,Ni,Cr,Fe"])), &["-na gives 5 counts; one per element"]);
+    // Fresh run over an earlier one; -ckp against another composition, cell, temperature.
+    fails(&a, &refs(&full), &["chain_0", "earlier run", "-ckp", "--force"]);
+    let other_args = with(&["-ckp"]);
+    let mut other = refs(&other_args);
+    other[4] = "23";
+    other[5] = "21";
+    fails(&a, &other, &["-ckp", "another run", "counts: [22,22,21,21,21] vs [23,21,21,21,21]"]);
+    let mut bigger: Vec<String> = vec!["mc", "-pp", &pot, "-na", "52", "51", "51", "51", "50", "-u", "4", "4", "4"]
+        .into_iter()
+        .map(String::from)
+        .collect();
+    bigger.extend(run(&["-nt", "20", "-ckp"]));
+    fails(&a, &refs(&bigger), &["another run", "units: 3 vs 4"]);
+    fails(&a, &refs(&with(&["-ckp", "-a0", "3.6"])), &["another run", "lattice_parameter: 3.595 vs 3.6"]);
+    fails(&b.join("chain_0"), &refs(&with(&["-ckp"])), &["no checkpoint found"]);
+}
+
+/// SIGKILL in the middle of a chain, then -ckp: the files equal those of an
+/// uninterrupted run with the same seed (on-lattice energies: a fast chain).
+#[test]
+fn killed_run_continues_from_the_last_checkpoint() {
+    let _one = LAMMPS_RUNS.lock().unwrap_or_else(|e| e.into_inner());
+    let pot = potential();
+    let root = tempfile::tempdir().unwrap();
+    let (a, b) = (root.path().join("a"), root.path().join("b"));
+    for d in [&a, &b] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    let args = mc_args(&pot, &["-T", "1000", "-nt", "1500", "-ns", "50", "--chains", "1", "--no-relax", "--seed", "5"]);
+    let started = Instant::now();
+    ok(&a, &args);
+    eprintln!("uninterrupted: {:.1} s", started.elapsed().as_secs_f64());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gcnet"))
+        .current_dir(&b)
+        .args(&args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let until = Instant::now() + Duration::from_secs(300);
+    while !b.join("chain_0/chkpt/state_300.npy").exists() {
+        assert!(child.try_wait().unwrap().is_none(), "gcnet mc ended before it could be killed");
+        assert!(Instant::now() < until, "timed out waiting for checkpoint 300");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    child.kill().unwrap();
+    assert!(!child.wait().unwrap().success());
+    let done = i64s(&b.join("chain_0/accepts_all_steps.npy")).len();
+    assert!(done < 1500, "the run was to be killed before its end ({done} trials saved)");
+    let mut resume = args.clone();
+    resume.push("-ckp");
+    let log = ok(&b, &resume);
+    eprintln!("killed after {done} saved trials; {log}");
+    assert!(log.contains("continuing after trial"), "{log}");
+    assert_eq!(results(&a.join("chain_0")), results(&b.join("chain_0")));
+}
+
+/// At a very high temperature every trial is accepted; at a low one the energy goes down
+/// from the random start and never rises above it by more than kT-scale amounts.
+#[test]
+fn temperature_limits() {
+    let _one = LAMMPS_RUNS.lock().unwrap_or_else(|e| e.into_inner());
+    let pot = potential();
+    let root = tempfile::tempdir().unwrap();
+    let hot = root.path().join("hot");
+    let cold = root.path().join("cold");
+    for d in [&hot, &cold] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    ok(&hot, &mc_args(&pot, &["-T", "1e12", "-nt", "15", "-ns", "5", "--chains", "1"]));
+    let acc = i64s(&hot.join("chain_0/accepts_all_steps.npy"));
+    assert_eq!(acc, vec![1; 15]);
+    let e = f64s(&hot.join("chain_0/Eng_all_steps.npy"));
+    assert!(e.windows(2).any(|w| w[1] > w[0]), "uphill trials are accepted at 1e12 K: {e:?}");
+
+    let t = 50.0;
+    ok(&cold, &mc_args(&pot, &["-T", "50", "-nt", "30", "-ns", "10", "--chains", "1", "--seed", "1"]));
+    let e = f64s(&cold.join("chain_0/Eng_all_steps.npy"));
+    let kt = KB_EV_PER_K * t;
+    let rise = e.iter().map(|x| x - e[0]).fold(f64::NEG_INFINITY, f64::max);
+    eprintln!(
+        "50 K: start {} eV, end {} eV, largest rise above the start {rise:.2e} eV (kT = {kt:.2e} eV)",
+        e[0], e[30]
+    );
+    assert!(rise <= 10.0 * kt, "{e:?}");
+    assert!(e[30] < e[0] - 0.05, "the energy should go down: {} -> {}", e[0], e[30]);
+    let acc = i64s(&cold.join("chain_0/accepts_all_steps.npy"));
+    assert!(acc.iter().sum::<i64>() < 30);
+}
+
+fn refs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
