@@ -5,7 +5,7 @@ use std::path::Path;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::{Error, Result, font};
+use crate::{Error, Result, font, svg};
 
 /// How a series is drawn.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -107,14 +107,7 @@ impl Chart {
 
     /// The chart as an SVG document.
     pub fn to_svg(&self) -> Result<String> {
-        font::ensure()?;
-        let mut svg = String::new();
-        {
-            let root = SVGBackend::with_string(&mut svg, self.size).into_drawing_area();
-            self.draw(&root)?;
-            root.present().map_err(|e| Error::Draw(e.to_string()))?;
-        }
-        Ok(svg)
+        svg::document(self.size, |root| self.draw(root))
     }
 
     /// Writes the chart as a PNG file, atomically (through [`gcnet_files::AtomicFile`]:
@@ -135,10 +128,7 @@ impl Chart {
     /// Shows the chart inline in an evcxr Jupyter notebook (evcxr calls this for the
     /// value of a cell's last expression).
     pub fn evcxr_display(&self) {
-        match self.to_svg() {
-            Ok(svg) => println!("EVCXR_BEGIN_CONTENT image/svg+xml\n{svg}\nEVCXR_END_CONTENT"),
-            Err(e) => eprintln!("{e}"),
-        }
+        svg::show(self.to_svg());
     }
 
     fn ranges(&self) -> ((f64, f64), (f64, f64)) {

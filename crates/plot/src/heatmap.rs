@@ -4,7 +4,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::{Error, Result, font};
+use crate::{Error, Result, svg};
 
 /// Rows and columns share the labels; `values[i][j]` is row i, column j.
 #[derive(Clone, Debug)]
@@ -22,22 +22,12 @@ impl Heatmap {
 
     /// The heat map as an SVG document.
     pub fn to_svg(&self) -> Result<String> {
-        font::ensure()?;
-        let mut svg = String::new();
-        {
-            let root = SVGBackend::with_string(&mut svg, self.size).into_drawing_area();
-            self.draw(&root)?;
-            root.present().map_err(|e| Error::Draw(e.to_string()))?;
-        }
-        Ok(svg)
+        svg::document(self.size, |root| self.draw(root))
     }
 
     /// Shows the heat map inline in an evcxr Jupyter notebook.
     pub fn evcxr_display(&self) {
-        match self.to_svg() {
-            Ok(svg) => println!("EVCXR_BEGIN_CONTENT image/svg+xml\n{svg}\nEVCXR_END_CONTENT"),
-            Err(e) => eprintln!("{e}"),
-        }
+        svg::show(self.to_svg());
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()> {

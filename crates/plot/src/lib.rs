@@ -16,6 +16,7 @@
 mod chart;
 mod font;
 mod heatmap;
+mod svg;
 
 pub use chart::{Chart, Mark, Series};
 pub use heatmap::Heatmap;
