@@ -256,7 +256,8 @@ pub struct History {
     pub accepts: Vec<i64>,
     /// rands_all_steps: the uniform number each trial's decision used.
     pub rands: Vec<f64>,
-    /// swap_atoms_all_steps: the two sites each trial swapped (site indices of the cell).
+    /// The two sites each trial swapped (site indices of the cell; `swap_atoms_all_steps.npy`
+    /// stores them as the published atom indices, site - 1 when site 0 is the vacancy).
     pub swaps: Vec<[i64; 2]>,
 }
 

@@ -1,6 +1,6 @@
 //! Monte Carlo runs on disk: one directory per chain (`chain_{c}/`) holding the published
 //! history arrays (`Eng_all_steps.npy`, `accepts_all_steps.npy`, `rands_all_steps.npy`,
-//! `swap_atoms_all_steps.npy`), `timing.txt`, the run record `gcnet_mc.json` and the
+//! `swap_atoms_all_steps.npy`, with the published atom indices), `timing.txt`, the run record `gcnet_mc.json` and the
 //! checkpoints `chkpt/state_{N}.npy` (int8 labels per site after N trials, plain NumPy
 //! arrays). A checkpoint is written every `save_every` trials and at the end; the state
 //! file first, then the history arrays (each atomically), so the last complete checkpoint
@@ -142,8 +142,19 @@ pub fn read_state(dir: &Path, trial: usize, num_sites: usize, num_elements: usiz
         .collect()
 }
 
-/// The history arrays of a chain directory (empty arrays where a file is missing).
-pub fn read_history(dir: &Path) -> Result<History> {
+/// Site `site` as the published script numbers atoms (ASE's atom index: the sites in
+/// order with the empty site 0 left out when the cell has a vacancy), and back.
+fn atom_index(site: i64, vacancy: bool) -> i64 {
+    site - i64::from(vacancy)
+}
+
+fn site_index(atom: i64, vacancy: bool) -> i64 {
+    atom + i64::from(vacancy)
+}
+
+/// The history arrays of a chain directory (empty arrays where a file is missing);
+/// `vacancy` says whether the chain's site 0 is empty (the swap file holds atom indices).
+pub fn read_history(dir: &Path, vacancy: bool) -> Result<History> {
     fn load<T: ndarray_npy::ReadableElement + Clone>(path: &Path) -> Result<Option<ArrayD<T>>> {
         if !path.is_file() {
             return Ok(None);
@@ -167,17 +178,17 @@ pub fn read_history(dir: &Path) -> Result<History> {
         .map(|a| a.into_dimensionality::<Ix2>())
         .transpose()
         .map_err(|_| Error::Resume { path: dir.join(SWAPS_FILE), reason: "not a (trials, 2) array".into() })?
-        .map(|a| a.rows().into_iter().map(|r| [r[0], r[1]]).collect())
+        .map(|a| a.rows().into_iter().map(|r| [site_index(r[0], vacancy), site_index(r[1], vacancy)]).collect())
         .unwrap_or_default();
     Ok(History { energies, accepts, rands, swaps })
 }
 
-fn write_history(dir: &Path, h: &History) -> Result<()> {
+fn write_history(dir: &Path, h: &History, vacancy: bool) -> Result<()> {
     let n = h.trials();
     write_npy(dir.join(ENERGIES_FILE), &NpArray::from(Array1::from(h.energies.clone())), Overwrite::Replace)?;
     write_npy(dir.join(ACCEPTS_FILE), &NpArray::from(Array1::from(h.accepts.clone())), Overwrite::Replace)?;
     write_npy(dir.join(RANDS_FILE), &NpArray::from(Array1::from(h.rands.clone())), Overwrite::Replace)?;
-    let swaps = Array2::from_shape_fn((n, 2), |(t, k)| h.swaps[t][k]);
+    let swaps = Array2::from_shape_fn((n, 2), |(t, k)| atom_index(h.swaps[t][k], vacancy));
     write_npy(dir.join(SWAPS_FILE), &NpArray::from(swaps), Overwrite::Replace)?;
     Ok(())
 }
@@ -188,13 +199,18 @@ pub fn write_checkpoint(dir: &Path, chain: &Chain) -> Result<()> {
     std::fs::create_dir_all(&chk).map_err(Error::io(&chk, "create the checkpoint directory"))?;
     let state = Array1::from_iter(chain.labels().iter().map(|&l| l as i8));
     write_npy(state_path(dir, chain.trials_done()), &NpArray::from(state), Overwrite::Replace)?;
-    write_history(dir, chain.history())
+    write_history(dir, chain.history(), chain.labels()[0] == 0)
 }
 
 /// The last complete checkpoint of a chain directory: its trial, the state then and the
 /// history up to it.
-pub fn last_checkpoint(dir: &Path, num_sites: usize, num_elements: usize) -> Result<Option<(Vec<u8>, History)>> {
-    let history = read_history(dir)?;
+pub fn last_checkpoint(
+    dir: &Path,
+    num_sites: usize,
+    num_elements: usize,
+    vacancy: bool,
+) -> Result<Option<(Vec<u8>, History)>> {
+    let history = read_history(dir, vacancy)?;
     for &t in checkpoint_trials(dir)?.iter().rev() {
         if history.holds(t) {
             return Ok(Some((read_state(dir, t, num_sites, num_elements)?, history.truncated(t))));
@@ -322,7 +338,7 @@ impl McRun<'_> {
                             ),
                         });
                     }
-                    let Some((labels, history)) = last_checkpoint(&dir, n, k)? else {
+                    let Some((labels, history)) = last_checkpoint(&dir, n, k, self.physics.vacancy)? else {
                         return Err(Error::Resume {
                             path: dir.join(CHECKPOINT_DIR),
                             reason: "no complete checkpoint found".into(),
@@ -474,7 +490,7 @@ pub fn extract(dirs: &[PathBuf], start: Option<usize>, every: Option<usize>) -> 
                 reason: format!("another run than {} ({d})", first.display()),
             });
         }
-        let history = read_history(dir)?;
+        let history = read_history(dir, p.vacancy)?;
         for t in checkpoint_trials(dir)? {
             if t < start || !(t - start).is_multiple_of(every) || !history.holds(t) {
                 continue;

@@ -116,12 +116,15 @@ fn outputs_restart_extraction_and_bad_input() {
         let swaps: Array2<i64> = ndarray_npy::read_npy(chain.join("swap_atoms_all_steps.npy")).unwrap();
         assert_eq!((e.len(), acc.len(), r.len(), swaps.dim()), (21, 20, 20, (20, 2)));
         assert!(std::fs::read_to_string(chain.join("timing.txt")).unwrap().starts_with("Time per trial (20 trials): "));
-        // Rejected trials keep the energy; the states follow the swaps.
+        // Rejected trials keep the energy; the states follow the swaps, which name atoms
+        // as the published script does (ASE's index: site - 1, the vacancy's site 0 has
+        // no atom).
         let mut s = state(&chain, 0);
         assert_eq!(s[0], 0);
+        assert!(swaps.iter().all(|&a| (0..107).contains(&a)), "atom indices of 107 atoms: {swaps:?}");
         for t in 0..20 {
-            let [i, j] = [swaps[[t, 0]] as usize, swaps[[t, 1]] as usize];
-            assert!(i != 0 && j != 0 && s[i] != s[j], "trial {t} swapped {i} and {j}");
+            let [i, j] = [swaps[[t, 0]] as usize + 1, swaps[[t, 1]] as usize + 1];
+            assert!(s[i] != s[j], "trial {t} swapped sites {i} and {j}");
             assert!((0.0..1.0).contains(&r[t]));
             if acc[t] == 1 {
                 s.swap(i, j);
