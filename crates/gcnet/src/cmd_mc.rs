@@ -12,8 +12,8 @@ use gcnet_alloy::{
     EnergyModel, Lammps, McEvent, McPhysics, McRun, Potential, available_cores, chain_dirs, extract, fcc_geometry,
     provenance, warren_cowley,
 };
+use gcnet_files::Overwrite;
 use gcnet_files::numpy::{NpArray, write_npy};
-use gcnet_files::{Overwrite, write_atomic};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use ndarray::Array1;
 
@@ -244,8 +244,9 @@ fn mc(a: McArgs) -> anyhow::Result<ExitCode> {
     };
     run.prepare().context(if a.use_last_chk_pt { "-ckp" } else { "gcnet mc" })?;
     if a.dump_arguments {
-        write_atomic(&a.dump_file, Overwrite::Replace, |f| std::io::Write::write_all(f, a.dump().as_bytes()))
-            .with_context(|| format!("-dpf {}", a.dump_file.display()))?;
+        // -dpf may replace an earlier dump (-ckp reruns), never an input
+        let inputs = [a.pot_path.join("library.meam"), a.pot_path.join("params.meam")];
+        crate::spellings::write_dump(&a.dump_file, &inputs, Overwrite::Replace, &a.dump())?;
         eprintln!("Dumping arguments to: {}", a.dump_file.display());
     }
     eprintln!(

@@ -14,7 +14,7 @@ use gcnet_alloy::{
     NebSettings, Physics, Potential, StepData, StepRecord, available_cores, provenance, step_file_name,
 };
 use gcnet_crystal::CrystalData;
-use gcnet_files::{Overwrite, write_atomic};
+use gcnet_files::Overwrite;
 
 use crate::cmd_data::progress_bar;
 use crate::progress::say;
@@ -298,8 +298,14 @@ fn neb(a: NebArgs) -> anyhow::Result<ExitCode> {
     let prepared = prepare(&a)?;
     let lammps = Lammps::locate(a.lmp.as_deref()).context("finding LAMMPS (--lmp)")?;
     if a.dump_arguments {
-        write_atomic(&a.dump_file, Overwrite::Replace, |f| std::io::Write::write_all(f, a.dump().as_bytes()))
-            .with_context(|| format!("-dpf {}", a.dump_file.display()))?;
+        // -dpf may replace an earlier dump (reruns continue a run), never an input
+        let inputs = [
+            a.crys_dat_path.clone(),
+            a.init_state_file.clone(),
+            a.pot_path.join("library.meam"),
+            a.pot_path.join("params.meam"),
+        ];
+        crate::spellings::write_dump(&a.dump_file, &inputs, Overwrite::Replace, &a.dump())?;
         eprintln!("Dumping arguments to: {}", a.dump_file.display());
     }
     let launcher = match a.launcher {

@@ -3,6 +3,10 @@
 //! Python's spelling of float values for the argument dumps (-d/-dpf).
 
 use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use gcnet_files::{Overwrite, write_atomic};
 
 /// Rewrites the published single-dash options of `table` (`-DP x`, `-DP=x`) into their
 /// long names so that clap can parse them; every other word (the program name, values
@@ -39,6 +43,17 @@ pub fn py_float(x: f64) -> String {
     let (mant, exp) = s.split_once('e').expect("exponent form");
     let (sign, digits) = exp.strip_prefix('-').map_or(("+", exp), |d| ("-", d));
     format!("{mant}e{sign}{digits:0>2}")
+}
+
+/// Writes the argument dump of -dmp/-d to `path` (atomically): never over one of the run's
+/// `inputs`, whatever `overwrite` says.
+pub fn write_dump(path: &Path, inputs: &[PathBuf], overwrite: Overwrite, text: &str) -> anyhow::Result<()> {
+    if let Some(input) = inputs.iter().find(|i| crate::cmd_net::same_file(i, path)) {
+        bail!("-dpf {}: that is {}, an input of this run; it is never written over", path.display(), input.display());
+    }
+    write_atomic(path, overwrite, |f| std::io::Write::write_all(f, text.as_bytes()))
+        .with_context(|| format!("writing the arguments to -dpf {}", path.display()))?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -195,6 +195,8 @@ fn outputs_restart_extraction_and_bad_input() {
     let mut no_files = refs(&full);
     no_files[2] = &empty;
     fails(&a, &no_files, &["library.meam", "missing"]);
+    let library = format!("{}/library.meam", potential());
+    fails(&a, &refs(&with(&["-ckp", "-dpf", &library])), &["an input of this run; it is never written over"]);
     fails(&a, &refs(&with(&["--elements", "Co,Ni,Xx,Fe,Mn"])), &["--elements", "no element `Xx`"]);
     fails(&a, &refs(&with(&["--elements", "Co,Ni,Cr,Fe"])), &["-na gives 5 counts; one per element"]);
     // Fresh run over an earlier one; -ckp against another composition, cell, temperature.

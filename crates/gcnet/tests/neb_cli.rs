@@ -305,6 +305,7 @@ fn bad_input_is_refused_naming_file_and_state() {
     };
     let check = |v: Vec<String>, needle: &str| fails(d, &v.iter().map(String::as_str).collect::<Vec<_>>(), needle);
     check(args("states.npy", &empty_s, &[]), "library.meam: missing");
+    check(args("states.npy", &pot, &["-dmp", "-dpf", "states.npy"]), "an input of this run; it is never written over");
     let moved = npy("moved.npy", &|a| {
         a[[1, 0]] = 3;
         a[[1, 17]] = 0;

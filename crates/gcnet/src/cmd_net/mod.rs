@@ -3,7 +3,6 @@
 //! library (`gcnet-net`) is called.
 
 use std::ffi::OsString;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -366,13 +365,9 @@ fn dump_args(a: &NetArgs, job: &Job) -> anyhow::Result<()> {
     if job.dir.is_dir() {
         inputs.extend(std::fs::read_dir(&job.dir).into_iter().flatten().flatten().map(|e| e.path()));
     }
-    if let Some(input) = inputs.iter().find(|i| same_file(i, path)) {
-        bail!("-dpf {}: that is {}, an input of this run; it is never written over", path.display(), input.display());
-    }
     let end = if matches!(job.mode, Mode::GetY | Mode::GetRep) { Some(job.end) } else { a.end_epoch };
     let text = a.dump_lines(end, jump_sort(a));
-    gcnet_files::write_atomic(path, gcnet_files::Overwrite::force(a.force), |f| f.write_all(text.as_bytes()))
-        .with_context(|| format!("writing the arguments to -dpf {}", path.display()))?;
+    crate::spellings::write_dump(path, &inputs, gcnet_files::Overwrite::force(a.force), &text)?;
     eprintln!("gcnet: arguments written to {}", path.display());
     Ok(())
 }
