@@ -65,8 +65,8 @@ pub use geometry::{CellSpec, Geometry, LammpsBox};
 pub use jobs::{Engine, JobDirs, JobDone, Model, StateJumps, StateTask, available_cores, compute_jumps};
 pub use lammps::{Lammps, LaunchOptions, Launcher, REQUIRED_PACKAGES, project_root};
 pub use mc::{
-    Chain, EnergyModel, History, ProcessEnergy, SessionEnergy, StateEnergy, Trial, fcc_cell, fcc_geometry,
-    random_start, warren_cowley,
+    Chain, EnergyModel, History, MC_NEIGHBOR_SKIN, ProcessEnergy, SessionEnergy, StateEnergy, Trial, fcc_cell,
+    fcc_geometry, random_start, warren_cowley,
 };
 pub use mc_run::{
     ChainStart, ChainSummary, Extracted, McEvent, McPhysics, McRecord, McRun, chain_dir, chain_dirs, checkpoint_trials,

@@ -88,6 +88,7 @@ fn session_energies_equal_hand_written_lammps_minimisations() {
             potential: &potential,
             elements: &elements,
             model,
+            neighbor_skin: None,
         };
         for (n, s) in states.iter().enumerate() {
             let hdir = dir.path().join(format!("hand_{relax}_{n}"));

@@ -308,16 +308,18 @@ fn print_report(config: &SrbConfig, report: &SrbReport) {
     for dropped in &report.coefficients.dropped {
         println!("left out of the fit: {dropped}");
     }
-    println!("{:<11} {:>8} {:>15} {:>15} {:>15} {:>9}", "samples", "N", "L0", "L[y]", "L[y+theta.B]", "change");
+    println!("values are mean +- one standard error over the samples (theta held fixed)");
+    println!("{:<11} {:>6} {:>26} {:>26} {:>26} {:>9}", "samples", "N", "L0", "L[y]", "L[y+theta.B]", "change");
     let mut sets = vec![("training", report.train)];
     sets.extend(report.validation.map(|v| ("validation", v)));
+    let pm = |value: f64, error: f64| format!("{value:.6e} +- {error:.2e}");
     for (name, set) in sets {
         println!(
-            "{name:<11} {:>8} {:>15.8e} {:>15.8e} {:>15.8e} {:>+8.3}%",
+            "{name:<11} {:>6} {:>26} {:>26} {:>26} {:>+8.3}%",
             set.samples,
-            set.l0,
-            set.l_y,
-            set.l_srb,
+            pm(set.l0, set.l0_error),
+            pm(set.l_y, set.l_y_error),
+            pm(set.l_srb, set.l_srb_error),
             100.0 * (set.l_srb - set.l_y) / set.l_y
         );
     }
