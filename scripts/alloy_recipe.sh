@@ -163,10 +163,10 @@ train_and_correct Mn 5
     echo
     echo "Cantor alloy (CoNiCrFeMn, MEAM) at $T K, ${U}x${U}x${U} cubic cell, $NI-image NEBs, 2 KMC steps"
     echo "L per vacancy in A^2 x (rate unit of the data set), mean +- one standard error over the samples"
-    printf "%-8s %-11s %4s %26s %26s %26s\n" species samples N L0 L_NN L_NN+SRB
+    printf "%-8s %-11s %4s %28s %28s %28s\n" species samples N L0 L_NN L_NN+SRB
     for name in vacancy Mn; do
         awk -v n="$name" '$1 == "training" || $1 == "validation" {
-            printf "%-8s %-11s %4s %26s %26s %26s\n", n, $1, $2, $3 " +- " $5, $6 " +- " $8, $9 " +- " $11 }' \
+            printf "%-8s %-11s %4s %28s %28s %28s\n", n, $1, $2, $3 " +- " $5, $6 " +- " $8, $9 " +- " $11 }' \
             "$OUT/$name/srb.txt"
     done
     echo

@@ -74,11 +74,10 @@ impl EnergyModel {
     }
 }
 
-/// Neighbour-list skin (Å) of the persistent session. A relaxation from the ideal
-/// positions moves atoms by a few tenths of an Å at most and LAMMPS checks the lists every
-/// step, rebuilding when needed, so the energy does not depend on the skin (the same to
+/// Neighbour-list skin (Å) of the persistent session. LAMMPS checks the lists every step
+/// and rebuilds them when needed, so the energy does not depend on the skin (the same to
 /// about 1e-11 eV); with 0.3 Å instead of the 2 Å metal-units default the MEAM screening
-/// loops run over a third of the pairs, which takes about a fifth off a 5x5x5 relaxation.
+/// loops run over 40% of the pairs, which took 10% off a 5x5x5 trial (`gcnet mc-bench`).
 pub const MC_NEIGHBOR_SKIN: f64 = 0.3;
 
 /// The LAMMPS lines that set the neighbour skin `skin` (Å), checked every step.

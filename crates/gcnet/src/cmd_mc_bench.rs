@@ -2,8 +2,8 @@
 //! session against a bare `lmp` process per trial (a data file and an input written, LAMMPS
 //! started, the potential read, the relaxation, the energy read back: what the published
 //! script pays; then again with the session's neighbour skin), on the same cell and the
-//! same trials in one run; then --chains chains
-//! side by side and the CPU time their LAMMPS processes used.
+//! same trials in one run; then --chains chains side by side and the CPU time their
+//! LAMMPS processes used.
 
 use std::ffi::OsString;
 use std::path::PathBuf;

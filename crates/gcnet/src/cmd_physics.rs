@@ -309,13 +309,13 @@ fn print_report(config: &SrbConfig, report: &SrbReport) {
         println!("left out of the fit: {dropped}");
     }
     println!("values are mean +- one standard error over the samples (theta held fixed)");
-    println!("{:<11} {:>6} {:>26} {:>26} {:>26} {:>9}", "samples", "N", "L0", "L[y]", "L[y+theta.B]", "change");
+    println!("{:<11} {:>6} {:>28} {:>28} {:>28} {:>9}", "samples", "N", "L0", "L[y]", "L[y+theta.B]", "change");
     let mut sets = vec![("training", report.train)];
     sets.extend(report.validation.map(|v| ("validation", v)));
-    let pm = |value: f64, error: f64| format!("{value:.6e} +- {error:.2e}");
+    let pm = |value: f64, error: f64| format!("{value:.8e} +- {error:.2e}");
     for (name, set) in sets {
         println!(
-            "{name:<11} {:>6} {:>26} {:>26} {:>26} {:>+8.3}%",
+            "{name:<11} {:>6} {:>28} {:>28} {:>28} {:>+8.3}%",
             set.samples,
             pm(set.l0, set.l0_error),
             pm(set.l_y, set.l_y_error),

@@ -146,7 +146,13 @@ fn srb_reports_the_library_result() {
         assert!(stdout.contains(&line), "missing {line}:\n{stdout}");
     }
     assert!(stdout.contains("training") && stdout.contains("validation"), "{stdout}");
-    assert!(stdout.contains(&format!("{:.8e}", report.validation.unwrap().l_srb)), "{stdout}");
+    // Every L with its standard error, as the library computed them.
+    for set in [report.train, report.validation.unwrap()] {
+        for (value, error) in [(set.l0, set.l0_error), (set.l_y, set.l_y_error), (set.l_srb, set.l_srb_error)] {
+            let printed = format!("{value:.8e} +- {error:.2e}");
+            assert!(stdout.contains(&printed), "missing {printed}:\n{stdout}");
+        }
+    }
     let mut npz = NpzReader::new(File::open(d.join("srb.npz")).unwrap()).unwrap();
     let theta: Array1<f64> = npz.by_name("theta").unwrap();
     assert_eq!(theta.to_vec(), report.coefficients.theta);
