@@ -64,6 +64,11 @@ impl AtomicFile {
         self.tmp.path()
     }
 
+    /// The open temporary file, for reading its state.
+    pub fn file_ref(&self) -> &File {
+        self.tmp.as_file()
+    }
+
     /// Where the file goes on commit.
     pub fn target(&self) -> &Path {
         &self.target

@@ -20,6 +20,11 @@ pub enum Error {
     #[error("{dir} is in use by another run ({holder}); wait for it to finish or use another directory")]
     Locked { dir: PathBuf, holder: String },
 
+    /// A record that is missing, unreadable or does not fit (provenance), or a result
+    /// set that cannot be written as a whole.
+    #[error("{path}: {reason}")]
+    Record { path: PathBuf, reason: String },
+
     #[error("{path}: {reason}")]
     Array { path: PathBuf, reason: String },
 }

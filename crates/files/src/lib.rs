@@ -8,6 +8,10 @@
 //! - [`remove_orphans`]: temporary files left by a killed writer are removed on the next
 //!   start (their names carry the writer's process id).
 //! - [`RunLock`]: an exclusive advisory lock on a directory for one run.
+//! - [`Record`] and [`ResultSet`]: provenance. A mode's files are written as one set
+//!   (all complete before any is renamed), each with a sidecar `{stem}.gcnet.json`
+//!   naming the producer, the inputs by content hash, the settings and every member of
+//!   the set by content hash; consumers check it with [`Expect`] and [`check_same_set`].
 //! - [`numpy`]: `.npy` and `.npz` arrays through [`AtomicFile`], and a reader that
 //!   accepts either form.
 //!
@@ -27,7 +31,13 @@ mod atomic;
 mod error;
 mod lock;
 pub mod numpy;
+mod record;
+mod set;
 
 pub use atomic::{AtomicFile, Overwrite, TEMP_PREFIX, check_writable, remove_orphans, write_atomic};
 pub use error::{Error, Result};
 pub use lock::RunLock;
+pub use record::{
+    Expect, Input, Member, Record, SIDECAR_SUFFIX, bytes_hash, check_same_set, content_hash, sidecar_path,
+};
+pub use set::{ResultSet, refuse_input, same_file};

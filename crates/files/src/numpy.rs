@@ -55,32 +55,41 @@ fn array_err(path: &Path, e: impl std::fmt::Display) -> Error {
 pub fn write_npy(path: impl AsRef<Path>, array: &NpArray, overwrite: Overwrite) -> Result<()> {
     let path = path.as_ref();
     let mut f = AtomicFile::new(path, overwrite)?;
-    let written = match array {
-        NpArray::F64(a) => a.as_standard_layout().write_npy(f.file()),
-        NpArray::I64(a) => a.as_standard_layout().write_npy(f.file()),
-        NpArray::I8(a) => a.as_standard_layout().write_npy(f.file()),
-    };
-    written.map_err(|e| array_err(path, format!("cannot write the array: {e}")))?;
+    write_npy_into(path, f.file(), array)?;
     f.commit()
+}
+
+/// The `.npy` bytes of `array` into an open file (`path` names it in errors).
+pub(crate) fn write_npy_into(path: &Path, file: &mut File, array: &NpArray) -> Result<()> {
+    let written = match array {
+        NpArray::F64(a) => a.as_standard_layout().write_npy(file),
+        NpArray::I64(a) => a.as_standard_layout().write_npy(file),
+        NpArray::I8(a) => a.as_standard_layout().write_npy(file),
+    };
+    written.map_err(|e| array_err(path, format!("cannot write the array: {e}")))
 }
 
 /// Writes named arrays as an uncompressed `.npz` archive (what `np.savez` writes).
 pub fn write_npz(path: impl AsRef<Path>, arrays: &[(&str, NpArray)], overwrite: Overwrite) -> Result<()> {
     let path = path.as_ref();
     let mut f = AtomicFile::new(path, overwrite)?;
-    {
-        let mut npz = NpzWriter::new(f.file());
-        for (name, array) in arrays {
-            let added = match array {
-                NpArray::F64(a) => npz.add_array(*name, &a.as_standard_layout()),
-                NpArray::I64(a) => npz.add_array(*name, &a.as_standard_layout()),
-                NpArray::I8(a) => npz.add_array(*name, &a.as_standard_layout()),
-            };
-            added.map_err(|e| array_err(path, format!("cannot write array `{name}`: {e}")))?;
-        }
-        npz.finish().map_err(|e| array_err(path, format!("cannot finish the archive: {e}")))?;
-    }
+    write_npz_into(path, f.file(), arrays)?;
     f.commit()
+}
+
+/// The `.npz` archive of `arrays` into an open file (`path` names it in errors).
+pub(crate) fn write_npz_into(path: &Path, file: &mut File, arrays: &[(&str, NpArray)]) -> Result<()> {
+    let mut npz = NpzWriter::new(file);
+    for (name, array) in arrays {
+        let added = match array {
+            NpArray::F64(a) => npz.add_array(*name, &a.as_standard_layout()),
+            NpArray::I64(a) => npz.add_array(*name, &a.as_standard_layout()),
+            NpArray::I8(a) => npz.add_array(*name, &a.as_standard_layout()),
+        };
+        added.map_err(|e| array_err(path, format!("cannot write array `{name}`: {e}")))?;
+    }
+    npz.finish().map_err(|e| array_err(path, format!("cannot finish the archive: {e}")))?;
+    Ok(())
 }
 
 /// Reads an array from a `.npy` file, or the array `name` from a `.npz` archive: the

@@ -113,3 +113,102 @@ fn npy_and_npz_round_trip_and_either_form_reads() {
     assert_eq!(back, states.into_dyn());
     assert!(String::from_utf8_lossy(&std::fs::read(&path).unwrap()[10..60]).contains("'descr': '|i1'"));
 }
+
+/// Class 1 and 4 (provenance, whole sets): a set's members carry one record that names
+/// each by content hash; a member changed or replaced afterwards is refused, files of two
+/// sets do not combine, an empty result is never written, and an input is never replaced.
+#[test]
+fn class1_class4_result_sets_carry_records_that_consumers_check() {
+    use gcnet_files::{Expect, Record, ResultSet, check_same_set, sidecar_path};
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("data.h5"), b"the data").unwrap();
+    let record = |tag: i64| {
+        Record::new("gcnet test", "0").input("data", d.join("data.h5")).unwrap().setting("species", vec![tag])
+    };
+    let write = |tag: i64, value: f64| {
+        let mut set = ResultSet::new(record(tag), Overwrite::Replace, &[d.join("data.h5")]);
+        set.npy(d.join("a.npy"), "a", &NpArray::from(Array1::from(vec![value; 3]))).unwrap();
+        set.npy(d.join("b.npy"), "b", &NpArray::from(Array1::from(vec![value; 4]))).unwrap();
+        set.commit().unwrap()
+    };
+    assert_eq!(write(1, 1.0).len(), 2);
+    assert!(sidecar_path(d.join("a.npy")).ends_with("a.gcnet.json"));
+    let (ra, ma) = Record::of_file(d.join("a.npy")).unwrap().expect("a record");
+    let (rb, mb) = Record::of_file(d.join("b.npy")).unwrap().expect("a record");
+    assert_eq!((ma.role.as_str(), mb.role.as_str()), ("a", "b"));
+    check_same_set(&[(&d.join("a.npy"), Some(&ra)), (&d.join("b.npy"), Some(&rb))]).unwrap();
+    let data_hash = ra.inputs["data"].hash.clone();
+    Expect::new()
+        .producer("gcnet test")
+        .role("a")
+        .input("data", &data_hash, "d")
+        .setting("species", vec![1])
+        .check(&d.join("a.npy"), &ra, &ma)
+        .unwrap();
+    // the wrong role, settings or input are named
+    let e = Expect::new().role("b").check(&d.join("a.npy"), &ra, &ma).unwrap_err().to_string();
+    assert!(e.contains("a.npy") && e.contains("holds a"), "{e}");
+    let e = Expect::new().setting("species", vec![2]).check(&d.join("a.npy"), &ra, &ma).unwrap_err().to_string();
+    assert!(e.contains("species = [1], this run has species = [2]"), "{e}");
+    let e = Expect::new().input("data", "0123", "other.h5").check(&d.join("a.npy"), &ra, &ma).unwrap_err().to_string();
+    assert!(e.contains("not from other.h5"), "{e}");
+    // a file of another set under a member's name (a copy without its record)
+    let keep_b = std::fs::read(d.join("b.npy")).unwrap();
+    write(2, 2.0);
+    let b2 = std::fs::read(d.join("b.npy")).unwrap();
+    std::fs::write(d.join("b.npy"), &keep_b).unwrap();
+    let e = Record::of_file(d.join("b.npy")).unwrap_err().to_string();
+    assert!(e.contains("b.npy") && e.contains("changed after gcnet test wrote it"), "{e}");
+    std::fs::write(d.join("b.npy"), &b2).unwrap();
+    // one file with a record, one without: no combination
+    let (ra, _) = Record::of_file(d.join("a.npy")).unwrap().unwrap();
+    std::fs::write(d.join("c.npy"), b"x").unwrap();
+    let e = check_same_set(&[(&d.join("a.npy"), Some(&ra)), (&d.join("c.npy"), None)]).unwrap_err().to_string();
+    assert!(e.contains("c.npy") && e.contains("has no gcnet record"), "{e}");
+    // files of two sets with records
+    let mut other = ResultSet::new(record(3), Overwrite::Replace, &[]);
+    other.npy(d.join("z.npy"), "b", &NpArray::from(Array1::from(vec![3.0]))).unwrap();
+    other.commit().unwrap();
+    let (rz, _) = Record::of_file(d.join("z.npy")).unwrap().unwrap();
+    let e = check_same_set(&[(&d.join("a.npy"), Some(&ra)), (&d.join("z.npy"), Some(&rz))]).unwrap_err().to_string();
+    assert!(e.contains("z.npy") && e.contains("another run's result set"), "{e}");
+    // an empty result and an input of the run are refused before anything is written
+    let before: Vec<_> = std::fs::read_dir(d).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut set = ResultSet::new(record(4), Overwrite::Replace, &[d.join("data.h5")]);
+    let e = set.npy(d.join("a.npy"), "a", &NpArray::from(Array2::<f64>::zeros((0, 512)))).unwrap_err().to_string();
+    assert!(e.contains("a.npy") && e.contains("empty"), "{e}");
+    let e = set.npy(d.join("data.h5"), "a", &NpArray::from(Array1::from(vec![1.0]))).unwrap_err().to_string();
+    assert!(e.contains("an input of this run"), "{e}");
+    drop(set);
+    let after: Vec<_> = std::fs::read_dir(d).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(before.len(), after.len());
+    assert_eq!(std::fs::read(d.join("data.h5")).unwrap(), b"the data");
+    // a file without a sidecar has no record (the published code's files)
+    assert!(Record::of_file(d.join("c.npy")).unwrap().is_none());
+}
+
+/// Class 4: a set is complete before any member replaces an older file; a writer that
+/// fails on its third member leaves the older set as it was.
+#[test]
+fn class4_a_set_that_fails_to_complete_replaces_nothing() {
+    use gcnet_files::{Record, ResultSet};
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut set = ResultSet::new(Record::new("gcnet test", "0"), Overwrite::Replace, &[]);
+    for n in ["x", "y", "e"] {
+        set.npy(d.join(format!("{n}.npy")), n, &NpArray::from(Array1::from(vec![1.0]))).unwrap();
+    }
+    set.commit().unwrap();
+    let old: Vec<Vec<u8>> =
+        ["x", "y", "e"].iter().map(|n| std::fs::read(d.join(format!("{n}.npy"))).unwrap()).collect();
+    let mut set = ResultSet::new(Record::new("gcnet test", "0"), Overwrite::Replace, &[]);
+    set.npy(d.join("x.npy"), "x", &NpArray::from(Array1::from(vec![2.0]))).unwrap();
+    set.npy(d.join("y.npy"), "y", &NpArray::from(Array1::from(vec![2.0]))).unwrap();
+    assert!(set.npy(d.join("e.npy"), "e", &NpArray::from(Array1::<f64>::zeros(0))).is_err());
+    drop(set); // the run stops here
+    let now: Vec<Vec<u8>> =
+        ["x", "y", "e"].iter().map(|n| std::fs::read(d.join(format!("{n}.npy"))).unwrap()).collect();
+    assert_eq!(old, now);
+    assert!(Record::of_file(d.join("x.npy")).unwrap().is_some());
+}

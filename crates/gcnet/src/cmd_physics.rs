@@ -3,7 +3,7 @@
 //! Arguments are parsed here and turned into the plain config types of `gcnet-srb`.
 
 use std::ffi::OsString;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -11,6 +11,7 @@ use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use gcnet_crystal::{CellKind, Crystal, CrystalData, LatticeKind};
 use gcnet_data::Dataset;
+use gcnet_srb::srb::files::YProvenance;
 use gcnet_srb::srb::{DEFAULT_MAX_CONDITION, parse_species};
 use gcnet_srb::tracer::{TracerNetwork, exact_tracer_correlation, tracer_kmc};
 use gcnet_srb::{RelaxationVectors, SingularPolicy, SrbConfig, SrbReport, scaled_residual_bias};
@@ -267,17 +268,14 @@ fn srb(args: &SrbArgs) -> anyhow::Result<ExitCode> {
     let crystal =
         CrystalData::read(&args.crystal).with_context(|| format!("reading --crystal {}", args.crystal.display()))?;
     let data = Dataset::read(&args.data).with_context(|| format!("reading --data {}", args.data.display()))?;
-    let read = |flag: &str, path: &Path| {
-        gcnet_srb::srb::files::read_relaxation_file(path).with_context(|| format!("reading --{flag}"))
-    };
-    let y = RelaxationVectors {
-        st1: read("y-st1", &args.y_st1)?,
-        st2: read("y-st2", &args.y_st2)?,
-        st1_exits: read("y-st1-exits", &args.y_st1_exits)?,
-        st2_exits: read("y-st2-exits", &args.y_st2_exits)?,
-    };
+    let species = parse_species(&args.species).context("--species")?;
+    let data_input = gcnet_files::Input::of(&args.data).with_context(|| format!("--data {}", args.data.display()))?;
+    let expected = YProvenance { data: &data_input, species: &species, vacancy: args.vacancy };
+    let paths = [args.y_st1.as_path(), &args.y_st2, &args.y_st1_exits, &args.y_st2_exits];
+    let y = RelaxationVectors::read_checked(paths, Some(&expected))
+        .context("reading --y-st1, --y-st2, --y-st1-exits and --y-st2-exits")?;
     let config = SrbConfig {
-        species: parse_species(&args.species).context("--species")?,
+        species,
         vacancy: args.vacancy,
         a0: args.a0,
         n_train: args.n_train,

@@ -14,13 +14,14 @@ use anyhow::{Context, bail};
 use clap::Parser;
 use gcnet_crystal::CrystalData;
 use gcnet_data::Dataset;
-use gcnet_files::Overwrite;
-use gcnet_files::numpy::{NpArray, read, write_npy};
-use gcnet_vce::fit::{self, NormalEquations};
+use gcnet_files::numpy::{NpArray, write_npy};
+use gcnet_files::{Input, Overwrite};
+use gcnet_vce::fit;
 use gcnet_vce::{
-    BasisParams, Contents, Expansion, Samples, SiteGeometry, SpeciesChoice, read_expansion, write_expansion,
+    BasisParams, Contents, Expansion, NormalSettings, Samples, SiteGeometry, SpeciesChoice, read_expansion,
+    read_normal_equations, save_expansion, write_normal_equations,
 };
-use ndarray::{Array1, Array2, Ix1, Ix2};
+use ndarray::Array1;
 
 #[path = "cmd_vce_bench.rs"]
 mod bench;
@@ -409,10 +410,22 @@ fn vce(a: &VceArgs) -> anyhow::Result<ExitCode> {
     if a.all_jumps && p.expand {
         samples.check_all_jump_rates(p.n_train).with_context(|| format!("-aj on -DP {}", data_path.display()))?;
     }
+    let data_input = Input::of(data_path).with_context(|| format!("-DP {}", data_path.display()))?;
+    let settings = NormalSettings {
+        data: &data_input,
+        species: p.species,
+        vacancy: p.vacancy,
+        n_train: p.n_train,
+        all_jumps: a.all_jumps,
+        expansion: &expansion,
+    };
     let reused = if p.expand || p.array_only {
         None
     } else {
-        Some(read_normal_equations(&names, expansion.num_vector_groups())?)
+        let hint = "(write them with a run without -nex, e.g. -eo)";
+        Some(read_normal_equations(&names.wbar, &names.bbar, &settings).with_context(|| {
+            format!("-nex reads W and b from {} and {} {hint}", names.wbar.display(), names.bbar.display())
+        })?)
     };
     eprintln!("gcnet vce: lattice parameter of the data {}", samples.lattice_parameter());
 
@@ -426,12 +439,12 @@ fn vce(a: &VceArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("writing the arguments to -dpf {}", f.display()))?;
     }
     if p.save_ce {
-        write_expansion(&expansion, VCLUS_EXP, Contents::Expansion, Overwrite::Replace)
+        save_expansion(&expansion, Path::new(VCLUS_EXP), Contents::Expansion, &inputs)
             .with_context(|| format!("saving the expansion (-svc) to {VCLUS_EXP}"))?;
         eprintln!("gcnet vce: wrote {VCLUS_EXP}");
     }
     if p.save_jit {
-        write_expansion(&expansion, JIT_ARRAYS, Contents::WithIndexArrays, Overwrite::Replace)
+        save_expansion(&expansion, Path::new(JIT_ARRAYS), Contents::WithIndexArrays, &inputs)
             .with_context(|| format!("saving the expansion and its index arrays (-svj) to {JIT_ARRAYS}"))?;
         eprintln!("gcnet vce: wrote {JIT_ARRAYS}");
     }
@@ -451,8 +464,8 @@ fn vce(a: &VceArgs) -> anyhow::Result<ExitCode> {
                 if a.all_jumps { " (all jumps)" } else { "" },
                 1e6 * seconds / p.n_train as f64
             );
-            write(&names.wbar, normal.w.clone())?;
-            write(&names.bbar, normal.b.clone())?;
+            write_normal_equations(&names.wbar, &names.bbar, &normal, &settings, &inputs)
+                .with_context(|| format!("writing W and b to {} and {}", names.wbar.display(), names.bbar.display()))?;
             normal
         }
     };
@@ -530,30 +543,6 @@ impl Outputs {
 /// A result array, replaced atomically if it exists (the published np.save results).
 fn write(path: &Path, a: impl Into<NpArray>) -> anyhow::Result<()> {
     write_npy(path, &a.into(), Overwrite::Replace).with_context(|| format!("writing {}", path.display()))
-}
-
-/// -nex: W and b of an earlier run with the same expansion.
-fn read_normal_equations(names: &Outputs, k: usize) -> anyhow::Result<NormalEquations> {
-    let hint = "(write them with a run without -nex, e.g. -eo)";
-    let w = read::<f64>(&names.wbar, "")
-        .with_context(|| format!("-nex reads W from {} {hint}", names.wbar.display()))?
-        .into_dimensionality::<Ix2>()
-        .map_err(|_| anyhow::anyhow!("{}: W must be a 2-d array", names.wbar.display()))?;
-    let b = read::<f64>(&names.bbar, "")
-        .with_context(|| format!("-nex reads b from {} {hint}", names.bbar.display()))?
-        .into_dimensionality::<Ix1>()
-        .map_err(|_| anyhow::anyhow!("{}: b must be a 1-d array", names.bbar.display()))?;
-    if w.shape() != [k, k] || b.len() != k {
-        bail!(
-            "{} is {:?} and {} has {} entries, but the expansion has {k} vector groups",
-            names.wbar.display(),
-            w.shape(),
-            names.bbar.display(),
-            b.len()
-        );
-    }
-    let w: Array2<f64> = w;
-    Ok(NormalEquations { w, b, num_states: 0, num_jumps: 0 })
 }
 
 /// The largest and smallest singular values, for the log.

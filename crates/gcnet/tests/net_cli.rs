@@ -567,3 +567,111 @@ fn a_checkpoint_with_one_nan_weight_is_refused() {
     fails(d, &with(&["-m", "eval", "-td", "1", "-tn", "1", "-sep", "0", "-eep", "0"]), "net.3.Psi");
     fails(d, &with(&["-m", "getY", "-td", "1", "-tn", "1", "-sep", "0"]), "NaN");
 }
+
+/// The four getY -aj output names at epoch `k` for -sp 1 (bare .npy).
+fn y_names(k: usize) -> [String; 4] {
+    ["st1", "st2", "st1_exits", "st2_exits"].map(|n| format!("y_{n}_1_1_1_n0c2_all_1_{k}.npy"))
+}
+
+fn srb_args<'a>(data: &'a str, y: &'a [String; 4]) -> Vec<&'a str> {
+    vec![
+        "srb",
+        "-DP",
+        data,
+        "-cr",
+        "fcc4.h5",
+        "--y-st1",
+        &y[0],
+        "--y-st2",
+        &y[1],
+        "--y-st1-exits",
+        &y[2],
+        "--y-st2-exits",
+        &y[3],
+        "-sp",
+        "1",
+        "-vSp",
+        "2",
+        "-nt",
+        "30",
+        "--pseudo-inverse",
+    ]
+}
+
+/// Class 1 (provenance) and class 4 (whole sets): getY -aj writes its outputs as one set
+/// with records; srb refuses swapped files, a set mixed from two networks, y files made
+/// on another data set (by their records, and by the exit identity for files without
+/// records, as the published code writes them); a getY killed while writing (a file size
+/// limit, as on a full disk) leaves the older set as it was.
+#[test]
+fn class1_class4_get_y_sets_and_what_srb_accepts() {
+    let dir = setup();
+    let d = dir.path();
+    ok(d, &["latgas", "--crystal", "fcc4.h5", "-o", "other.h5", "-n", "40", "--sr2", "--seed", "3"]);
+    let mut args = with(&["-m", "train", "-td", "1", "-tn", "1", "-scr", "-sep", "0", "-eep", "2", "-bs", "8"]);
+    args[5] = "1";
+    ok(d, &args);
+    for k in ["1", "2"] {
+        let mut args = with(&["-m", "getY", "-aj", "-td", "1", "-tn", "1", "-sep", k]);
+        args[5] = "1";
+        ok(d, &args);
+    }
+    let (a, b) = (y_names(2), y_names(1));
+    for n in &a {
+        assert!(d.join(n.replace(".npy", ".gcnet.json")).exists(), "{n} has a record");
+    }
+    ok(d, &srb_args("sr2.h5", &a));
+    let refused = |y: &[String; 4], data: &str, needle: &str| fails(d, &srb_args(data, y), needle);
+    // swapped
+    let swapped = [a[1].clone(), a[0].clone(), a[2].clone(), a[3].clone()];
+    refused(&swapped, "sr2.h5", "holds y_st2 (its record says), where y_st1 is expected");
+    // s2 of another network
+    let mixed = [a[0].clone(), b[1].clone(), a[2].clone(), b[3].clone()];
+    refused(&mixed, "sr2.h5", "another run's result set");
+    // another data set
+    refused(&a, "other.h5", "not from the data set other.h5");
+    // the same files without records (as the published code writes them): the rows are
+    // checked against each other and against the data
+    for (from, to) in a.iter().chain(&b).zip(["p1", "p2", "p3", "p4", "q1", "q2", "q3", "q4"]) {
+        std::fs::copy(d.join(from), d.join(format!("{to}.npy"))).unwrap();
+    }
+    let plain = |names: [&str; 4]| names.map(|n| format!("{n}.npy"));
+    ok(d, &srb_args("sr2.h5", &plain(["p1", "p2", "p3", "p4"])));
+    refused(&plain(["p2", "p1", "p3", "p4"]), "sr2.h5", "do not belong together or to this data set");
+    refused(&plain(["p1", "q2", "p3", "q4"]), "sr2.h5", "do not belong together or to this data set");
+    refused(&plain(["p1", "p2", "p3", "p4"]), "other.h5", "do not belong together or to this data set");
+    // one file with a record among files without
+    refused(&[a[0].clone(), "p2.npy".into(), "p3.npy".into(), "p4.npy".into()], "sr2.h5", "has no gcnet record");
+
+    // getY killed while writing its set (other weights under the same epoch): the
+    // older set stays whole, byte for byte
+    let net = d.join("ep_T_1_1_n0c2_all_0");
+    std::fs::copy(net.join("ep_1.pt"), net.join("ep_2.pt")).unwrap();
+    let read_all = || a.iter().map(|n| std::fs::read(d.join(n)).unwrap()).collect::<Vec<_>>();
+    let before = read_all();
+    let mut args = with(&["-m", "getY", "-aj", "-td", "1", "-tn", "1", "-sep", "2"]);
+    args[5] = "1";
+    let script = format!("ulimit -f 8; exec '{}' \"$@\"", env!("CARGO_BIN_EXE_gcnet"));
+    let out = Command::new("bash").arg("-c").arg(script).arg("gcnet").args(&args).current_dir(d).output().unwrap();
+    assert!(!out.status.success(), "the file size limit stops getY");
+    assert_eq!(before, read_all(), "a getY that did not finish replaced part of the older set");
+    ok(d, &srb_args("sr2.h5", &a));
+}
+
+/// Class 4: getRep with -rStart at or past the end writes no empty array over a good
+/// representation file.
+#[test]
+fn class4_get_rep_refuses_an_empty_result() {
+    let dir = setup();
+    let d = dir.path();
+    ok(d, &with(&["-m", "train", "-td", "1", "-tn", "1", "-scr", "-sep", "0", "-eep", "1", "-bs", "16"]));
+    ok(d, &with(&["-m", "getRep", "-td", "1", "-tn", "1", "-sep", "1", "-rl", "2", "-rStart", "5"]));
+    assert!(d.join("Rep_L_2_st1_vac_1_1_n0c2_all_0_1.gcnet.json").exists());
+    for start in ["40", "41"] {
+        fails(
+            d,
+            &with(&["-m", "getRep", "-td", "1", "-tn", "1", "-sep", "1", "-rl", "2", "-rStart", start]),
+            "nothing to represent",
+        );
+    }
+}

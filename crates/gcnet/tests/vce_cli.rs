@@ -100,6 +100,7 @@ fn two_stage_runs_reuse_the_saved_expansion_and_w_b() {
     assert!(out.status.success(), "{}", text(&out));
     let mut expected = before.clone();
     expected.insert("JitArrays.h5".into());
+    expected.insert("JitArrays.gcnet.json".into());
     assert_eq!(files(d), expected, "-ao writes the arrays only");
     // Stage 2: from the saved arrays, all jumps.
     let out = gcnet(&base(&["-T", "1", "-aj"]), d);
@@ -229,4 +230,77 @@ fn dump_args_and_the_bench() {
     assert!(out.status.success(), "{}", text(&out));
     let t = String::from_utf8_lossy(&out.stdout);
     assert!(t.contains("W,b samples/s") && t.contains("1 = linear in samples"), "{t}");
+}
+
+/// Class 1 (provenance): W and b reused by -nex must have been summed for this run (data
+/// set, species, training states, jump set, expansion); a saved expansion edited after it
+/// was written is refused. Each refusal names the file and the field, and writes nothing.
+#[test]
+fn class1_nex_and_saved_expansions_are_checked_against_their_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    setup(d, 1000);
+    let other = LatticeGas::sr2(0.5).generate(&CrystalData::read(COMMITTED).unwrap(), 1000, 16).unwrap();
+    other.write(d.join("other.h5"), false).unwrap();
+    let build = ["-mo", "2", "-cc", "0.71", "-scr", "-T", "5"];
+    let with = |extra: &[&'static str]| -> Vec<&'static str> {
+        let mut a = base(&build);
+        a.extend_from_slice(extra);
+        a
+    };
+    let out = gcnet(&with(&["-eo"]), d);
+    assert!(out.status.success(), "{}", text(&out));
+    for (extra, needle) in [
+        (&["-nex", "-sp", "0"][..], "species = 1, this run has species = 0"),
+        (&["-nex", "-nt", "700"][..], "n_train = 800, this run has n_train = 700"),
+        (&["-nex", "-aj"][..], "all_jumps = false, this run has all_jumps = true"),
+        (&["-nex", "-DP", "other.h5"][..], "not from the data set other.h5"),
+        (&["-nex", "-mo", "3"][..], "max_order = 2, this run has max_order = 3"),
+    ] {
+        let before = common_snapshot(d);
+        let out = gcnet(&with(extra), d);
+        let t = text(&out);
+        assert!(!out.status.success(), "-nex {extra:?} must be refused:\n{t}");
+        assert!(t.contains(needle) && t.contains("Wbar_5.npy"), "-nex {extra:?}: expected `{needle}` in\n{t}");
+        assert_eq!(before, common_snapshot(d), "-nex {extra:?} touched files");
+    }
+    // The same run reuses them, with the result of one run without -nex.
+    let out = gcnet(&with(&["-nex"]), d);
+    assert!(out.status.success(), "{}", text(&out));
+    let reused = f64s(d, "L11_5.npy");
+    let out = gcnet(&base(&["-mo", "2", "-cc", "0.71", "-scr", "-T", "6"]), d);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(reused, f64s(d, "L11_6.npy"));
+    // W from one run and b from another do not combine.
+    let out = gcnet(&base(&["-mo", "2", "-cc", "0.71", "-scr", "-T", "9", "-nt", "700", "-eo"]), d);
+    assert!(out.status.success(), "{}", text(&out));
+    std::fs::copy(d.join("Bbar_9.npy"), d.join("Bbar_5.npy")).unwrap();
+    let out = gcnet(&with(&["-nex"]), d);
+    assert!(!out.status.success() && text(&out).contains("Bbar_5.npy"), "{}", text(&out));
+
+    // A saved expansion whose cutoff was edited is refused when read back.
+    let out = gcnet(&base(&["-mo", "2", "-cc", "0.71", "-scr", "-svj", "-ao", "-T", "7"]), d);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = gcnet(&base(&["-T", "7"]), d);
+    assert!(out.status.success(), "the saved expansion reads back: {}", text(&out));
+    {
+        let f = hdf5::File::open_rw(d.join("JitArrays.h5")).unwrap();
+        f.dataset("parameters/ClustCut").unwrap().write_scalar(&0.9f64).unwrap();
+    }
+    let out = gcnet(&base(&["-T", "8"]), d);
+    let t = text(&out);
+    assert!(!out.status.success() && t.contains("JitArrays.h5") && t.contains("changed after"), "{t}");
+}
+
+fn common_snapshot(d: &Path) -> Vec<(String, u64, std::time::SystemTime)> {
+    let mut v: Vec<_> = std::fs::read_dir(d)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            let m = e.metadata().unwrap();
+            (e.file_name().to_string_lossy().into_owned(), m.len(), m.modified().unwrap())
+        })
+        .collect();
+    v.sort();
+    v
 }

@@ -62,16 +62,21 @@ pub fn write_expansion(
 ) -> Result<()> {
     let path = path.as_ref();
     let tmp = AtomicFile::new(path, overwrite)?;
-    {
-        let file = hdf5::File::create(tmp.path()).map_err(h5(path, "creating the file"))?;
-        let w = Writer { file: &file, path };
-        write_definitions(&w, expansion)?;
-        if contents == Contents::WithIndexArrays {
-            write_index_arrays(&w, expansion)?;
-        }
-        file.close().map_err(h5(path, "closing the file"))?;
-    }
+    write_expansion_into(expansion, path, tmp.path(), contents)?;
     tmp.commit()?;
+    Ok(())
+}
+
+/// Writes the expansion as an HDF5 file at `at` (a temporary file of an atomic write;
+/// `path` names the target in errors).
+pub(crate) fn write_expansion_into(expansion: &Expansion, path: &Path, at: &Path, contents: Contents) -> Result<()> {
+    let file = hdf5::File::create(at).map_err(h5(path, "creating the file"))?;
+    let w = Writer { file: &file, path };
+    write_definitions(&w, expansion)?;
+    if contents == Contents::WithIndexArrays {
+        write_index_arrays(&w, expansion)?;
+    }
+    file.close().map_err(h5(path, "closing the file"))?;
     Ok(())
 }
 
@@ -205,6 +210,7 @@ pub fn read_expansion(path: impl AsRef<Path>, geometry: SiteGeometry) -> Result<
     if !path.is_file() {
         return Err(Error::ExpansionFile { path: path.to_path_buf(), reason: "no such file".into() });
     }
+    crate::saved::check_saved_expansion(path)?;
     let file = hdf5::File::open(path).map_err(h5(path, "opening the saved expansion"))?;
     let r = Reader { file: &file, path };
     let bad = |reason: String| Error::ExpansionFile { path: path.to_path_buf(), reason };

@@ -46,6 +46,7 @@ mod geometry;
 pub mod linalg;
 pub mod orbits;
 mod samples;
+pub mod saved;
 
 pub use error::{Error, Result};
 pub use expansion::{Delta, Expansion, ExpansionCounts};
@@ -54,3 +55,4 @@ pub use fit::{Estimate, NormalEquations, Solution, VceResult};
 pub use geometry::{IntRotation, Point, SiteGeometry};
 pub use orbits::{BasisParams, ClusterBasis, Orbit, SpeciesCluster};
 pub use samples::{Samples, SpeciesChoice};
+pub use saved::{NormalSettings, check_saved_expansion, read_normal_equations, save_expansion, write_normal_equations};

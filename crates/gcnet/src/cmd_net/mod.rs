@@ -11,6 +11,7 @@ use anyhow::{Context, bail};
 use clap::Parser;
 use gcnet_crystal::CrystalData;
 use gcnet_data::Dataset;
+use gcnet_files::{Input, Record};
 use gcnet_net::{Form, Gcnet, NetConfig, Objective, SampleSet, Species, TrainConfig, checkpoint};
 use tch::{Device, Kind};
 
@@ -82,6 +83,11 @@ pub(crate) struct Job {
     pub train_scale_l0: bool,
     /// -DPr: the other GPUs that compute gradients beside `device` (empty: one device).
     pub parallel_devices: Vec<Device>,
+    /// The data set and crystal file as read, by content hash (for the results' records).
+    pub data_input: Input,
+    pub crystal_input: Input,
+    /// -prm: the samples are in the file's `Permutation` order.
+    pub permuted: bool,
 }
 
 impl Job {
@@ -264,7 +270,12 @@ impl Job {
             bail!("getRep needs -rl: a group-average module (2, 5, 8, ...) or the stack length {}", net.stack_len());
         }
         let n_train = a.n_train.min(data.len());
+        let data_input = Input::of(dp).with_context(|| format!("-DP {}", dp.display()))?;
+        let crystal_input = Input::of(cr).with_context(|| format!("-cr {}", cr.display()))?;
         Ok(Job {
+            data_input,
+            crystal_input,
+            permuted: a.perm,
             mode,
             crystal,
             data,
@@ -324,6 +335,46 @@ impl Job {
     /// Epochs sep, sep+i, ... up to eep (evaluation modes).
     pub fn epochs(&self) -> Vec<usize> {
         (self.start..=self.end).filter(|k| (k - self.start).is_multiple_of(self.interval)).collect()
+    }
+
+    /// The provenance record of a mode's results at `epoch` (eval: the last epoch; every
+    /// evaluated checkpoint is an input).
+    pub fn record(&self, mode: &str, epoch: usize) -> anyhow::Result<Record> {
+        let form = match self.obj.form {
+            Form::Collective => "collective",
+            Form::Tracer => "tracer",
+            Form::Boundary { .. } => "boundary",
+        };
+        let species: Vec<i64> = self.obj.species.train.iter().map(|&l| l as i64).collect();
+        let mut r = Record::new(format!("gcnet {mode}"), env!("CARGO_PKG_VERSION"))
+            .input_hashed("data", self.data_input.clone())
+            .input_hashed("crystal", self.crystal_input.clone())
+            .setting("species", species)
+            .setting("vacancy", self.obj.species.vacancy as i64)
+            .setting("form", form)
+            .setting("all_jumps", self.obj.all_jumps)
+            .setting("n_train", self.n_train)
+            .setting("num_samples", self.data.len())
+            .setting("permuted", self.permuted)
+            .setting("network_dir", self.dir.display().to_string())
+            .setting("nl", self.net.nl)
+            .setting("nch", self.net.nch)
+            .setting("ncl", self.net.ncl)
+            .setting("a0", self.net.a0)
+            .setting("nosym", self.net.nosym)
+            .setting("epoch", epoch);
+        let epochs = if mode == "eval" { self.epochs() } else { vec![epoch] };
+        for k in &epochs {
+            let role = if epochs.len() == 1 { "checkpoint".to_string() } else { format!("checkpoint_{k}") };
+            r = r.input(&role, self.checkpoint(*k))?;
+        }
+        if mode == "eval" {
+            r = r.setting("epochs", epochs);
+        }
+        if mode == "getRep" {
+            r = r.setting("rep_layer", self.rep_layer).setting("rep_start", self.rep_start);
+        }
+        Ok(r)
     }
 
     pub fn kind(&self) -> Kind {

@@ -1,11 +1,10 @@
 //! The four modes of the published interface.
 
-use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use gcnet_files::Overwrite;
-use gcnet_files::numpy::{NpArray, write_npy, write_npz};
+use gcnet_files::numpy::NpArray;
+use gcnet_files::{Overwrite, ResultSet};
 use gcnet_net::{
     Adam, CheckpointDir, Error as NetError, Event, Form, Gcnet, Saving, Schedule, Trainer, batch, eval, fit,
 };
@@ -23,22 +22,39 @@ fn bar(len: u64, what: &str) -> ProgressBar {
     b
 }
 
-/// Writes one result as the published code does (`{name}.npy`, the bare array, as
-/// np.save), and beside it `{name}.npz` with the array named `key` plus `extra` arrays.
-/// Results are replaced atomically, as the published np.save replaces them; an input of
-/// the run never is.
-fn write_result(job: &Job, name: &str, key: &str, array: NpArray, extra: &[(&str, NpArray)]) -> anyhow::Result<()> {
-    for ext in ["npy", "npz"] {
-        let path = format!("{name}.{ext}");
-        if let Some(input) = job.inputs.iter().find(|i| super::same_file(i, Path::new(&path))) {
-            bail!("{path} is {}, an input of this run: refusing to write over it", input.display());
-        }
+/// One result of a mode: the published `{name}.npy` (the bare array, as np.save) and
+/// beside it `{name}.npz` with the array named `key` plus `extra` arrays.
+struct Output<'a> {
+    name: String,
+    role: &'a str,
+    key: &'a str,
+    array: NpArray,
+    extra: Vec<(&'a str, NpArray)>,
+}
+
+impl<'a> Output<'a> {
+    fn new(name: String, role: &'a str, key: &'a str, array: impl Into<NpArray>) -> Output<'a> {
+        Output { name, role, key, array: array.into(), extra: Vec::new() }
     }
-    write_npy(format!("{name}.npy"), &array, Overwrite::Replace)?;
-    let mut named = vec![(key, array)];
-    named.extend(extra.iter().cloned());
-    write_npz(format!("{name}.npz"), &named, Overwrite::Replace)?;
-    eprintln!("gcnet: wrote {name}.npy (and .npz)");
+}
+
+/// Writes a mode's outputs as one set with its record (gcnet-files' ResultSet): every file
+/// is complete before any replaces an older one, and the sidecars tie them together.
+/// Results are replaced, as the published np.save replaces them; an input of the run
+/// never is, and an empty result is refused.
+fn write_set(job: &Job, mode: &str, epoch: usize, outputs: Vec<Output<'_>>) -> anyhow::Result<()> {
+    let record = job.record(mode, epoch)?;
+    let mut set = ResultSet::new(record, Overwrite::Replace, &job.inputs);
+    for o in &outputs {
+        set.npy(format!("{}.npy", o.name), o.role, &o.array)?;
+        let mut named = vec![(o.key, o.array.clone())];
+        named.extend(o.extra.iter().cloned());
+        set.npz(format!("{}.npz", o.name), o.role, &named)?;
+    }
+    set.commit().with_context(|| format!("writing the {mode} results"))?;
+    for o in &outputs {
+        eprintln!("gcnet: wrote {}.npy (and .npz)", o.name);
+    }
     Ok(())
 }
 
@@ -210,10 +226,15 @@ pub(crate) fn eval(job: &Job) -> anyhow::Result<()> {
     b.finish_and_clear();
     let suffix = if matches!(obj.form, Form::Tracer) { "_tracer" } else { "" };
     let ep: NpArray = Array1::from(epochs.iter().map(|&k| k as i64).collect::<Vec<_>>()).into();
-    for (prefix, l) in [("tr", lt), ("val", lv)] {
-        let name = format!("{prefix}_{}{suffix}", job.tag);
-        write_result(job, &name, "L", Array1::from(l).into(), &[("epochs", ep.clone())])?;
-    }
+    let outputs = [("tr", "L_train", lt), ("val", "L_val", lv)]
+        .into_iter()
+        .map(|(prefix, role, l)| {
+            let mut o = Output::new(format!("{prefix}_{}{suffix}", job.tag), role, "L", Array1::from(l));
+            o.extra.push(("epochs", ep.clone()));
+            o
+        })
+        .collect();
+    write_set(job, "eval", job.end, outputs)?;
     eprintln!("gcnet: evaluated {} checkpoints in {}", epochs.len(), elapsed(t0));
     Ok(())
 }
@@ -228,37 +249,36 @@ pub(crate) fn get_y(job: &Job) -> anyhow::Result<()> {
     let bs = job.train.batch_size;
     let v = job.obj.species.vacancy;
     let name = |what: &str| format!("y_{what}_{}_{k}", job.tag);
-    let mut files: Vec<(String, NpArray)> = Vec::new();
+    let mut files: Vec<(String, &str, NpArray)> = Vec::new();
     match job.obj.form {
         Form::Tracer => {
-            files.push((name("st1"), eval::site_relaxation_vectors(&net, st1.view(), v, bs).into()));
-            files.push((name("st2"), eval::site_relaxation_vectors(&net, st2.view(), v, bs).into()));
+            files.push((name("st1"), "y_st1", eval::site_relaxation_vectors(&net, st1.view(), v, bs).into()));
+            files.push((name("st2"), "y_st2", eval::site_relaxation_vectors(&net, st2.view(), v, bs).into()));
         }
         Form::Boundary { .. } => {
             let r1 = job.data.jump_rates_init.select(Axis(0), &job.order);
             let r2 = job.data.jump_rates_fin.select(Axis(0), &job.order);
             let y1 = eval::relaxation_vectors(&net, st1.view(), Some(r1.view()), &job.obj, bs);
             let y2 = eval::relaxation_vectors(&net, st2.view(), Some(r2.view()), &job.obj, bs);
-            files.push((name("st1"), y1.into()));
-            files.push((name("st2"), y2.into()));
+            files.push((name("st1"), "y_st1", y1.into()));
+            files.push((name("st2"), "y_st2", y2.into()));
         }
         Form::Collective if job.obj.all_jumps => {
             // y of every state and of each of its z exit states, for s1 and for s2.
             let (y1, e1) = eval::exit_relaxation_vectors(&net, st1.view(), &job.obj, bs);
             let (y2, e2) = eval::exit_relaxation_vectors(&net, st2.view(), &job.obj, bs);
-            files.push((name("st1"), y1.into()));
-            files.push((name("st2"), y2.into()));
-            files.push((name("st1_exits"), e1.into()));
-            files.push((name("st2_exits"), e2.into()));
+            files.push((name("st1"), "y_st1", y1.into()));
+            files.push((name("st2"), "y_st2", y2.into()));
+            files.push((name("st1_exits"), "y_st1_exits", e1.into()));
+            files.push((name("st2_exits"), "y_st2_exits", e2.into()));
         }
         Form::Collective => {
-            files.push((name("st1"), eval::relaxation_vectors(&net, st1.view(), None, &job.obj, bs).into()));
-            files.push((name("st2"), eval::relaxation_vectors(&net, st2.view(), None, &job.obj, bs).into()));
+            files.push((name("st1"), "y_st1", eval::relaxation_vectors(&net, st1.view(), None, &job.obj, bs).into()));
+            files.push((name("st2"), "y_st2", eval::relaxation_vectors(&net, st2.view(), None, &job.obj, bs).into()));
         }
     }
-    for (file, array) in files {
-        write_result(job, &file, "y", array, &[])?;
-    }
+    let outputs = files.into_iter().map(|(file, role, array)| Output::new(file, role, "y", array)).collect();
+    write_set(job, "getY", k, outputs)?;
     eprintln!("gcnet: getY done in {}", elapsed(t0));
     Ok(())
 }
@@ -286,18 +306,29 @@ pub(crate) fn get_rep(job: &Job) -> anyhow::Result<()> {
     let rep = |states: ArrayView2<'_, i8>| {
         eval::representation(&net, states, v, layer, bs).with_context(|| format!("-rl {layer}"))
     };
+    if start >= end {
+        bail!(
+            "-rStart {} is at or past the end of the {n} samples of the data set: there is nothing to represent \
+             (nothing was written)",
+            job.rep_start
+        );
+    }
     // The published names: st1Exits and st2_exits, inconsistent as they are.
+    let mut outputs = Vec::new();
     for (what, exits_what, states) in
         [("st1", "st1Exits", &job.data.init_states), ("st2", "st2_exits", &job.data.fin_states)]
     {
         let st = states.select(Axis(0), idx);
-        write_result(job, &format!("Rep_L_{layer}_{what}_{}_{k}", job.tag), "rep", rep(st.view())?.into(), &[])?;
+        let name = format!("Rep_L_{layer}_{what}_{}_{k}", job.tag);
+        outputs.push(Output::new(name, if what == "st1" { "rep_st1" } else { "rep_st2" }, "rep", rep(st.view())?));
         if job.obj.all_jumps {
             let exits = exit_states(&net, st.view());
             let name = format!("Rep_L_{layer}_{exits_what}_{}_{k}", job.tag);
-            write_result(job, &name, "rep", rep(exits.view())?.into(), &[])?;
+            let role = if what == "st1" { "rep_st1_exits" } else { "rep_st2_exits" };
+            outputs.push(Output::new(name, role, "rep", rep(exits.view())?));
         }
     }
+    write_set(job, "getRep", k, outputs)?;
     eprintln!("gcnet: representations of samples {start}..{end} after module {layer}");
     Ok(())
 }

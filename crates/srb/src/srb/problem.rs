@@ -5,7 +5,7 @@ use std::ops::Range;
 
 use gcnet_crystal::CrystalData;
 use gcnet_data::Dataset;
-use ndarray::{Array1, Array2, Array3, ArrayView2, s};
+use ndarray::{Array1, Array2, Array3, ArrayView1, ArrayView2, s};
 
 use super::RelaxationVectors;
 use super::basis::{exchanged_labels, jump_probabilities, residual_bias_basis};
@@ -157,6 +157,7 @@ fn check_inputs(data: &Dataset, crystal: &CrystalData, y: &RelaxationVectors, co
             return Err(Error::Config(format!("{what} row {row} is not finite")));
         }
     }
+    check_exit_identity(data, crystal, y)?;
     if config.n_train == 0 || config.n_train > n {
         return Err(Error::Config(format!(
             "the training size must be in 1..={n} (the samples in the data), got {}",
@@ -187,6 +188,49 @@ fn check_inputs(data: &Dataset, crystal: &CrystalData, y: &RelaxationVectors, co
                 "SpecDisps[0, vacancy] has length {found}, but a0 * |dx| = {expected}: the data's lattice parameter \
                  is a0 = {} (or the vacancy label is wrong)",
                 config.a0 * found / expected
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The rows of the four getY outputs must describe the data's states: s2_n is the exit of
+/// s1_n by its jump J_n, and s1_n the exit of s2_n by the reverse jump, so
+/// `y_st2[n] = y_st1_exits[n z + J_n]` and `y_st1[n] = y_st2_exits[n z + J'_n]` (the same
+/// network on the same state; the tolerance only covers another batching of the same
+/// sums). Swapped files, files of another data set or of another sample order, and sets
+/// mixed from two networks all fail this; files from the published code are checked too.
+fn check_exit_identity(data: &Dataset, crystal: &CrystalData, y: &RelaxationVectors) -> Result<()> {
+    let z = crystal.z();
+    let reverse: Vec<Option<usize>> = (0..z)
+        .map(|j| {
+            let dx = crystal.jump_vector(j);
+            (0..z).find(|&k| crystal.jump_vector(k).iter().zip(dx.iter()).all(|(a, b)| (a + b).abs() < 1e-8))
+        })
+        .collect();
+    let scale = [&y.st1, &y.st2].iter().flat_map(|a| a.iter()).fold(0.0f64, |m, x| m.max(x.abs()));
+    let tol = 1e-8 * (1.0 + scale);
+    let differ =
+        |a: ArrayView1<'_, f64>, b: ArrayView1<'_, f64>| a.iter().zip(b.iter()).any(|(p, q)| (p - q).abs() > tol);
+    for n in 0..data.len() {
+        let j = data.jump_selects[n];
+        if j < 0 || j as usize >= z {
+            return Err(Error::Config(format!("JumpSelects[{n}] = {j} is not a jump of the crystal (0..{z})")));
+        }
+        let j = j as usize;
+        let bad = if differ(y.st2.row(n), y.st1_exits.row(n * z + j)) {
+            Some(format!("y_st2 row {n} differs from y_st1_exits row {} (the exit of s1 by its jump {j})", n * z + j))
+        } else if let Some(r) = reverse[j]
+            && differ(y.st1.row(n), y.st2_exits.row(n * z + r))
+        {
+            Some(format!("y_st1 row {n} differs from y_st2_exits row {} (the exit of s2 by the jump back)", n * z + r))
+        } else {
+            None
+        };
+        if let Some(what) = bad {
+            return Err(Error::Config(format!(
+                "the relaxation vectors do not belong together or to this data set: {what}; they must be the four \
+                 outputs of one getY -aj run on this data set, in file order (no -prm), passed each as itself"
             )));
         }
     }
