@@ -675,3 +675,36 @@ fn class4_get_rep_refuses_an_empty_result() {
         );
     }
 }
+
+/// Class 1 (provenance): every checkpoint carries the record of its training; a resume
+/// must continue the same training (data set, training states), and an evaluation must
+/// describe the same network (-a0, -nosym are not in the directory name).
+#[test]
+fn class1_checkpoints_know_their_training() {
+    let dir = setup();
+    let d = dir.path();
+    ok(d, &["latgas", "--crystal", "fcc4.h5", "-o", "other.h5", "-n", "40", "--sr2", "--seed", "3"]);
+    ok(d, &with(&["-m", "train", "-td", "1", "-tn", "1", "-scr", "-sep", "0", "-eep", "1", "-bs", "16"]));
+    assert!(d.join("ep_T_1_vac_n0c2_all_0/ep_1.gcnet.json").exists());
+    let resume = ["-m", "train", "-td", "1", "-tn", "1", "-sep", "1", "-eep", "2", "-bs", "16"];
+    let mut args = with(&resume);
+    args.extend(["-nt", "20"]);
+    fails(d, &args, "n_train = 30, this run has n_train = 20");
+    let mut args = with(&resume);
+    args[1] = "other.h5";
+    fails(d, &args, "not from the data set -DP other.h5");
+    let eval = ["-m", "eval", "-td", "1", "-tn", "1", "-sep", "0", "-eep", "1"];
+    for (extra, needle) in [(["-a0", "2"], "a0 = 1.0, this run has a0 = 2.0"), (["-nosym", "-i"], "nosym = false")] {
+        let mut args = with(&eval);
+        args.extend(extra);
+        if extra[0] == "-nosym" {
+            args.push("1");
+        }
+        fails(d, &args, needle);
+    }
+    // the same training resumes, and another data set evaluates the network (transfer)
+    ok(d, &with(&resume));
+    let mut args = with(&["-m", "eval", "-td", "2", "-tn", "1", "-sep", "0", "-eep", "2"]);
+    args[1] = "other.h5";
+    ok(d, &args);
+}

@@ -39,6 +39,15 @@ fn tensor_bytes(t: &Tensor, dtype: Dtype) -> Vec<u8> {
 /// Writes named tensors as a `torch.save` state dict, atomically (through
 /// [`gcnet_files::AtomicFile`]); `overwrite` says whether an existing file may be replaced.
 pub fn write_tensors(path: &Path, entries: &[(String, Tensor)], overwrite: Overwrite) -> Result<()> {
+    let mut out = AtomicFile::new(path, overwrite)?;
+    write_tensors_into(path, out.file(), entries)?;
+    out.commit()?;
+    Ok(())
+}
+
+/// Writes a state dict as a `torch.save` archive into an open file (e.g. a member of a
+/// result set); `path` is the target, which names the archive's folder and the errors.
+pub fn write_tensors_into(path: &Path, file: &mut File, entries: &[(String, Tensor)]) -> Result<()> {
     let name: String = path
         .file_stem()
         .map(|s| {
@@ -59,19 +68,28 @@ pub fn write_tensors(path: &Path, entries: &[(String, Tensor)], overwrite: Overw
         records.push((n.clone(), TensorRecord { dtype, key: i.to_string(), offset: 0, size, stride }));
         blobs.push(tensor_bytes(t, dtype));
     }
-    let mut out = AtomicFile::new(path, overwrite)?;
+    write_archive(path, file, &name, &records, &blobs)
+}
+
+fn write_archive(
+    path: &Path,
+    file: &mut File,
+    name: &str,
+    records: &[(String, TensorRecord)],
+    blobs: &[Vec<u8>],
+) -> Result<()> {
     let zerr = |e: zip::result::ZipError| Error::Io {
         path: path.to_path_buf(),
         action: "write the checkpoint",
         source: std::io::Error::other(e),
     };
-    let mut zw = zip::ZipWriter::new(out.file());
+    let mut zw = zip::ZipWriter::new(file);
     let opts = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored).with_alignment(64);
     let mut put = |entry: String, data: &[u8]| -> Result<()> {
         zw.start_file(format!("{name}/{entry}"), opts).map_err(zerr)?;
         zw.write_all(data).map_err(Error::io(path, "write the checkpoint"))
     };
-    put("data.pkl".into(), &pickle::write_state_dict(&records))?;
+    put("data.pkl".into(), &pickle::write_state_dict(records))?;
     put(".format_version".into(), b"1")?;
     put(".storage_alignment".into(), b"64")?;
     put("byteorder".into(), b"little")?;
@@ -80,7 +98,6 @@ pub fn write_tensors(path: &Path, entries: &[(String, Tensor)], overwrite: Overw
     }
     put("version".into(), b"3\n")?;
     zw.finish().map_err(zerr)?;
-    out.commit()?;
     Ok(())
 }
 

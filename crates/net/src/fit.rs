@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use gcnet_files::{Overwrite, RunLock};
+use gcnet_files::{Overwrite, Record, ResultSet, RunLock};
 use tch::{Kind, Tensor};
 
 use crate::adam::Adam;
@@ -42,6 +42,9 @@ impl Schedule {
 pub struct CheckpointDir {
     dir: PathBuf,
     _lock: RunLock,
+    /// What made the checkpoints (data set, species, network settings); with one, every
+    /// `ep_{k}.pt` is written with its record (`ep_{k}.gcnet.json`, gcnet-files).
+    record: Option<Record>,
 }
 
 /// One step of [`fit`], reported to its callback.
@@ -67,7 +70,14 @@ impl CheckpointDir {
         }
         let lock = RunLock::acquire(&dir, "training")?;
         gcnet_files::remove_orphans(&dir)?;
-        Ok(CheckpointDir { dir, _lock: lock })
+        Ok(CheckpointDir { dir, _lock: lock, record: None })
+    }
+
+    /// Writes every checkpoint with this record (plus its epoch), so that a resume or an
+    /// evaluation can check what it continues from.
+    pub fn with_record(mut self, record: Record) -> CheckpointDir {
+        self.record = Some(record);
+        self
     }
 
     pub fn path(&self) -> &Path {
@@ -92,7 +102,15 @@ impl CheckpointDir {
         // The sidecar of an interrupted save may remain without its ep_k.pt: replace it.
         checkpoint::write_tensors(&self.adam_state(epoch), &state, Overwrite::Replace)?;
         let path = self.weights(epoch);
-        checkpoint::save(net, &path, overwrite)?;
+        match &self.record {
+            None => checkpoint::save(net, &path, overwrite)?,
+            Some(record) => {
+                let mut set = ResultSet::new(record.clone().setting("epoch", epoch), overwrite, &[]);
+                let file = set.file(&path, "checkpoint")?;
+                checkpoint::write_tensors_into(&path, file.file(), &net.state_dict())?;
+                set.commit()?;
+            }
+        }
         Ok(path)
     }
 

@@ -328,6 +328,7 @@ impl Job {
                 path.display()
             );
         }
+        self.check_checkpoint(&path, false)?;
         checkpoint::load(&mut net, &path).with_context(|| format!("loading epoch {epoch}"))?;
         Ok(net)
     }
@@ -337,31 +338,66 @@ impl Job {
         (self.start..=self.end).filter(|k| (k - self.start).is_multiple_of(self.interval)).collect()
     }
 
-    /// The provenance record of a mode's results at `epoch` (eval: the last epoch; every
-    /// evaluated checkpoint is an input).
-    pub fn record(&self, mode: &str, epoch: usize) -> anyhow::Result<Record> {
-        let form = match self.obj.form {
+    fn form_name(&self) -> &'static str {
+        match self.obj.form {
             Form::Collective => "collective",
             Form::Tracer => "tracer",
             Form::Boundary { .. } => "boundary",
-        };
+        }
+    }
+
+    /// The record of what `producer` made from this job's data set and settings.
+    fn base_record(&self, producer: String) -> Record {
         let species: Vec<i64> = self.obj.species.train.iter().map(|&l| l as i64).collect();
-        let mut r = Record::new(format!("gcnet {mode}"), env!("CARGO_PKG_VERSION"))
+        Record::new(producer, env!("CARGO_PKG_VERSION"))
             .input_hashed("data", self.data_input.clone())
             .input_hashed("crystal", self.crystal_input.clone())
             .setting("species", species)
             .setting("vacancy", self.obj.species.vacancy as i64)
-            .setting("form", form)
+            .setting("form", self.form_name())
             .setting("all_jumps", self.obj.all_jumps)
             .setting("n_train", self.n_train)
             .setting("num_samples", self.data.len())
             .setting("permuted", self.permuted)
-            .setting("network_dir", self.dir.display().to_string())
             .setting("nl", self.net.nl)
             .setting("nch", self.net.nch)
             .setting("ncl", self.net.ncl)
             .setting("a0", self.net.a0)
             .setting("nosym", self.net.nosym)
+    }
+
+    /// The record every checkpoint of a training run carries.
+    pub fn training_record(&self) -> Record {
+        self.base_record("gcnet train".into()).setting("network_dir", self.dir.display().to_string())
+    }
+
+    /// A checkpoint's record against this job: a resume continues only the same training
+    /// (data set, samples, species, form, network); an evaluation may use other data (the
+    /// published transfer), but the network must be the one this job describes.
+    pub fn check_checkpoint(&self, path: &Path, resuming: bool) -> anyhow::Result<()> {
+        let Some((record, member)) = gcnet_files::Record::of_file(path)? else { return Ok(()) };
+        let mine = self.training_record();
+        let mut expect = gcnet_files::Expect::new().producer("gcnet train").role("checkpoint");
+        let mut names = vec!["species", "vacancy", "form", "nl", "nch", "ncl", "a0", "nosym"];
+        if resuming {
+            expect = expect.input("data", &self.data_input.hash, format!("the data set -DP {}", self.data_input.path));
+            names.extend(["all_jumps", "n_train", "permuted"]);
+        }
+        for n in names {
+            expect = expect.setting(n, &mine.settings[n]);
+        }
+        expect.check(path, &record, &member).map_err(|e| {
+            let what = if resuming { "resume training from" } else { "evaluate" };
+            anyhow::anyhow!("{e}\n(refusing to {what} a network made for other settings; start a new network with -scr, or use the settings it was trained with)")
+        })
+    }
+
+    /// The provenance record of a mode's results at `epoch` (eval: the last epoch; every
+    /// evaluated checkpoint is an input).
+    pub fn record(&self, mode: &str, epoch: usize) -> anyhow::Result<Record> {
+        let mut r = self
+            .base_record(format!("gcnet {mode}"))
+            .setting("network_dir", self.dir.display().to_string())
             .setting("epoch", epoch);
         let epochs = if mode == "eval" { self.epochs() } else { vec![epoch] };
         for k in &epochs {

@@ -115,6 +115,7 @@ pub(crate) fn train(job: &Job) -> anyhow::Result<()> {
     let mut net = Gcnet::from_crystal(&job.crystal, &job.net, job.device)?;
     let mut adam = Adam::new(&net.parameters(), job.train.learning_rate, job.train.decay);
     if resumed {
+        job.check_checkpoint(&job.checkpoint(sep), true)?;
         let with_adam = if job.restart_adam { None } else { Some(&mut adam) };
         fit::resume(&job.dir, &mut net, with_adam, sep).map_err(|e| match e {
             NetError::AdamState { .. } => anyhow::Error::new(e).context(format!(
@@ -147,7 +148,8 @@ pub(crate) fn train(job: &Job) -> anyhow::Result<()> {
         eprintln!("gcnet: -l0: training loss divided by L0 = {:.6e}", obj.l0);
     }
     let dir = CheckpointDir::open(&job.dir, true)
-        .with_context(|| format!("opening the network directory {}", job.dir.display()))?;
+        .with_context(|| format!("opening the network directory {}", job.dir.display()))?
+        .with_record(job.training_record());
     net.set_kind(job.kind());
     adam.set_kind(job.kind());
     let mut trainer = Trainer::data_parallel(&net, job.train.clone(), &job.parallel_devices)?;
