@@ -14,12 +14,11 @@ use anyhow::{Context, bail};
 use clap::Parser;
 use gcnet_crystal::CrystalData;
 use gcnet_data::Dataset;
-use gcnet_files::numpy::{NpArray, write_npy};
-use gcnet_files::{Input, Overwrite};
+use gcnet_files::{Input, Overwrite, ResultSet};
 use gcnet_vce::fit;
 use gcnet_vce::{
     BasisParams, Contents, Expansion, NormalSettings, Samples, SiteGeometry, SpeciesChoice, read_expansion,
-    read_normal_equations, save_expansion, write_normal_equations,
+    read_normal_equations, save_expansion,
 };
 use ndarray::Array1;
 
@@ -452,6 +451,9 @@ fn vce(a: &VceArgs) -> anyhow::Result<ExitCode> {
         println!("Created arrays ({JIT_ARRAYS}). Terminating (-ao).");
         return Ok(ExitCode::SUCCESS);
     }
+    // Every output of the run is one result set (gcnet-files): complete before any file
+    // replaces an older one, and tied together by its record.
+    let mut set = ResultSet::new(settings.record().setting("rcond", a.rcond), Overwrite::Replace, &inputs);
     let normal = match reused {
         Some(normal) => normal,
         None => {
@@ -464,14 +466,14 @@ fn vce(a: &VceArgs) -> anyhow::Result<ExitCode> {
                 if a.all_jumps { " (all jumps)" } else { "" },
                 1e6 * seconds / p.n_train as f64
             );
-            write_normal_equations(&names.wbar, &names.bbar, &normal, &settings, &inputs)
-                .with_context(|| format!("writing W and b to {} and {}", names.wbar.display(), names.bbar.display()))?;
+            set.npy(&names.wbar, "W", &normal.w.clone().into())?;
+            set.npy(&names.bbar, "b", &normal.b.clone().into())?;
             normal
         }
     };
     let solution = fit::solve(&normal, a.rcond)?;
-    write(&names.etabar, solution.eta.clone())?;
-    write(&names.singvals, Array1::from(solution.singular_values.clone()))?;
+    set.npy(&names.etabar, "eta", &solution.eta.clone().into())?;
+    set.npy(&names.singvals, "singular_values", &Array1::from(solution.singular_values.clone()).into())?;
     let k = solution.singular_values.len();
     eprintln!(
         "gcnet vce: W is {k} x {k}, rank {} at -rc {} (singular values {})",
@@ -480,6 +482,7 @@ fn vce(a: &VceArgs) -> anyhow::Result<ExitCode> {
         summary(&solution.singular_values)
     );
     if !p.transport {
+        set.commit().context("writing the results")?;
         println!(
             "Expansion complete (-eo): wrote {}, {}, {}, {}",
             names.wbar.display(),
@@ -491,9 +494,10 @@ fn vce(a: &VceArgs) -> anyhow::Result<ExitCode> {
     }
     let (train, val) = fit::evaluate(&expansion, &samples, &solution.eta, p.n_train)?;
     let val = val.expect("at least one validation sample was checked above");
-    write(&names.l, Array1::from(vec![train.l, val.l]))?;
-    write(&names.l_train, Array1::from(train.terms.clone()))?;
-    write(&names.l_val, Array1::from(val.terms.clone()))?;
+    set.npy(&names.l, "L", &Array1::from(vec![train.l, val.l]).into())?;
+    set.npy(&names.l_train, "L_train_terms", &Array1::from(train.terms.clone()).into())?;
+    set.npy(&names.l_val, "L_val_terms", &Array1::from(val.terms.clone()).into())?;
+    set.commit().context("writing the results")?;
     let sp = p.species;
     println!(
         "Transport coefficient L{sp}{sp} (per vacancy, a0^2 x rate), vector cluster expansion -mo {} -cc {}, {} vector groups",
@@ -538,11 +542,6 @@ impl Outputs {
             l_val: format!("L_valSamps_{sp}{sp}_{t}.npy").into(),
         }
     }
-}
-
-/// A result array, replaced atomically if it exists (the published np.save results).
-fn write(path: &Path, a: impl Into<NpArray>) -> anyhow::Result<()> {
-    write_npy(path, &a.into(), Overwrite::Replace).with_context(|| format!("writing {}", path.display()))
 }
 
 /// The largest and smallest singular values, for the log.

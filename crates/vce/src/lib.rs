@@ -55,4 +55,4 @@ pub use fit::{Estimate, NormalEquations, Solution, VceResult};
 pub use geometry::{IntRotation, Point, SiteGeometry};
 pub use orbits::{BasisParams, ClusterBasis, Orbit, SpeciesCluster};
 pub use samples::{Samples, SpeciesChoice};
-pub use saved::{NormalSettings, check_saved_expansion, read_normal_equations, save_expansion, write_normal_equations};
+pub use saved::{NormalSettings, check_saved_expansion, read_normal_equations, save_expansion};

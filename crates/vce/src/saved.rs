@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use gcnet_files::numpy::{self, NpArray};
+use gcnet_files::numpy;
 use gcnet_files::{Expect, Input, Overwrite, Record, ResultSet, check_same_set};
 use ndarray::{Array2, Ix1, Ix2};
 
@@ -30,7 +30,9 @@ pub struct NormalSettings<'a> {
 }
 
 impl NormalSettings<'_> {
-    fn record(&self) -> Record {
+    /// The record of W and b summed for these settings (the run's other results share
+    /// it: write them in one [`ResultSet`] with roles `W` and `b`).
+    pub fn record(&self) -> Record {
         let p = self.expansion.params();
         let c = self.expansion.counts();
         Record::new(PRODUCER, env!("CARGO_PKG_VERSION"))
@@ -60,22 +62,6 @@ impl NormalSettings<'_> {
         }
         e
     }
-}
-
-/// Writes W and b as one set (`Wbar`, `Bbar`) with their record; existing files are
-/// replaced (the published np.save results), inputs never.
-pub fn write_normal_equations(
-    wbar: &Path,
-    bbar: &Path,
-    normal: &NormalEquations,
-    settings: &NormalSettings<'_>,
-    inputs: &[PathBuf],
-) -> Result<()> {
-    let mut set = ResultSet::new(settings.record(), Overwrite::Replace, inputs);
-    set.npy(wbar, "W", &NpArray::from(normal.w.clone()))?;
-    set.npy(bbar, "b", &NpArray::from(normal.b.clone()))?;
-    set.commit()?;
-    Ok(())
 }
 
 /// Reads W and b back for `-nex`: they must be one set, made for `settings` (files
