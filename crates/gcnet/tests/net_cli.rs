@@ -568,6 +568,13 @@ fn a_checkpoint_with_one_nan_weight_is_refused() {
     fails(d, &with(&["-m", "getY", "-td", "1", "-tn", "1", "-sep", "0"]), "NaN");
 }
 
+/// [`setup`] and a second SR-2 data set of the same size, `other.h5` (seed 3).
+fn setup_with_other_data() -> tempfile::TempDir {
+    let dir = setup();
+    ok(dir.path(), &["latgas", "--crystal", "fcc4.h5", "-o", "other.h5", "-n", "40", "--sr2", "--seed", "3"]);
+    dir
+}
+
 /// The four getY -aj output names at epoch `k` for -sp 1 (bare .npy).
 fn y_names(k: usize) -> [String; 4] {
     ["st1", "st2", "st1_exits", "st2_exits"].map(|n| format!("y_{n}_1_1_1_n0c2_all_1_{k}.npy"))
@@ -605,9 +612,8 @@ fn srb_args<'a>(data: &'a str, y: &'a [String; 4]) -> Vec<&'a str> {
 /// limit, as on a full disk) leaves the older set as it was.
 #[test]
 fn class1_class4_get_y_sets_and_what_srb_accepts() {
-    let dir = setup();
+    let dir = setup_with_other_data();
     let d = dir.path();
-    ok(d, &["latgas", "--crystal", "fcc4.h5", "-o", "other.h5", "-n", "40", "--sr2", "--seed", "3"]);
     let mut args = with(&["-m", "train", "-td", "1", "-tn", "1", "-scr", "-sep", "0", "-eep", "2", "-bs", "8"]);
     args[5] = "1";
     ok(d, &args);
@@ -681,9 +687,8 @@ fn class4_get_rep_refuses_an_empty_result() {
 /// describe the same network (-a0, -nosym are not in the directory name).
 #[test]
 fn class1_checkpoints_know_their_training() {
-    let dir = setup();
+    let dir = setup_with_other_data();
     let d = dir.path();
-    ok(d, &["latgas", "--crystal", "fcc4.h5", "-o", "other.h5", "-n", "40", "--sr2", "--seed", "3"]);
     ok(d, &with(&["-m", "train", "-td", "1", "-tn", "1", "-scr", "-sep", "0", "-eep", "1", "-bs", "16"]));
     assert!(d.join("ep_T_1_vac_n0c2_all_0/ep_1.gcnet.json").exists());
     let resume = ["-m", "train", "-td", "1", "-tn", "1", "-sep", "1", "-eep", "2", "-bs", "16"];
