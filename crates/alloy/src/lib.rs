@@ -69,8 +69,8 @@ pub use mc::{
     fcc_geometry, random_start, warren_cowley,
 };
 pub use mc_run::{
-    ChainStart, ChainSummary, Extracted, McEvent, McPhysics, McRecord, McRun, chain_dir, chain_dirs, checkpoint_trials,
-    extract, last_checkpoint, read_history, read_record, read_state,
+    ChainStart, ChainSummary, Extracted, McEvent, McPhysics, McRecord, McRun, McStart, chain_dir, chain_dirs,
+    check_state, checkpoint_trials, extract, last_checkpoint, read_history, read_record, read_state,
 };
 pub use neb::{NebInput, NebResult, NebSettings, parse_neb_log};
 pub use potential::{CANTOR_ELEMENTS, Potential};

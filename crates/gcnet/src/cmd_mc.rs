@@ -242,7 +242,7 @@ fn mc(a: McArgs) -> anyhow::Result<ExitCode> {
         restart: a.use_last_chk_pt,
         force: a.force,
     };
-    run.prepare().context(if a.use_last_chk_pt { "-ckp" } else { "gcnet mc" })?;
+    let start = run.start().context(if a.use_last_chk_pt { "-ckp" } else { "gcnet mc" })?;
     if a.dump_arguments {
         // -dpf may replace an earlier dump (-ckp reruns), never an input
         let inputs = [a.pot_path.join("library.meam"), a.pot_path.join("params.meam")];
@@ -291,7 +291,7 @@ fn mc(a: McArgs) -> anyhow::Result<ExitCode> {
         }
         McEvent::Checkpoint { .. } => {}
     };
-    let summaries = run.run(&on_event).context("gcnet mc")?;
+    let summaries = run.run(start, &on_event).context("gcnet mc")?;
     for b in &bars {
         b.finish_and_clear();
     }
