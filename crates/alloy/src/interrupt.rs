@@ -29,8 +29,11 @@ static INSTALLED: OnceLock<std::result::Result<(), String>> = OnceLock::new();
 /// `mpiexec` at times) before it is killed.
 const GRACE: Duration = Duration::from_secs(10);
 
-/// Catches SIGINT and SIGTERM for the rest of the process (idempotent).
+/// Catches SIGINT and SIGTERM for the rest of the process; called at the start of each
+/// run, which starts not stopped (a stop ends the run it reached, not the next one in a
+/// long-lived process such as a notebook kernel).
 pub fn install() -> Result<()> {
+    RECEIVED.store(0, Ordering::SeqCst);
     INSTALLED
         .get_or_init(|| {
             let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]).map_err(|e| e.to_string())?;

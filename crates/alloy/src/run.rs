@@ -280,7 +280,9 @@ impl NebKmc<'_> {
         Ok(NebStart { lock, scratch, done, last })
     }
 
-    /// Runs the missing steps of a run [`NebKmc::start`] has taken.
+    /// Runs the missing steps of a run [`NebKmc::start`] has taken. From here on the
+    /// process catches SIGINT and SIGTERM ([`crate::interrupt`]): either stops the run
+    /// with [`Error::Interrupted`] once every LAMMPS process has ended.
     pub fn run(&self, start: &NebStart, progress: &(dyn Fn(Event) + Sync)) -> Result<RunSummary> {
         let (done, scratch) = (start.done, &start.scratch);
         if done >= self.kmc.steps {
