@@ -79,6 +79,11 @@ pub enum Error {
     #[error("{path}: {reason}")]
     Merge { path: PathBuf, reason: String },
 
+    #[error(
+        "stopped by {signal} {place}; every LAMMPS process it started has ended and no file is half-written. Rerun the same command in the same directory to continue from there"
+    )]
+    Interrupted { signal: &'static str, place: String },
+
     #[error("{0}")]
     Config(String),
 }

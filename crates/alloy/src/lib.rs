@@ -45,6 +45,7 @@
 mod dataset;
 mod error;
 mod geometry;
+pub mod interrupt;
 mod jobs;
 pub mod kmc;
 mod lammps;
@@ -69,14 +70,14 @@ pub use mc::{
     fcc_geometry, random_start, warren_cowley,
 };
 pub use mc_run::{
-    ChainStart, ChainSummary, Extracted, McEvent, McPhysics, McRecord, McRun, chain_dir, chain_dirs, checkpoint_trials,
-    extract, last_checkpoint, read_history, read_record, read_state,
+    ChainStart, ChainSummary, Extracted, McEvent, McPhysics, McRecord, McRun, McStart, chain_dir, chain_dirs,
+    check_state, checkpoint_trials, extract, last_checkpoint, read_history, read_record, read_state,
 };
 pub use neb::{NebInput, NebResult, NebSettings, parse_neb_log};
 pub use potential::{CANTOR_ELEMENTS, Potential};
 pub use provenance::{DatasetRecord, Physics, Shard, StatesOrigin, StepRecord};
 pub use relax::{EndState, RELAX_MAX_EVALUATIONS, RELAX_MAX_ITERATIONS};
-pub use run::{Event, KmcSettings, NebKmc, RunSummary};
+pub use run::{Event, KmcSettings, NebKmc, NebStart, RunSummary};
 pub use session::Session;
 pub use states::{InitialStates, LabelType, random_states};
 pub use stepfile::{END_STATE_DISPS, STEP_DATASETS, StepData, existing_step_files, step_file_name};

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use gcnet_files::numpy::{NpArray, write_npy};
-use gcnet_files::{Overwrite, write_atomic};
+use gcnet_files::{Overwrite, RunLock, write_atomic};
 use ndarray::{Array1, Array2, ArrayD, Ix1, Ix2};
 use serde::{Deserialize, Serialize};
 
@@ -121,17 +121,16 @@ pub fn checkpoint_trials(dir: &Path) -> Result<Vec<usize>> {
     Ok(t)
 }
 
-/// The state checkpointed after `trial` trials, checked against a cell of `num_sites`
-/// sites and `num_elements` elements.
-pub fn read_state(dir: &Path, trial: usize, num_sites: usize, num_elements: usize) -> Result<Vec<u8>> {
+/// The state checkpointed after `trial` trials, checked against the run record's
+/// physics (see [`check_state`]).
+pub fn read_state(dir: &Path, trial: usize, physics: &McPhysics) -> Result<Vec<u8>> {
     let path = state_path(dir, trial);
     let a: ArrayD<i8> = gcnet_files::numpy::read(&path, "")?;
     let bad = |reason: String| Error::Resume { path: path.clone(), reason };
     let a = a.into_dimensionality::<Ix1>().map_err(|_| bad("not a 1-dimensional state".into()))?;
-    if a.len() != num_sites {
-        return Err(bad(format!("{} sites, the cell has {num_sites}", a.len())));
-    }
-    a.iter()
+    let num_elements = physics.elements.len();
+    let labels = a
+        .iter()
         .map(|&l| {
             if l < 0 || l as usize > num_elements {
                 Err(bad(format!("label {l} outside 0..={num_elements}")))
@@ -139,7 +138,45 @@ pub fn read_state(dir: &Path, trial: usize, num_sites: usize, num_elements: usiz
                 Ok(l as u8)
             }
         })
-        .collect()
+        .collect::<Result<Vec<u8>>>()?;
+    check_state(&path, &labels, physics)?;
+    Ok(labels)
+}
+
+/// Checks a state read back against the run record: its number of sites, the atoms of
+/// each element (trials only swap atoms, so the composition never changes) and the
+/// vacancy (exactly one, on site 0, in a run with one; none otherwise). A state that
+/// fails was edited or comes from another run: continuing from it would run another
+/// composition under this record (two vacancies even freeze the chain: every trial
+/// that moves one is rejected).
+pub fn check_state(path: &Path, labels: &[u8], physics: &McPhysics) -> Result<()> {
+    let bad = |reason: String| Err(Error::Resume { path: path.to_path_buf(), reason });
+    if labels.len() != physics.num_sites {
+        return bad(format!("{} sites, the run's cell has {}", labels.len(), physics.num_sites));
+    }
+    let vacancies: Vec<usize> = (0..labels.len()).filter(|&s| labels[s] == 0).collect();
+    match (physics.vacancy, vacancies.as_slice()) {
+        (true, [0]) | (false, []) => {}
+        (true, []) => return bad("holds no vacancy; the run record has one, on site 0".into()),
+        (true, [s]) => return bad(format!("holds the vacancy on site {s}; the run keeps it on site 0")),
+        (true, many) => return bad(format!("holds {} vacancies (sites {many:?}); the run has one", many.len())),
+        (false, some) => return bad(format!("holds {} vacancies; the run has none (-nv)", some.len())),
+    }
+    let mut counts = vec![0usize; physics.elements.len()];
+    for &l in labels.iter().filter(|&&l| l > 0) {
+        counts[l as usize - 1] += 1;
+    }
+    if counts != physics.counts {
+        let show = |c: &[usize]| {
+            physics.elements.iter().zip(c).map(|(e, n)| format!("{e} {n}")).collect::<Vec<_>>().join(", ")
+        };
+        return bad(format!(
+            "holds another composition ({}) than its run record ({})",
+            show(&counts),
+            show(&physics.counts)
+        ));
+    }
+    Ok(())
 }
 
 /// Site `site` as the published script numbers atoms (ASE's atom index: the sites in
@@ -204,16 +241,13 @@ pub fn write_checkpoint(dir: &Path, chain: &Chain) -> Result<()> {
 
 /// The last complete checkpoint of a chain directory: its trial, the state then and the
 /// history up to it.
-pub fn last_checkpoint(
-    dir: &Path,
-    num_sites: usize,
-    num_elements: usize,
-    vacancy: bool,
-) -> Result<Option<(Vec<u8>, History)>> {
-    let history = read_history(dir, vacancy)?;
+/// The state is checked against `physics` (the chain's run record), and refused rather
+/// than passed over for an earlier one.
+pub fn last_checkpoint(dir: &Path, physics: &McPhysics) -> Result<Option<(Vec<u8>, History)>> {
+    let history = read_history(dir, physics.vacancy)?;
     for &t in checkpoint_trials(dir)?.iter().rev() {
         if history.holds(t) {
-            return Ok(Some((read_state(dir, t, num_sites, num_elements)?, history.truncated(t))));
+            return Ok(Some((read_state(dir, t, physics)?, history.truncated(t))));
         }
     }
     Ok(None)
@@ -260,6 +294,20 @@ pub struct ChainSummary {
     pub energy: f64,
     /// Wall time of this run's trials per trial (s); NaN when there were none.
     pub seconds_per_trial: f64,
+}
+
+/// A run that holds its directory (see [`McRun::start`]).
+#[derive(Debug)]
+pub struct McStart {
+    _lock: RunLock,
+    starts: Vec<ChainStart>,
+}
+
+impl McStart {
+    /// Where each chain starts.
+    pub fn chains(&self) -> &[ChainStart] {
+        &self.starts
+    }
 }
 
 /// Several independent chains run side by side, one LAMMPS session each.
@@ -338,7 +386,7 @@ impl McRun<'_> {
                             ),
                         });
                     }
-                    let Some((labels, history)) = last_checkpoint(&dir, n, k, self.physics.vacancy)? else {
+                    let Some((labels, history)) = last_checkpoint(&dir, &old.physics)? else {
                         return Err(Error::Resume {
                             path: dir.join(CHECKPOINT_DIR),
                             reason: "no complete checkpoint found".into(),
@@ -360,9 +408,21 @@ impl McRun<'_> {
             .collect()
     }
 
-    /// Runs every chain to `trials` trials (checked by [`McRun::prepare`] first).
-    pub fn run(&self, on_event: &(dyn Fn(McEvent) + Sync)) -> Result<Vec<ChainSummary>> {
+    /// Checks every chain (as [`McRun::prepare`] does), then takes the output directory's
+    /// run lock and checks again under it (another run may have written meanwhile). A run
+    /// holds the lock until [`McRun::run`] ends, so no second run, `--force` or not,
+    /// writes into a directory one holds: it is refused here, the holder named, nothing
+    /// written (a refusal by the checks does not even create the lock file).
+    pub fn start(&self) -> Result<McStart> {
+        self.prepare()?;
+        let lock = RunLock::acquire(&self.out_dir, "gcnet mc")?;
         let starts = self.prepare()?;
+        Ok(McStart { _lock: lock, starts })
+    }
+
+    /// Runs every chain to `trials` trials from where [`McRun::start`] found them.
+    pub fn run(&self, start: McStart, on_event: &(dyn Fn(McEvent) + Sync)) -> Result<Vec<ChainSummary>> {
+        let McStart { _lock, starts } = start;
         for (c, start) in starts.iter().enumerate() {
             let dir = chain_dir(&self.out_dir, c);
             if matches!(start, ChainStart::Fresh(_)) && dir.exists() {
@@ -457,8 +517,10 @@ pub struct Extracted {
 
 /// The states of the chains in `dirs` checkpointed after trial `start` (default: the
 /// thermalisation trials) and every `every` trials from there (default: every checkpoint),
-/// chain by chain. All chains must share their physics, hold a vacancy, and have
-/// checkpoints at those trials.
+/// chain by chain. All chains must be of one run (records equal but for the chain index,
+/// each index once) with a vacancy, and every state taken is checked as
+/// [`check_state`] does (one vacancy, on site 0, the run's composition): the file
+/// written promises that.
 pub fn extract(dirs: &[PathBuf], start: Option<usize>, every: Option<usize>) -> Result<Extracted> {
     let Some(first) = dirs.first() else {
         return Err(Error::Config("no chain directories to extract states from".into()));
@@ -482,12 +544,22 @@ pub fn extract(dirs: &[PathBuf], start: Option<usize>, every: Option<usize>) -> 
     let mut rows: Vec<Vec<u8>> = Vec::new();
     let mut energies = Vec::new();
     let mut origin = Vec::new();
+    let mut seen = std::collections::BTreeMap::new();
     for dir in dirs {
         let r = read_record(dir)?;
-        if let Some(d) = difference(&r.physics, p) {
+        // The chains of one run differ in their index only: chains of two runs (another
+        // seed, say, left by a second run in the same directory) do not mix.
+        let same_run = McRecord { chain: record.chain, ..r.clone() };
+        if let Some(d) = difference(&same_run, &record) {
             return Err(Error::Merge {
                 path: dir.join(RECORD_FILE),
                 reason: format!("another run than {} ({d})", first.display()),
+            });
+        }
+        if let Some(other) = seen.insert(r.chain, dir.clone()) {
+            return Err(Error::Merge {
+                path: dir.join(RECORD_FILE),
+                reason: format!("records chain {}, as {} does: one chain twice", r.chain, other.display()),
             });
         }
         let history = read_history(dir, p.vacancy)?;
@@ -495,7 +567,7 @@ pub fn extract(dirs: &[PathBuf], start: Option<usize>, every: Option<usize>) -> 
             if t < start || !(t - start).is_multiple_of(every) || !history.holds(t) {
                 continue;
             }
-            rows.push(read_state(dir, t, p.num_sites, p.elements.len())?);
+            rows.push(read_state(dir, t, p)?);
             energies.push(history.energies[t]);
             origin.push((dir.clone(), t));
         }

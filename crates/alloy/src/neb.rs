@@ -187,7 +187,12 @@ impl NebInput<'_> {
             .stderr(err);
         let fail = |message: String| Error::Lammps { what: what.to_string(), message, dir: dir.to_path_buf() };
         let started = std::time::Instant::now();
-        let status = cmd.status().map_err(|e| fail(format!("cannot start {}: {e}", launch.launcher.name())))?;
+        let (mut child, group) =
+            crate::interrupt::spawn(&mut cmd, |e| fail(format!("cannot start {}: {e}", launch.launcher.name())))?;
+        let status = child.wait().map_err(|e| fail(format!("cannot wait for {}: {e}", launch.launcher.name())))?;
+        // Every rank has ended before the result is read (or the run stops).
+        drop(group);
+        crate::interrupt::check(|| format!("during {what}"))?;
         let lammps_time = started.elapsed();
         let log = std::fs::read_to_string(dir.join("neb.log")).unwrap_or_default();
         if !status.success() {

@@ -13,6 +13,7 @@ use gcnet_files::RunLock;
 use ndarray::Array2;
 
 use crate::error::{Error, Result};
+use crate::geometry::Geometry;
 use crate::jobs::{Engine, JobDirs, JobDone, Model, StateJumps, StateTask, compute_jumps};
 use crate::kmc::{rate, select_jump, uniform};
 use crate::provenance::{Physics, StepRecord};
@@ -86,6 +87,39 @@ pub struct NebKmc<'a> {
     pub lammps_version: String,
 }
 
+/// A run that holds its lock (see [`NebKmc::start`]); dropped, it releases the lock and
+/// keeps the scratch directory (the chunks of an unfinished step).
+#[derive(Debug)]
+pub struct NebStart {
+    lock: RunLock,
+    scratch: PathBuf,
+    done: usize,
+    last: Option<StepData>,
+}
+
+impl NebStart {
+    /// Complete steps at the start.
+    pub fn steps_done(&self) -> usize {
+        self.done
+    }
+
+    /// Ends a run that has done what it was to do: the scratch directory goes, lock and
+    /// all (only its lock file and empty job directories are left by then; anything else
+    /// stays).
+    pub fn finish(self) -> Result<()> {
+        // A stop asked for after the last step (while the binary wrote its data set, say)
+        // still ends the run as stopped; the scratch directory stays, as after any stop.
+        crate::interrupt::check(|| "after the last step".into())?;
+        // The lock file goes while still held: a run that opened it before fails to lock
+        // it, one after creates a new one.
+        clear_job_dirs(&self.scratch).ok();
+        std::fs::remove_file(self.lock.path()).ok();
+        drop(self.lock);
+        std::fs::remove_dir(&self.scratch).ok();
+        Ok(())
+    }
+}
+
 /// What a run did.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RunSummary {
@@ -119,9 +153,15 @@ impl NebKmc<'_> {
 
     /// Checks the step files already in the output directory against this run and returns
     /// the last complete step and its data (the states to continue from).
+    /// Each step file is checked against the run record and against the states it
+    /// continues (the initial states, then the previous file's FinalStates): every
+    /// FinalState must be its state before the step with the recorded jump made (the
+    /// vacancy exchanged with the jumping atom), so an edited state, or one of another
+    /// run, is refused before this run builds on it.
     pub fn existing_steps(&self) -> Result<(usize, Option<StepData>)> {
         let files = existing_step_files(&self.out_dir, self.idx())?;
         let mut last: Option<StepData> = None;
+        let mut before: Array2<u8> = self.states.labels().clone();
         for (i, (k, path)) in files.iter().enumerate() {
             if *k != i + 1 {
                 return Err(Error::Resume {
@@ -146,9 +186,43 @@ impl NebKmc<'_> {
                     ),
                 });
             }
+            self.check_step(path, *k, &before, &data)?;
+            before = data.final_states.clone();
             last = Some(data);
         }
         Ok((files.len(), last))
+    }
+
+    /// FinalStates of step file `path` (step `step`) against the states before the step.
+    fn check_step(&self, path: &Path, step: usize, before: &Array2<u8>, data: &StepData) -> Result<()> {
+        let g = &self.model.geometry;
+        for r in 0..data.len() {
+            let state = self.idx() + r;
+            let bad = |reason: String| Error::State {
+                path: path.to_path_buf(),
+                state,
+                reason: format!("step {step}: {reason}; refusing to continue from this file"),
+            };
+            let v = vacancy_of(before, r).map_err(|_| {
+                bad("the state before this step does not hold exactly one vacancy (the step file before was changed)".into())
+            })?;
+            let j = data.jump_selects[r];
+            if j < 0 || j as usize >= g.z() {
+                return Err(bad(format!("JumpSelects is {j}, not a jump 0..{}", g.z())));
+            }
+            let want = after_jump(g, before.row(r).as_slice().expect("standard layout"), v, j as usize);
+            let found = data.final_states.row(r);
+            if let Some(site) = (0..want.len()).find(|&s| want[s] != found[s]) {
+                return Err(bad(format!(
+                    "FinalStates holds label {} on site {site}, where the state before the step with jump {j} made \
+                     (vacancy {v} to site {}) holds {}: the file was changed or is of another run",
+                    found[site],
+                    g.neighbour(v, j as usize),
+                    want[site]
+                )));
+            }
+        }
+        Ok(())
     }
 
     fn check_record(&self, path: &Path, record: Option<&StepRecord>, step: usize) -> Result<()> {
@@ -184,46 +258,77 @@ impl NebKmc<'_> {
         Ok(())
     }
 
-    /// Runs the missing steps.
-    pub fn run(&self, progress: &(dyn Fn(Event) + Sync)) -> Result<RunSummary> {
+    /// Checks the run and the step files already there, then takes the run's lock and
+    /// checks again under it (another run may have finished steps meanwhile). The lock is
+    /// on the run's scratch directory `.gcnet-neb-{idx}/`, the one every output of the
+    /// run (its step files, kept NEB files and chunks) is named after: shards with other
+    /// -idx share the output directory, a second run of the same shard is refused here,
+    /// its holder named. A run that cannot start writes nothing; one refused by the
+    /// lock neither.
+    pub fn start(&self) -> Result<NebStart> {
         if self.kmc.chunk == 0 {
             return Err(Error::Config("the chunk size (states computed at a time) must be at least 1".into()));
         }
         if !positive(self.kmc.temperature) {
             return Err(Error::Config(format!("the temperature must be positive, got {} K", self.kmc.temperature)));
         }
-        // Read-only checks first: a run that cannot continue touches nothing.
-        let (done, _) = self.existing_steps()?;
+        self.existing_steps()?;
+        let scratch = self.scratch_dir();
+        std::fs::create_dir_all(&scratch).map_err(Error::io(&scratch, "create the scratch directory"))?;
+        let lock = RunLock::acquire(&scratch, "gcnet neb")?;
+        let (done, last) = self.existing_steps()?;
+        Ok(NebStart { lock, scratch, done, last })
+    }
+
+    /// Runs the missing steps of a run [`NebKmc::start`] has taken. From here on the
+    /// process catches SIGINT and SIGTERM ([`crate::interrupt`]): either stops the run
+    /// with [`Error::Interrupted`] once every LAMMPS process has ended.
+    pub fn run(&self, start: &NebStart, progress: &(dyn Fn(Event) + Sync)) -> Result<RunSummary> {
+        let (done, scratch) = (start.done, &start.scratch);
         if done >= self.kmc.steps {
             progress(Event::Complete { steps: done });
             return Ok(RunSummary { steps_before: done, written: Vec::new() });
         }
-        let scratch = self.scratch_dir();
-        std::fs::create_dir_all(&scratch).map_err(Error::io(&scratch, "create the scratch directory"))?;
-        let lock = RunLock::acquire(&scratch, "gcnet neb")?;
-        // Again under the lock (another run may have finished steps meanwhile).
-        let (done, last) = self.existing_steps()?;
+        crate::interrupt::install()?;
         let mut summary = RunSummary { steps_before: done, written: Vec::new() };
-        clear_job_dirs(&scratch)?;
-        clear_chunks(&scratch, done)?;
+        clear_job_dirs(scratch)?;
+        clear_chunks(scratch, done)?;
         gcnet_files::remove_orphans(&self.out_dir)?;
-        gcnet_files::remove_orphans(&scratch)?;
-        let mut labels: Array2<u8> = match &last {
+        gcnet_files::remove_orphans(scratch)?;
+        let mut labels: Array2<u8> = match &start.last {
             Some(d) => d.final_states.clone(),
             None => self.states.labels().clone(),
         };
         for step in done + 1..=self.kmc.steps {
-            let data = self.step(step, &mut labels, &scratch, progress, step == done + 1)?;
+            let data = self.step(step, &mut labels, scratch, progress, step == done + 1).map_err(|e| {
+                // However the stop reached the run (a job refused, a LAMMPS run killed),
+                // it is told as the stop, with where the run can continue.
+                match crate::interrupt::requested() {
+                    Some(signal) => Error::Interrupted { signal, place: self.stopped_in(step, scratch) },
+                    None => e,
+                }
+            })?;
             let path = self.out_dir.join(step_file_name(step, self.idx()));
             let started = Instant::now();
             data.write(&path, &self.record(step))?;
-            clear_chunks(&scratch, step)?;
+            clear_chunks(scratch, step)?;
             progress(Event::StepWritten { step, path: path.clone(), seconds: started.elapsed().as_secs_f64() });
             summary.written.push(path);
         }
-        drop(lock);
-        remove_scratch(&scratch);
         Ok(summary)
+    }
+
+    fn stopped_in(&self, step: usize, scratch: &Path) -> String {
+        format!(
+            "in step {step} of {} ({} complete step file(s) data_k_{}.h5 in {}; the step's finished chunks of -cs {} \
+             states are kept in {})",
+            self.kmc.steps,
+            step - 1,
+            self.idx(),
+            self.out_dir.display(),
+            self.kmc.chunk,
+            scratch.display()
+        )
     }
 
     /// One KMC step of every state; `labels` are the states before it and after it.
@@ -262,6 +367,7 @@ impl NebKmc<'_> {
             .keep_files
             .then(|| self.out_dir.join(format!("NEB_files_{}", self.idx())).join(format!("step_{step}")));
         for (a, b) in todo {
+            crate::interrupt::check(|| self.stopped_in(step, scratch))?;
             let vacancies: Vec<usize> = (a..b).map(|r| vacancy_of(labels, r)).collect::<Result<_>>()?;
             let rows: Vec<Vec<u8>> = (a..b).map(|r| labels.row(r).to_vec()).collect();
             let tasks: Vec<StateTask> = (a..b)
@@ -293,10 +399,13 @@ impl NebKmc<'_> {
         // The states after the step.
         for r in 0..n {
             let v = vacancy_of(labels, r)?;
-            let j = data.jump_selects[r] as usize;
-            let t = geometry.neighbour(v, j);
-            labels[[r, v]] = labels[[r, t]];
-            labels[[r, t]] = 0;
+            let after = after_jump(
+                geometry,
+                labels.row(r).as_slice().expect("standard layout"),
+                v,
+                data.jump_selects[r] as usize,
+            );
+            labels.row_mut(r).assign(&ndarray::ArrayView1::from(&after));
         }
         if *labels != data.final_states {
             return Err(Error::Config(format!(
@@ -357,9 +466,7 @@ impl NebKmc<'_> {
             block.spec_disps[[i, 0, c]] = x;
             block.spec_disps[[i, atom as usize, c]] = -x;
         }
-        let mut after = task.labels.to_vec();
-        after[task.vacancy] = atom;
-        after[t] = 0;
+        let after = after_jump(g, task.labels, task.vacancy, j);
         block.final_states.row_mut(i).assign(&ndarray::ArrayView1::from(&after));
         Ok(())
     }
@@ -402,10 +509,7 @@ impl NebKmc<'_> {
             if j >= self.model.geometry.z() {
                 return Ok(None);
             }
-            let t = self.model.geometry.neighbour(v, j);
-            let mut after = labels.row(r).to_vec();
-            after[v] = after[t];
-            after[t] = 0;
+            let after = after_jump(&self.model.geometry, labels.row(r).as_slice().expect("standard layout"), v, j);
             if block.final_states.row(i).as_slice() != Some(after.as_slice()) {
                 return Ok(None);
             }
@@ -417,6 +521,16 @@ impl NebKmc<'_> {
 /// x > 0, false for NaN.
 fn positive(x: f64) -> bool {
     x > 0.0
+}
+
+/// The state after jump `jump` of the vacancy on site `vacancy`: the vacancy and the
+/// atom on the jump's target site exchanged (the one place a KMC step changes a state).
+fn after_jump(geometry: &Geometry, labels: &[u8], vacancy: usize, jump: usize) -> Vec<u8> {
+    let t = geometry.neighbour(vacancy, jump);
+    let mut after = labels.to_vec();
+    after[vacancy] = labels[t];
+    after[t] = 0;
+    after
 }
 
 fn vacancy_of(labels: &Array2<u8>, row: usize) -> Result<usize> {
@@ -438,14 +552,6 @@ fn clear_job_dirs(scratch: &Path) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// Removes the scratch directory of a finished run (only its lock file and empty
-/// directories are left by then; anything else stays).
-fn remove_scratch(scratch: &Path) {
-    clear_job_dirs(scratch).ok();
-    std::fs::remove_file(scratch.join(RunLock::FILE_NAME)).ok();
-    std::fs::remove_dir(scratch).ok();
 }
 
 /// Removes the chunk checkpoints of steps up to `step` (complete steps need them no more).

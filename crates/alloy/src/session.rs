@@ -26,6 +26,8 @@ pub struct Session {
     stdout: BufReader<ChildStdout>,
     dir: PathBuf,
     tasks: u64,
+    /// Dropped after the child was waited for (fields drop after `Drop::drop`).
+    _group: crate::interrupt::Group,
 }
 
 impl Session {
@@ -33,22 +35,20 @@ impl Session {
     pub fn start(lammps: &Lammps, dir: &Path) -> Result<Session> {
         let err_path = dir.join("session.err");
         let err = File::create(&err_path).map_err(Error::io(&err_path, "create"))?;
-        let mut child = lammps
-            .serial_command()
-            .args(["-nonbuf", "-echo", "none", "-nocite", "-log", "session.log"])
+        let mut cmd = lammps.serial_command();
+        cmd.args(["-nonbuf", "-echo", "none", "-nocite", "-log", "session.log"])
             .current_dir(dir)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(err)
-            .spawn()
-            .map_err(|e| Error::Lammps {
-                what: "a LAMMPS session".into(),
-                message: format!("cannot start {}: {e}", lammps.exe().display()),
-                dir: dir.to_path_buf(),
-            })?;
+            .stderr(err);
+        let (mut child, group) = crate::interrupt::spawn(&mut cmd, |e| Error::Lammps {
+            what: "a LAMMPS session".into(),
+            message: format!("cannot start {}: {e}", lammps.exe().display()),
+            dir: dir.to_path_buf(),
+        })?;
         let stdin = child.stdin.take();
         let stdout = BufReader::new(child.stdout.take().expect("stdout is piped"));
-        Ok(Session { child, stdin, stdout, dir: dir.to_path_buf(), tasks: 0 })
+        Ok(Session { child, stdin, stdout, dir: dir.to_path_buf(), tasks: 0, _group: group })
     }
 
     /// The LAMMPS process's id.

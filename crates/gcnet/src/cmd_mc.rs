@@ -242,10 +242,13 @@ fn mc(a: McArgs) -> anyhow::Result<ExitCode> {
         restart: a.use_last_chk_pt,
         force: a.force,
     };
-    run.prepare().context(if a.use_last_chk_pt { "-ckp" } else { "gcnet mc" })?;
+    // -dpf may replace an earlier dump (-ckp reruns), never an input
+    let inputs = [a.pot_path.join("library.meam"), a.pot_path.join("params.meam")];
     if a.dump_arguments {
-        // -dpf may replace an earlier dump (-ckp reruns), never an input
-        let inputs = [a.pot_path.join("library.meam"), a.pot_path.join("params.meam")];
+        crate::spellings::check_dump(&a.dump_file, &inputs)?;
+    }
+    let start = run.start().context(if a.use_last_chk_pt { "-ckp" } else { "gcnet mc" })?;
+    if a.dump_arguments {
         crate::spellings::write_dump(&a.dump_file, &inputs, Overwrite::Replace, &a.dump())?;
         eprintln!("Dumping arguments to: {}", a.dump_file.display());
     }
@@ -291,7 +294,7 @@ fn mc(a: McArgs) -> anyhow::Result<ExitCode> {
         }
         McEvent::Checkpoint { .. } => {}
     };
-    let summaries = run.run(&on_event).context("gcnet mc")?;
+    let summaries = run.run(start, &on_event).context("gcnet mc")?;
     for b in &bars {
         b.finish_and_clear();
     }

@@ -297,17 +297,6 @@ fn cores(launcher: Launcher) -> usize {
 fn neb(a: NebArgs) -> anyhow::Result<ExitCode> {
     let prepared = prepare(&a)?;
     let lammps = Lammps::locate(a.lmp.as_deref()).context("finding LAMMPS (--lmp)")?;
-    if a.dump_arguments {
-        // -dpf may replace an earlier dump (reruns continue a run), never an input
-        let inputs = [
-            a.crys_dat_path.clone(),
-            a.init_state_file.clone(),
-            a.pot_path.join("library.meam"),
-            a.pot_path.join("params.meam"),
-        ];
-        crate::spellings::write_dump(&a.dump_file, &inputs, Overwrite::Replace, &a.dump())?;
-        eprintln!("Dumping arguments to: {}", a.dump_file.display());
-    }
     let launcher = match a.launcher {
         LauncherArg::Mpiexec => Launcher::Mpiexec,
         LauncherArg::Srun => Launcher::Srun,
@@ -338,6 +327,21 @@ fn neb(a: NebArgs) -> anyhow::Result<ExitCode> {
         keep_files: a.write_all_jumps,
         lammps_version: engine.lammps.version().to_string(),
     };
+    // -dpf may replace an earlier dump (reruns continue a run), never an input
+    let inputs = [
+        a.crys_dat_path.clone(),
+        a.init_state_file.clone(),
+        a.pot_path.join("library.meam"),
+        a.pot_path.join("params.meam"),
+    ];
+    if a.dump_arguments {
+        crate::spellings::check_dump(&a.dump_file, &inputs)?;
+    }
+    let start = kmc.start().context("gcnet neb")?;
+    if a.dump_arguments {
+        crate::spellings::write_dump(&a.dump_file, &inputs, Overwrite::Replace, &a.dump())?;
+        eprintln!("Dumping arguments to: {}", a.dump_file.display());
+    }
     eprintln!(
         "gcnet neb: {} states ({}..{} of {}), {} sites, {} images, T = {} K, {} NEB(s) at once of {} ranks on {} cores, LAMMPS {} ({})",
         states.len(),
@@ -379,7 +383,7 @@ fn neb(a: NebArgs) -> anyhow::Result<ExitCode> {
             Event::StepWritten { step, path, .. } => say(&bar, format!("step {step}: wrote {}", path.display())),
         }
     };
-    let summary = kmc.run(&on_event).context("gcnet neb")?;
+    let summary = kmc.run(&start, &on_event).context("gcnet neb")?;
     bar.lock().expect("no panics while holding the lock").finish_and_clear();
     eprintln!("gcnet neb: {} step file(s) written, {} were there", summary.written.len(), summary.steps_before);
     if let Some(path) = &a.dataset {
@@ -403,6 +407,7 @@ fn neb(a: NebArgs) -> anyhow::Result<ExitCode> {
             a.lat_par
         );
     }
+    start.finish().context("gcnet neb")?;
     Ok(ExitCode::SUCCESS)
 }
 

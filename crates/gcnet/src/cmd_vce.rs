@@ -428,7 +428,9 @@ fn vce(a: &VceArgs) -> anyhow::Result<ExitCode> {
     };
     eprintln!("gcnet vce: lattice parameter of the data {}", samples.lattice_parameter());
 
-    // Outputs.
+    // Outputs. One run writes into the working directory at a time; the lock is taken
+    // after the checks, so a refused run touches nothing.
+    let _lock = gcnet_files::RunLock::acquire(std::env::current_dir()?, "gcnet vce")?;
     if a.dump_args
         && let Some(f) = &a.dump_file
     {

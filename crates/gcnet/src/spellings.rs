@@ -47,10 +47,16 @@ pub fn py_float(x: f64) -> String {
 
 /// Writes the argument dump of -dmp/-d to `path` (atomically): never over one of the run's
 /// `inputs`, whatever `overwrite` says.
-pub fn write_dump(path: &Path, inputs: &[PathBuf], overwrite: Overwrite, text: &str) -> anyhow::Result<()> {
+/// The refusal of [`write_dump`] alone, for a run to give before it takes its directory.
+pub fn check_dump(path: &Path, inputs: &[PathBuf]) -> anyhow::Result<()> {
     if let Some(input) = inputs.iter().find(|i| crate::cmd_net::same_file(i, path)) {
         bail!("-dpf {}: that is {}, an input of this run; it is never written over", path.display(), input.display());
     }
+    Ok(())
+}
+
+pub fn write_dump(path: &Path, inputs: &[PathBuf], overwrite: Overwrite, text: &str) -> anyhow::Result<()> {
+    check_dump(path, inputs)?;
     write_atomic(path, overwrite, |f| std::io::Write::write_all(f, text.as_bytes()))
         .with_context(|| format!("writing the arguments to -dpf {}", path.display()))?;
     Ok(())

@@ -292,3 +292,102 @@ fn temperature_limits() {
 fn refs(v: &[String]) -> Vec<&str> {
     v.iter().map(String::as_str).collect()
 }
+
+/// A short on-lattice run of one or more chains (seconds).
+fn quick<'a>(pot: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    mc_args(pot, &[&["-T", "1000", "-ns", "2", "-ne", "0", "--no-relax"], extra].concat())
+}
+
+/// Copies a chain directory's results (not its LAMMPS scratch).
+fn copy_chain(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to.join("chkpt")).unwrap();
+    for e in std::fs::read_dir(from).unwrap().chain(std::fs::read_dir(from.join("chkpt")).unwrap()) {
+        let e = e.unwrap();
+        if e.path().is_file() {
+            let rel = e.path().strip_prefix(from).unwrap().to_path_buf();
+            std::fs::copy(e.path(), to.join(rel)).unwrap();
+        }
+    }
+}
+
+/// -ckp continues only from a state of the run's record: a changed composition, a
+/// vacancy moved off site 0 and a second vacancy are each refused, naming the file,
+/// with nothing touched; the original state continues.
+#[test]
+fn class2_mc_refuses_a_checkpoint_whose_state_is_not_the_runs() {
+    let _one = LAMMPS_RUNS.lock().unwrap_or_else(|e| e.into_inner());
+    let pot = potential();
+    let root = tempfile::tempdir().unwrap();
+    let a = root.path();
+    ok(a, &quick(&pot, &["-nt", "4", "--chains", "1", "--seed", "1"]));
+    let path = a.join("chain_0/chkpt/state_4.npy");
+    let original = state(&a.join("chain_0"), 4);
+    let bytes = std::fs::read(&path).unwrap();
+    let (a1, a2) = (original.iter().position(|&l| l == 1).unwrap(), original.iter().position(|&l| l == 2).unwrap());
+    let mut composition = original.clone();
+    composition[a1] = 2;
+    let mut moved = original.clone();
+    moved.swap(0, a1);
+    let mut two = original.clone();
+    two[a2] = 0;
+    for (edited, why) in [
+        (composition, "another composition (Co 21, Ni 23"),
+        (moved, &format!("vacancy on site {a1}")[..]),
+        (two, "holds 2 vacancies"),
+    ] {
+        ndarray_npy::write_npy(&path, &edited).unwrap();
+        fails(a, &quick(&pot, &["-nt", "6", "--chains", "1", "--seed", "1", "-ckp"]), &["state_4.npy", why]);
+    }
+    std::fs::write(&path, bytes).unwrap();
+    let log = ok(a, &quick(&pot, &["-nt", "6", "--chains", "1", "--seed", "1", "-ckp"]));
+    assert!(log.contains("continuing after trial 4"), "{log}");
+}
+
+/// mc-extract writes statesAll only of states it promises: one vacancy on site 0, the
+/// run's composition, chains of one run (not a chain another seed left behind).
+#[test]
+fn class2_mc_extract_refuses_states_and_chains_it_cannot_vouch_for() {
+    let _one = LAMMPS_RUNS.lock().unwrap_or_else(|e| e.into_inner());
+    let pot = potential();
+    let root = tempfile::tempdir().unwrap();
+    let (a, b) = (root.path().join("a"), root.path().join("b"));
+    for d in [&a, &b] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    ok(&a, &quick(&pot, &["-nt", "4", "--chains", "2", "--seed", "1"]));
+    ok(&b, &quick(&pot, &["-nt", "4", "--chains", "2", "--seed", "2"]));
+    ok(&a, &["mc-extract", "-o", "x"]);
+    std::fs::remove_dir_all(a.join("x")).unwrap();
+    // a vacancy moved off site 0 in one state of chain 1
+    let path = a.join("chain_1/chkpt/state_2.npy");
+    let bytes = std::fs::read(&path).unwrap();
+    let mut moved = state(&a.join("chain_1"), 2);
+    let s = moved.iter().position(|&l| l == 3).unwrap();
+    moved.swap(0, s);
+    ndarray_npy::write_npy(&path, &moved).unwrap();
+    fails(&a, &["mc-extract", "-o", "x"], &["chain_1/chkpt/state_2.npy", &format!("vacancy on site {s}")]);
+    std::fs::write(&path, bytes).unwrap();
+    // chain 1 replaced by the chain 1 of a run with another seed
+    std::fs::remove_dir_all(a.join("chain_1")).unwrap();
+    copy_chain(&b.join("chain_1"), &a.join("chain_1"));
+    fails(&a, &["mc-extract", "-o", "x"], &["chain_1/gcnet_mc.json", "another run", "seed: 2 vs 1"]);
+}
+
+/// One run per directory: while another process holds the directory, `gcnet mc` (with
+/// or without --force, or -ckp) is refused, the holder named, nothing touched.
+#[test]
+fn class3_mc_refuses_a_directory_another_run_holds() {
+    let _one = LAMMPS_RUNS.lock().unwrap_or_else(|e| e.into_inner());
+    let pot = potential();
+    let root = tempfile::tempdir().unwrap();
+    let a = root.path();
+    ok(a, &quick(&pot, &["-nt", "2", "--chains", "1", "--seed", "1"]));
+    let lock = gcnet_files::RunLock::acquire(a, "a test").unwrap();
+    let holder = format!("process {} (a test)", std::process::id());
+    for extra in [&["--seed", "2", "--force", "-nt", "2"][..], &["--seed", "1", "-ckp", "-nt", "4"][..]] {
+        let args = quick(&pot, &[&["--chains", "1"], extra].concat());
+        fails(a, &args, &["in use by another run", &holder]);
+    }
+    drop(lock);
+    ok(a, &quick(&pot, &["-nt", "2", "--chains", "1", "--seed", "2", "--force"]));
+}

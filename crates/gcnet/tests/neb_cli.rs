@@ -370,3 +370,139 @@ fn lammps_failing_on_a_state_is_reported_and_nothing_is_touched() {
     }
     assert!(!run.join("data_1_0.h5").exists());
 }
+
+/// A rerun continues only from step files whose FinalStates are the states before the
+/// step with the recorded jump made: one atom's element changed in step 1's file is
+/// refused (naming the file, the state and the site) before anything is touched.
+#[test]
+fn class2_neb_refuses_a_step_file_whose_final_states_were_changed() {
+    let _one = LAMMPS_RUNS.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = setup();
+    let d = dir.path();
+    let pot = potential();
+    let (cr, st) = (d.join("c3.h5").display().to_string(), d.join("states.npy").display().to_string());
+    let run = mkdir(&d.join("run"));
+    ok(&run, &neb_args(&pot, &cr, &st, &["-ns", "1", "-idx", "1", "-bs", "1", "-ni", "3"]));
+    let path = run.join("data_1_1.h5");
+    let (site, label) = {
+        let f = hdf5::File::open_rw(&path).unwrap();
+        let ds = f.dataset("FinalStates").unwrap();
+        let mut fs: Array2<i8> = ds.read_2d().unwrap();
+        let site = (1..108).find(|&s| fs[[0, s]] > 0).unwrap();
+        let label = fs[[0, site]] % 5 + 1;
+        fs[[0, site]] = label;
+        ds.write(&fs).unwrap();
+        (site, label)
+    };
+    let more = neb_args(&pot, &cr, &st, &["-ns", "2", "-idx", "1", "-bs", "1", "-ni", "3"]);
+    fails(&run, &more, &format!("data_1_1.h5: state 1: step 1: FinalStates holds label {label} on site {site}"));
+}
+
+/// One run per shard: while another process holds the shard's lock, `gcnet neb` (with
+/// --force and --dataset too) is refused, the holder named, nothing touched.
+#[test]
+fn class3_neb_refuses_a_shard_another_run_holds() {
+    let dir = setup();
+    let d = dir.path();
+    let pot = potential();
+    let (cr, st) = (d.join("c3.h5").display().to_string(), d.join("states.npy").display().to_string());
+    let run = mkdir(&d.join("run"));
+    let scratch = mkdir(&run.join(".gcnet-neb-0"));
+    let lock = gcnet_files::RunLock::acquire(&scratch, "a test").unwrap();
+    let holder = format!("process {} (a test)", std::process::id());
+    for extra in [&[][..], &["--force", "--dataset", "x.h5", "-dmp"][..]] {
+        let args = neb_args(&pot, &cr, &st, &[&["-ns", "2", "-idx", "0", "-bs", "1"], extra].concat());
+        let before = snapshot(&run);
+        let out = gcnet(&run, &args);
+        let t = text(&out);
+        assert!(!out.status.success() && t.contains("in use by another run") && t.contains(&holder), "{t}");
+        assert_eq!(before, snapshot(&run), "gcnet {args:?} touched files");
+    }
+    drop(lock);
+}
+
+/// (pid, parent pid, process group, start time, command name) of every process.
+fn processes() -> Vec<(u32, u32, u32, u64, String)> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else { continue };
+        let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else { continue };
+        // The name is in parentheses and may hold spaces; the fields after it are plain.
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else { continue };
+        let name = stat[open + 1..close].to_string();
+        let f: Vec<&str> = stat[close + 2..].split(' ').collect();
+        if f[0] == "Z" {
+            continue; // ended, not yet reaped
+        }
+        out.push((pid, f[1].parse().unwrap(), f[2].parse().unwrap(), f[19].parse().unwrap(), name));
+    }
+    out
+}
+
+/// SIGTERM to `gcnet neb` during its first NEB: it forwards the signal, waits for mpiexec
+/// and every lmp it started, exits non-zero saying where it stopped and how to continue,
+/// and leaves no half-written file; the rerun continues and finishes.
+#[test]
+fn sigterm_stops_the_lammps_processes_of_gcnet_neb() {
+    let _one = LAMMPS_RUNS.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = setup();
+    let d = dir.path();
+    let pot = potential();
+    let (cr, st) = (d.join("c3.h5").display().to_string(), d.join("states.npy").display().to_string());
+    let run = mkdir(&d.join("run"));
+    let args = neb_args(&pot, &cr, &st, &["-ns", "1", "-idx", "0", "-bs", "1", "-ni", "3", "--parallel-nebs", "1"]);
+    let child = Command::new(env!("CARGO_BIN_EXE_gcnet"))
+        .current_dir(&run)
+        .args(&args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let gcnet_pid = child.id();
+    let descendants = |all: &[(u32, u32, u32, u64, String)], of: u32| {
+        let mut ours = vec![of];
+        let mut found = Vec::new();
+        while let Some(p) = ours.pop() {
+            for q in all.iter().filter(|q| q.1 == p) {
+                ours.push(q.0);
+                found.push(q.clone());
+            }
+        }
+        found
+    };
+    let until = Instant::now() + Duration::from_secs(300);
+    // A NEB runs: mpiexec and its three lmp ranks.
+    let running = loop {
+        let all = processes();
+        let now = descendants(&all, gcnet_pid);
+        if let Some(m) = now.iter().find(|p| p.4.starts_with("mpiexec"))
+            && descendants(&all, m.0).iter().filter(|p| p.4 == "lmp").count() >= 3
+        {
+            break now;
+        }
+        assert!(Instant::now() < until, "no NEB started");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let own_group = processes().into_iter().find(|p| p.0 == std::process::id()).unwrap().2;
+    let status = Command::new("kill").args(["-TERM", &gcnet_pid.to_string()]).status().unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    // Nothing gcnet started runs on: not the processes seen, not any of their groups.
+    let groups: Vec<u32> = running.iter().map(|p| p.2).filter(|&g| g != own_group).collect();
+    let left: Vec<_> = processes()
+        .into_iter()
+        .filter(|p| running.iter().any(|r| r.0 == p.0 && r.3 == p.3) || groups.contains(&p.2))
+        .collect();
+    assert!(left.is_empty(), "still running after gcnet ended: {left:?} (gcnet had {running:?})");
+    let t = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{t}");
+    assert!(t.contains("stopped by SIGTERM in step 1 of 1") && t.contains("Rerun the same command"), "{t}");
+    // No step file, no temporary file anywhere.
+    assert!(!run.join("data_1_0.h5").exists());
+    for path in snapshot(&run).keys() {
+        let name = path.file_name().unwrap().to_string_lossy();
+        assert!(!name.starts_with(gcnet_files::TEMP_PREFIX), "{} was left", path.display());
+    }
+    ok(&run, &args);
+    assert!(run.join("data_1_0.h5").exists() && !run.join(".gcnet-neb-0").exists());
+}

@@ -101,6 +101,7 @@ fn two_stage_runs_reuse_the_saved_expansion_and_w_b() {
     let mut expected = before.clone();
     expected.insert("JitArrays.h5".into());
     expected.insert("JitArrays.gcnet.json".into());
+    expected.insert(gcnet_files::RunLock::FILE_NAME.into()); // the run's lock on the directory
     assert_eq!(files(d), expected, "-ao writes the arrays only");
     // Stage 2: from the saved arrays, all jumps.
     let out = gcnet(&base(&["-T", "1", "-aj"]), d);
@@ -290,6 +291,29 @@ fn class1_nex_and_saved_expansions_are_checked_against_their_records() {
     let out = gcnet(&base(&["-T", "8"]), d);
     let t = text(&out);
     assert!(!out.status.success() && t.contains("JitArrays.h5") && t.contains("changed after"), "{t}");
+}
+
+/// One run per working directory: while another process holds it, `gcnet vce` is refused,
+/// the holder named, nothing touched; released, the same run succeeds.
+#[test]
+fn class3_vce_refuses_a_directory_another_run_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    setup(d, 1000);
+    let args = base(&["-mo", "2", "-cc", "0.71", "-scr", "-T", "5", "-svj"]);
+    let lock = gcnet_files::RunLock::acquire(d, "a test").unwrap();
+    let before = common_snapshot(d);
+    let out = gcnet(&args, d);
+    let t = text(&out);
+    assert!(!out.status.success(), "{t}");
+    assert!(
+        t.contains("in use by another run") && t.contains(&format!("process {} (a test)", std::process::id())),
+        "{t}"
+    );
+    assert_eq!(before, common_snapshot(d), "a refused run touched files");
+    drop(lock);
+    let out = gcnet(&args, d);
+    assert!(out.status.success() && d.join("L11_5.npy").exists(), "{}", text(&out));
 }
 
 fn common_snapshot(d: &Path) -> Vec<(String, u64, std::time::SystemTime)> {
