@@ -50,6 +50,7 @@ pub mod kmc;
 mod lammps;
 pub mod mc;
 mod mc_run;
+mod merge;
 mod neb;
 mod potential;
 pub mod provenance;
@@ -59,7 +60,7 @@ mod session;
 mod states;
 mod stepfile;
 
-pub use dataset::{MergeSummary, assemble, merge};
+pub use dataset::assemble;
 pub use error::{Error, Result, SETUP_COMMAND};
 pub use geometry::{CellSpec, Geometry, LammpsBox};
 pub use jobs::{Engine, JobDirs, JobDone, Model, StateJumps, StateTask, available_cores, compute_jumps};
@@ -68,6 +69,7 @@ pub use mc::{
     Chain, EnergyModel, History, MC_NEIGHBOR_SKIN, ProcessEnergy, SessionEnergy, StateEnergy, Trial, fcc_cell,
     fcc_geometry, random_start, warren_cowley,
 };
+pub use merge::{MergeSummary, merge};
 pub use mc_run::{
     ChainStart, ChainSummary, Extracted, McEvent, McPhysics, McRecord, McRun, chain_dir, chain_dirs, checkpoint_trials,
     extract, last_checkpoint, read_history, read_record, read_state,
