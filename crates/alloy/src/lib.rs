@@ -69,11 +69,11 @@ pub use mc::{
     Chain, EnergyModel, History, MC_NEIGHBOR_SKIN, ProcessEnergy, SessionEnergy, StateEnergy, Trial, fcc_cell,
     fcc_geometry, random_start, warren_cowley,
 };
-pub use merge::{MergeSummary, merge};
 pub use mc_run::{
     ChainStart, ChainSummary, Extracted, McEvent, McPhysics, McRecord, McRun, chain_dir, chain_dirs, checkpoint_trials,
     extract, last_checkpoint, read_history, read_record, read_state,
 };
+pub use merge::{MergeSummary, merge};
 pub use neb::{NebInput, NebResult, NebSettings, parse_neb_log};
 pub use potential::{CANTOR_ELEMENTS, Potential};
 pub use provenance::{DatasetRecord, Physics, Shard, StatesOrigin, StepRecord};

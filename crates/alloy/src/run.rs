@@ -45,7 +45,9 @@ impl KmcSettings {
             )));
         }
         if self.steps == 0 || self.chunk == 0 {
-            return Err(Error::Config("the steps and the chunk size (states computed at a time) must be at least 1".into()));
+            return Err(Error::Config(
+                "the steps and the chunk size (states computed at a time) must be at least 1".into(),
+            ));
         }
         Ok(())
     }

@@ -153,12 +153,15 @@ fn assembled_data_sets_pass_the_checks_and_merge() {
     assert!(report.is_ok(), "{report}");
 
     // Refused: overlapping shards, other settings, an input as the output, too few inputs.
-    let e = merge(&[d.join("a.h5"), d.join("ab.h5")], &d.join("x.h5"), None, Overwrite::Refuse).unwrap_err().to_string();
+    let e =
+        merge(&[d.join("a.h5"), d.join("ab.h5")], &d.join("x.h5"), None, Overwrite::Refuse).unwrap_err().to_string();
     assert!(e.contains("overlap"), "{e}");
     write_dataset(&c, &shard(&c, 5, 1, 1100.0), &d.join("hot.h5"));
-    let e = merge(&[d.join("a.h5"), d.join("hot.h5")], &d.join("x.h5"), None, Overwrite::Refuse).unwrap_err().to_string();
+    let e =
+        merge(&[d.join("a.h5"), d.join("hot.h5")], &d.join("x.h5"), None, Overwrite::Refuse).unwrap_err().to_string();
     assert!(e.contains("hot.h5") && e.contains("temperature: 1100.0 vs 1000.0"), "{e}");
-    let e = merge(&[d.join("a.h5"), d.join("b.h5")], &d.join("a.h5"), None, Overwrite::Replace).unwrap_err().to_string();
+    let e =
+        merge(&[d.join("a.h5"), d.join("b.h5")], &d.join("a.h5"), None, Overwrite::Replace).unwrap_err().to_string();
     assert!(e.contains("is an input"), "{e}");
     assert!(merge(&[d.join("a.h5")], &d.join("x.h5"), None, Overwrite::Refuse).is_err());
     assert!(!d.join("x.h5").exists());
@@ -179,10 +182,10 @@ fn class5_merge_refuses_an_initial_state_held_twice() {
     initial.row_mut(1).assign(&a.initial.row(2));
     let initial = initial.slice(ndarray::s![0..2, ..]).to_owned();
     write_dataset(&c, &shard_of(&c, initial, "other.npy", 0, 1000.0), &d.join("o.h5"));
-    let e = merge(&[d.join("a.h5"), d.join("o.h5")], &d.join("x.h5"), Some(&c), Overwrite::Refuse)
-        .unwrap_err()
-        .to_string();
-    let shared = e.contains("its initial state 1 is initial state 2 of") || e.contains("its initial state 2 is initial state 1 of");
+    let e =
+        merge(&[d.join("a.h5"), d.join("o.h5")], &d.join("x.h5"), Some(&c), Overwrite::Refuse).unwrap_err().to_string();
+    let shared = e.contains("its initial state 1 is initial state 2 of")
+        || e.contains("its initial state 2 is initial state 1 of");
     assert!(shared && e.contains("a.h5") && e.contains("o.h5"), "{e}");
     assert!(!d.join("x.h5").exists());
 }
@@ -203,9 +206,7 @@ fn class5_merge_checks_the_merged_file_before_it_appears() {
         rates[[1, 0]] = -1.0;
         ds.write(&rates).unwrap();
     }
-    let e = merge(&[d.join("a.h5"), d.join("b.h5")], &d.join("x.h5"), None, Overwrite::Refuse)
-        .unwrap_err()
-        .to_string();
+    let e = merge(&[d.join("a.h5"), d.join("b.h5")], &d.join("x.h5"), None, Overwrite::Refuse).unwrap_err().to_string();
     assert!(e.contains("fails its checks") && e.contains("AllJumpRates_Fin[0] = -1"), "{e}");
     assert_eq!(std::fs::read_dir(d).unwrap().count(), 2, "only the inputs are left");
     // Another crystal than the shards' is refused by name.

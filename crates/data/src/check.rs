@@ -382,7 +382,9 @@ fn check_rows(
                 report.fail(
                     sample,
                     CheckKind::Displacements,
-                    format!("label {l} moved {got:?}: a displacement component must be at most 1e50 (MAX_DISPLACEMENT)"),
+                    format!(
+                        "label {l} moved {got:?}: a displacement component must be at most 1e50 (MAX_DISPLACEMENT)"
+                    ),
                 );
                 break;
             }
