@@ -202,6 +202,9 @@ fn class5_a_directory_for_the_data_set_says_so() {
         assert!(!out.status.success() && t.contains("data: cannot open the data set: it is a directory"), "{t}");
         assert!(!t.contains("no such file"), "{t}");
     }
+    // the crystal file likewise
+    let out = gcnet(&["check", "fcc4.h5", "--crystal", "data"], d);
+    assert!(text(&out).contains("it is a directory, not a crystal data file"), "{}", text(&out));
 }
 
 /// Class 5: describe and kmc print L in the data's own unit: a0^2 x rate when the

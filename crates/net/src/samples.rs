@@ -118,7 +118,11 @@ pub fn check_dataset(data: &Dataset, geometry: &Geometry, vacancy: i8) -> Result
         }
     }
     if let Some(bad) = data.jump_selects.iter().find(|&&j| j < 0 || j as usize >= geometry.z) {
-        return Err(Error::DataMismatch(format!("JumpSelects holds jump {bad}, outside 0..{}", geometry.z)));
+        return Err(Error::DataMismatch(format!(
+            "JumpSelects holds jump {bad}, not one of the jumps 0..{} (z = {})",
+            geometry.z.saturating_sub(1),
+            geometry.z
+        )));
     }
     Ok(())
 }
