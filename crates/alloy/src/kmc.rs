@@ -8,6 +8,16 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 /// Boltzmann's constant, eV/K (the value of the published scripts, CODATA 2018).
 pub const KB_EV_PER_K: f64 = 8.617333262e-5;
 
+/// Refuses a temperature that no physics allows: it must be a finite number of K above 0
+/// (at T = inf every rate would be exp(0) = 1, and Metropolis would accept every trial).
+pub fn check_temperature(temperature: f64) -> crate::Result<()> {
+    if temperature.is_finite() && temperature > 0.0 {
+        Ok(())
+    } else {
+        Err(crate::Error::Config(format!("the temperature must be finite and above 0 K, got {temperature}")))
+    }
+}
+
 /// rate = exp(-barrier / kB T), without attempt frequency (as the published data); an
 /// infinite barrier (an off-lattice jump) gives 0.
 pub fn rate(barrier: f64, temperature: f64) -> f64 {
@@ -51,6 +61,15 @@ pub fn uniform(seed: u64, step: usize, state: usize) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Class 5: no physics allows T = inf (every rate would be exp(0) = 1), T <= 0 or NaN.
+    #[test]
+    fn class5_temperatures_must_be_finite_and_above_zero() {
+        for t in [f64::INFINITY, 0.0, -5.0, f64::NAN] {
+            assert!(check_temperature(t).unwrap_err().to_string().contains("finite and above 0 K"), "{t}");
+        }
+        assert!(check_temperature(1073.0).is_ok());
+    }
 
     #[test]
     fn selection_follows_cumulative_probabilities() {

@@ -51,6 +51,7 @@ pub mod kmc;
 mod lammps;
 pub mod mc;
 mod mc_run;
+mod merge;
 mod neb;
 mod potential;
 pub mod provenance;
@@ -60,7 +61,7 @@ mod session;
 mod states;
 mod stepfile;
 
-pub use dataset::{MergeSummary, assemble, merge};
+pub use dataset::assemble;
 pub use error::{Error, Result, SETUP_COMMAND};
 pub use geometry::{CellSpec, Geometry, LammpsBox};
 pub use jobs::{Engine, JobDirs, JobDone, Model, StateJumps, StateTask, available_cores, compute_jumps};
@@ -73,6 +74,7 @@ pub use mc_run::{
     ChainStart, ChainSummary, Extracted, McEvent, McPhysics, McRecord, McRun, McStart, chain_dir, chain_dirs,
     check_state, checkpoint_trials, extract, last_checkpoint, read_history, read_record, read_state,
 };
+pub use merge::{MergeSummary, merge};
 pub use neb::{NebInput, NebResult, NebSettings, parse_neb_log};
 pub use potential::{CANTOR_ELEMENTS, Potential};
 pub use provenance::{DatasetRecord, Physics, Shard, StatesOrigin, StepRecord};

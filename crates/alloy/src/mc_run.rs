@@ -133,7 +133,7 @@ pub fn read_state(dir: &Path, trial: usize, physics: &McPhysics) -> Result<Vec<u
         .iter()
         .map(|&l| {
             if l < 0 || l as usize > num_elements {
-                Err(bad(format!("label {l} outside 0..={num_elements}")))
+                Err(bad(format!("label {l} lies outside 0..{num_elements}")))
             } else {
                 Ok(l as u8)
             }
@@ -348,9 +348,7 @@ impl McRun<'_> {
             return Err(Error::Config("the chains, trials and save interval must be at least 1".into()));
         }
         self.physics.energy.validate()?;
-        if !(self.physics.temperature > 0.0 && self.physics.temperature.is_finite()) {
-            return Err(Error::Config(format!("the temperature must be positive, got {}", self.physics.temperature)));
-        }
+        crate::kmc::check_temperature(self.physics.temperature)?;
         let n = self.geometry.num_sites();
         let k = self.physics.elements.len();
         if self.physics.counts.len() != k {
@@ -541,6 +539,18 @@ pub fn extract(dirs: &[PathBuf], start: Option<usize>, every: Option<usize>) -> 
             record.save_every
         )));
     }
+    // Which trials have checkpoints, for the messages: those of the first chain.
+    let trials = || -> Result<String> {
+        Ok(format!(
+            "the chains are checkpointed every {} trials ({} has trials {})",
+            record.save_every,
+            first.display(),
+            list_trials(&checkpoint_trials(first)?)
+        ))
+    };
+    if !start.is_multiple_of(record.save_every) {
+        return Err(Error::Config(format!("trial {start} has no checkpoint: {}", trials()?)));
+    }
     let mut rows: Vec<Vec<u8>> = Vec::new();
     let mut energies = Vec::new();
     let mut origin = Vec::new();
@@ -574,10 +584,21 @@ pub fn extract(dirs: &[PathBuf], start: Option<usize>, every: Option<usize>) -> 
     }
     if rows.is_empty() {
         return Err(Error::Config(format!(
-            "no checkpointed states at trial {start} or later (every {every}) in {} chain(s)",
-            dirs.len()
+            "no checkpointed states at trial {start} or later (every {every}) in {} chain(s): {}",
+            dirs.len(),
+            trials()?
         )));
     }
     let states = Array2::from_shape_fn((rows.len(), p.num_sites), |(i, s)| rows[i][s] as i8);
     Ok(Extracted { states, energies, origin, record })
+}
+
+/// "5, 10, 15" or, for many, "5, 10, 15, ..., 95, 100"; "none" when empty.
+fn list_trials(t: &[usize]) -> String {
+    let join = |v: &[usize]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(", ");
+    match t.len() {
+        0 => "none".into(),
+        1..=6 => join(t),
+        n => format!("{}, ..., {}", join(&t[..3]), join(&t[n - 2..])),
+    }
 }

@@ -34,6 +34,26 @@ pub struct KmcSettings {
     pub chunk: usize,
 }
 
+impl KmcSettings {
+    /// Checks what physics and the run allow: a finite temperature above 0 K, a finite
+    /// threshold above 0 Å, at least one step and one state per chunk.
+    pub fn validate(&self) -> Result<()> {
+        crate::kmc::check_temperature(self.temperature)?;
+        if !(self.threshold.is_finite() && self.threshold > 0.0) {
+            return Err(Error::Config(format!(
+                "the displacement threshold must be a finite distance above 0 Å, got {}",
+                self.threshold
+            )));
+        }
+        if self.steps == 0 || self.chunk == 0 {
+            return Err(Error::Config(
+                "the steps and the chunk size (states computed at a time) must be at least 1".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// Progress of a run, reported as it happens.
 #[derive(Clone, Debug)]
 pub enum Event {
@@ -266,12 +286,7 @@ impl NebKmc<'_> {
     /// its holder named. A run that cannot start writes nothing; one refused by the
     /// lock neither.
     pub fn start(&self) -> Result<NebStart> {
-        if self.kmc.chunk == 0 {
-            return Err(Error::Config("the chunk size (states computed at a time) must be at least 1".into()));
-        }
-        if !positive(self.kmc.temperature) {
-            return Err(Error::Config(format!("the temperature must be positive, got {} K", self.kmc.temperature)));
-        }
+        self.kmc.validate()?;
         self.existing_steps()?;
         let scratch = self.scratch_dir();
         std::fs::create_dir_all(&scratch).map_err(Error::io(&scratch, "create the scratch directory"))?;
@@ -516,11 +531,6 @@ impl NebKmc<'_> {
         }
         Ok(Some(block))
     }
-}
-
-/// x > 0, false for NaN.
-fn positive(x: f64) -> bool {
-    x > 0.0
 }
 
 /// The state after jump `jump` of the vacancy on site `vacancy`: the vacancy and the

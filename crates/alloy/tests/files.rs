@@ -78,17 +78,22 @@ struct Shard {
 }
 
 fn shard(crystal: &CrystalData, start: usize, count: usize, temperature: f64) -> Shard {
-    let g = Geometry::new(crystal, 3.595, CellSpec { units: 3, primitive: false }).unwrap();
     let all = random_states(start + count, crystal.num_sites(), 5, 9);
     let mut initial = Array2::<u8>::zeros((count, crystal.num_sites()));
     for (r, s) in all[start..].iter().enumerate() {
         initial.row_mut(r).assign(&ndarray::ArrayView1::from(s));
     }
+    shard_of(crystal, initial, "states.npy", start, temperature)
+}
+
+/// A shard of the states `initial`, states `start..` of the state file `file`.
+fn shard_of(crystal: &CrystalData, initial: Array2<u8>, file: &str, start: usize, temperature: f64) -> Shard {
+    let g = Geometry::new(crystal, 3.595, CellSpec { units: 3, primitive: false }).unwrap();
     let origin = StatesOrigin {
-        file: "states.npy".into(),
-        file_hash: "f".into(),
+        file: file.into(),
+        file_hash: hex(fnv1a(file.as_bytes())),
         start,
-        count,
+        count: initial.nrows(),
         states_hash: hex(fnv1a(initial.as_slice().unwrap())),
     };
     let record = |step| StepRecord {
@@ -136,7 +141,7 @@ fn assembled_data_sets_pass_the_checks_and_merge() {
     let report = check_file(&DataFile::open(d.join("a.h5")).unwrap(), &c, &options).unwrap();
     assert!(report.is_ok(), "{report}");
 
-    let summary = merge(&[d.join("b.h5"), d.join("a.h5")], &d.join("ab.h5"), Overwrite::Refuse).unwrap();
+    let summary = merge(&[d.join("b.h5"), d.join("a.h5")], &d.join("ab.h5"), None, Overwrite::Refuse).unwrap();
     assert_eq!(summary.samples, 5);
     assert_eq!(summary.shards.iter().map(|s| s.states.start).collect::<Vec<_>>(), [0, 2]);
     let merged = gcnet_data::Dataset::read(d.join("ab.h5")).unwrap();
@@ -148,15 +153,68 @@ fn assembled_data_sets_pass_the_checks_and_merge() {
     assert!(report.is_ok(), "{report}");
 
     // Refused: overlapping shards, other settings, an input as the output, too few inputs.
-    let e = merge(&[d.join("a.h5"), d.join("ab.h5")], &d.join("x.h5"), Overwrite::Refuse).unwrap_err().to_string();
+    let e =
+        merge(&[d.join("a.h5"), d.join("ab.h5")], &d.join("x.h5"), None, Overwrite::Refuse).unwrap_err().to_string();
     assert!(e.contains("overlap"), "{e}");
     write_dataset(&c, &shard(&c, 5, 1, 1100.0), &d.join("hot.h5"));
-    let e = merge(&[d.join("a.h5"), d.join("hot.h5")], &d.join("x.h5"), Overwrite::Refuse).unwrap_err().to_string();
+    let e =
+        merge(&[d.join("a.h5"), d.join("hot.h5")], &d.join("x.h5"), None, Overwrite::Refuse).unwrap_err().to_string();
     assert!(e.contains("hot.h5") && e.contains("temperature: 1100.0 vs 1000.0"), "{e}");
-    let e = merge(&[d.join("a.h5"), d.join("b.h5")], &d.join("a.h5"), Overwrite::Replace).unwrap_err().to_string();
+    let e =
+        merge(&[d.join("a.h5"), d.join("b.h5")], &d.join("a.h5"), None, Overwrite::Replace).unwrap_err().to_string();
     assert!(e.contains("is an input"), "{e}");
-    assert!(merge(&[d.join("a.h5")], &d.join("x.h5"), Overwrite::Refuse).is_err());
+    assert!(merge(&[d.join("a.h5")], &d.join("x.h5"), None, Overwrite::Refuse).is_err());
     assert!(!d.join("x.h5").exists());
+}
+
+/// Class 5: shards from different state files whose ranges do not overlap may still
+/// share a state; the merge compares the states themselves.
+#[test]
+fn class5_merge_refuses_an_initial_state_held_twice() {
+    let c = crystal();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let a = shard(&c, 0, 3, 1000.0);
+    write_dataset(&c, &a, &d.join("a.h5"));
+    // Another state file: a new state, then state 2 of a's file.
+    let mut initial = a.initial.clone();
+    initial.row_mut(0).assign(&shard(&c, 3, 1, 1000.0).initial.row(0));
+    initial.row_mut(1).assign(&a.initial.row(2));
+    let initial = initial.slice(ndarray::s![0..2, ..]).to_owned();
+    write_dataset(&c, &shard_of(&c, initial, "other.npy", 0, 1000.0), &d.join("o.h5"));
+    let e =
+        merge(&[d.join("a.h5"), d.join("o.h5")], &d.join("x.h5"), Some(&c), Overwrite::Refuse).unwrap_err().to_string();
+    let shared = e.contains("its initial state 1 is initial state 2 of")
+        || e.contains("its initial state 2 is initial state 1 of");
+    assert!(shared && e.contains("a.h5") && e.contains("o.h5"), "{e}");
+    assert!(!d.join("x.h5").exists());
+}
+
+/// Class 5: a merged file that fails `gcnet check` (here a shard edited after it was
+/// assembled: a negative rate out of s2) is refused before it is renamed into place.
+#[test]
+fn class5_merge_checks_the_merged_file_before_it_appears() {
+    let c = crystal();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write_dataset(&c, &shard(&c, 0, 2, 1000.0), &d.join("a.h5"));
+    write_dataset(&c, &shard(&c, 2, 3, 1000.0), &d.join("b.h5"));
+    {
+        let file = hdf5::File::open_rw(d.join("b.h5")).unwrap();
+        let ds = file.dataset("AllJumpRates_Fin").unwrap();
+        let mut rates: Array2<f64> = ds.read_2d().unwrap();
+        rates[[1, 0]] = -1.0;
+        ds.write(&rates).unwrap();
+    }
+    let e = merge(&[d.join("a.h5"), d.join("b.h5")], &d.join("x.h5"), None, Overwrite::Refuse).unwrap_err().to_string();
+    assert!(e.contains("fails its checks") && e.contains("AllJumpRates_Fin[0] = -1"), "{e}");
+    assert_eq!(std::fs::read_dir(d).unwrap().count(), 2, "only the inputs are left");
+    // Another crystal than the shards' is refused by name.
+    let other = CrystalData::from_crystal(&Crystal::cube(LatticeKind::Fcc, CellKind::Cubic, 2).unwrap());
+    let e = merge(&[d.join("a.h5"), d.join("b.h5")], &d.join("x.h5"), Some(&other), Overwrite::Refuse)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("another crystal"), "{e}");
 }
 
 #[test]

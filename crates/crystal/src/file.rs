@@ -15,11 +15,13 @@ impl CrystalData {
     pub fn read(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
         if !path.is_file() {
-            return Err(Error::Io {
-                path: path.to_path_buf(),
-                action: "open the crystal data file",
-                source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
-            });
+            // A directory given for the file is a different mistake from a missing file.
+            let source = if path.is_dir() {
+                std::io::Error::new(std::io::ErrorKind::IsADirectory, "it is a directory, not a crystal data file")
+            } else {
+                std::io::Error::new(std::io::ErrorKind::NotFound, "no such file")
+            };
+            return Err(Error::Io { path: path.to_path_buf(), action: "open the crystal data file", source });
         }
         let file = hdf5::File::open(path).map_err(|source| Error::Hdf5 {
             path: path.to_path_buf(),

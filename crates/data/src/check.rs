@@ -5,10 +5,20 @@ use std::fmt;
 
 use gcnet_crystal::CrystalData;
 
-use crate::dataset::Dataset;
+use crate::dataset::{Dataset, label_range};
 use crate::error::{Error, Result};
 use crate::file::DataFile;
 use crate::jumps::{JumpTables, select_jump};
+
+/// The largest jump rate the checks accept (rates are per unit time, attempt frequency 1).
+/// The tools multiply two rates (1e300 at most) and sum W |dx|^2 over a data set: with
+/// every rate at most 1e150, escape rates (z of them) at most 1e153, and displacements at
+/// most [`MAX_DISPLACEMENT`] (|dx|^2 <= 1e100), a sum over 10^12 samples stays below
+/// 1e266, far from the f64 limit 1.8e308. Physical rates (at most ~1e13 /s) are far below.
+pub const MAX_RATE: f64 = 1e150;
+
+/// The largest displacement component the checks accept (see [`MAX_RATE`]).
+pub const MAX_DISPLACEMENT: f64 = 1e50;
 
 /// The checks, in the order they are run on each sample.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -21,23 +31,27 @@ pub enum CheckKind {
     Species,
     /// `JumpSelects` is a jump and s2 = s1 permuted by `JumpSiteIndexPermutation[j]`.
     Permutation,
-    /// The vacancy's `SpecDisps` is a*dx_j, the exchanged label's -a*dx_j, all others 0.
+    /// The vacancy's `SpecDisps` is a*dx_j, the exchanged label's -a*dx_j, all others 0,
+    /// every component at most [`MAX_DISPLACEMENT`].
     Displacements,
-    /// `rates` is the row sum of `AllJumpRates_Init`, whose rates are finite and >= 0.
+    /// `rates` is the row sum of `AllJumpRates_Init`, whose rates lie in [0, [`MAX_RATE`]].
     EscapeRate,
+    /// `AllJumpRates_Fin` (the rates out of s2) lie in [0, [`MAX_RATE`]].
+    FinalRates,
     /// `randNums`, when present, lies in [0,1) and selects `JumpSelects` from the
     /// cumulative `AllJumpRates_Init`.
     RandNums,
 }
 
 impl CheckKind {
-    pub const ALL: [CheckKind; 7] = [
+    pub const ALL: [CheckKind; 8] = [
         CheckKind::Labels,
         CheckKind::Vacancy,
         CheckKind::Species,
         CheckKind::Permutation,
         CheckKind::Displacements,
         CheckKind::EscapeRate,
+        CheckKind::FinalRates,
         CheckKind::RandNums,
     ];
 
@@ -49,6 +63,7 @@ impl CheckKind {
             CheckKind::Permutation => "s2 = s1 after the jump",
             CheckKind::Displacements => "displacements",
             CheckKind::EscapeRate => "escape rate = sum of jump rates",
+            CheckKind::FinalRates => "rates out of s2 in range",
             CheckKind::RandNums => "randNums selects the jump",
         }
     }
@@ -249,6 +264,14 @@ fn infer_lattice_parameter(data: &Dataset, tables: &JumpTables, vacancy: usize) 
     ratios[ratios.len() / 2]
 }
 
+/// What [`rate_in_range`] requires, for the failure messages.
+const RATE_RANGE: &str = "a negative or non-finite rate, or one above MAX_RATE = 1e150";
+
+/// A rate the tools can compute with: finite, >= 0 and at most [`MAX_RATE`].
+fn rate_in_range(r: f64) -> bool {
+    (0.0..=MAX_RATE).contains(&r)
+}
+
 fn norm(x: [f64; 3]) -> f64 {
     x.iter().map(|v| v * v).sum::<f64>().sqrt()
 }
@@ -277,7 +300,11 @@ fn check_rows(
             .iter()
             .find_map(|(w, s)| s.iter().position(|&l| l < 0 || l as usize >= nl).map(|site| (*w, site, s[site])))
         {
-            report.fail(sample, CheckKind::Labels, format!("{which} site {site} holds label {l}, outside 0..{nl}"));
+            report.fail(
+                sample,
+                CheckKind::Labels,
+                format!("{which} site {site} holds label {l}, not one of the labels {}", label_range(nl)),
+            );
             continue;
         }
         for (which, s) in [("s1", s1), ("s2", s2)] {
@@ -307,14 +334,18 @@ fn check_rows(
         }
         let ri = data.jump_rates_init.row(n);
         let w: f64 = ri.iter().sum();
-        if ri.iter().any(|r| !(r.is_finite() && *r >= 0.0)) {
-            report.fail(sample, CheckKind::EscapeRate, "AllJumpRates_Init holds a negative or non-finite rate".into());
-        } else if (data.rates[n] - w).abs() > 1e-9 * w.abs().max(f64::MIN_POSITIVE) {
+        if let Some(j) = ri.iter().position(|r| !rate_in_range(*r)) {
+            report.fail(sample, CheckKind::EscapeRate, format!("AllJumpRates_Init[{j}] = {} is {RATE_RANGE}", ri[j]));
+        } else if !(data.rates[n].is_finite() && (data.rates[n] - w).abs() <= 1e-9 * w.abs().max(f64::MIN_POSITIVE)) {
             report.fail(
                 sample,
                 CheckKind::EscapeRate,
                 format!("rates = {} but AllJumpRates_Init sums to {w}", data.rates[n]),
             );
+        }
+        let rf = data.jump_rates_fin.row(n);
+        if let Some(j) = rf.iter().position(|r| !rate_in_range(*r)) {
+            report.fail(sample, CheckKind::FinalRates, format!("AllJumpRates_Fin[{j}] = {} is {RATE_RANGE}", rf[j]));
         }
         let Some(j) = usize::try_from(data.jump_selects[n]).ok().filter(|&j| j < tables.z) else {
             report.fail(
@@ -347,6 +378,16 @@ fn check_rows(
             let want = tables.dx[j].map(|x| sign * a * x);
             let got = [0, 1, 2].map(|i| data.spec_disps[[n, l, i]]);
             let close = |g: f64, w: f64| (g - w).abs() <= tol;
+            if got.iter().any(|g| g.abs() > MAX_DISPLACEMENT) {
+                report.fail(
+                    sample,
+                    CheckKind::Displacements,
+                    format!(
+                        "label {l} moved {got:?}: a displacement component must be at most 1e50 (MAX_DISPLACEMENT)"
+                    ),
+                );
+                break;
+            }
             if (0..3).any(|i| !close(got[i], want[i])) {
                 let role = match sign {
                     1.0 => "the vacancy".to_string(),

@@ -2,6 +2,15 @@
 
 use ndarray::{Array1, Array2, Array3, s};
 
+/// The labels `0..num_labels` as every message names them: "0..2" for three labels (both
+/// ends included), so that all reports of a label out of range agree.
+pub fn label_range(num_labels: usize) -> String {
+    match num_labels {
+        0 => "(none)".into(),
+        n => format!("0..{}", n - 1),
+    }
+}
+
 /// One block of single-step KMC samples. Row `n` of every array is sample `n`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Dataset {

@@ -82,11 +82,13 @@ impl DataFile {
     pub fn open(path: impl AsRef<Path>) -> Result<DataFile> {
         let path = path.as_ref().to_path_buf();
         if !path.is_file() {
-            return Err(Error::Io {
-                path,
-                action: "open the data set",
-                source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
-            });
+            // A directory given for the file is a different mistake from a missing file.
+            let source = if path.is_dir() {
+                std::io::Error::new(std::io::ErrorKind::IsADirectory, "it is a directory, not a data-set file")
+            } else {
+                std::io::Error::new(std::io::ErrorKind::NotFound, "no such file")
+            };
+            return Err(Error::Io { path, action: "open the data set", source });
         }
         let file = hdf5::File::open(&path).map_err(hdf5_err(&path, "opening the data set"))?;
         let mut data = DataFile {

@@ -9,9 +9,10 @@
 //!    steps, [`kmc::run`] trajectories, [`check()`] validation, [`describe`] frames,
 //!    [`bench`] throughput.
 //!
-//! Units: rates per unit time (attempt frequency 1); displacements in units of the
-//! lattice parameter of the data (a0 x the crystal's dx); transport coefficients L per
-//! vacancy in a0^2 x rate.
+//! Units: rates per unit time (attempt frequency 1); displacements a x the crystal's dx,
+//! a the lattice parameter of the data ([`lattice_parameter`]): lattice-parameter units
+//! when a = 1, Å otherwise ([`LengthUnit`]); transport coefficients L per vacancy in that
+//! length unit squared x rate.
 //!
 //! ```
 //! use gcnet_crystal::{CellKind, Crystal, CrystalData, LatticeKind};
@@ -37,13 +38,15 @@ mod jumps;
 pub mod kmc;
 mod landscape;
 mod latgas;
+mod units;
 mod writer;
 
-pub use check::{CheckKind, CheckOptions, CheckReport, Failure, check, check_file};
-pub use dataset::Dataset;
+pub use check::{CheckKind, CheckOptions, CheckReport, Failure, MAX_DISPLACEMENT, MAX_RATE, check, check_file};
+pub use dataset::{Dataset, label_range};
 pub use error::{Error, Result};
 pub use file::{DataFile, KNOWN_DATASETS, Layout};
 pub use kmc::{Duration, Estimate, KmcConfig, KmcResult};
 pub use landscape::splitmix64;
 pub use latgas::{Composition, LatticeGas, RateModel, Sampler};
+pub use units::{LengthUnit, check_lattice_parameter, lattice_parameter};
 pub use writer::DataFileWriter;

@@ -180,7 +180,8 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Print the per-sample frame (escape rate, jump, exchanged species, displacements,
-/// counts) and the summary frame (uncorrelated L0 per label with its standard error).
+/// counts) and the summary frame (uncorrelated L0 per label with its standard error), in
+/// the data's length unit: a0 or Å, told from the displacements with --crystal.
 #[derive(Debug, Parser)]
 #[command(name = "gcnet describe", bin_name = "gcnet describe")]
 struct DescribeArgs {
@@ -189,6 +190,10 @@ struct DescribeArgs {
     /// Rows of the per-sample frame to print.
     #[arg(long, default_value_t = 10)]
     rows: usize,
+    /// The crystal data file: its jump vectors tell whether SpecDisps are in units of the
+    /// lattice parameter (a0) or in Å, the unit L0 is printed in.
+    #[arg(long)]
+    crystal: Option<PathBuf>,
 }
 
 fn describe(args: DescribeArgs) -> anyhow::Result<ExitCode> {
@@ -205,7 +210,16 @@ fn describe(args: DescribeArgs) -> anyhow::Result<ExitCode> {
         data.z()
     );
     println!("{}", samples.head(Some(args.rows)));
-    println!("uncorrelated L0 per vacancy (units of a0^2 x rate):");
+    let unit = match &args.crystal {
+        Some(c) => {
+            let crystal = read_crystal(c)?;
+            let a = gcnet_data::lattice_parameter(&data, &crystal, None)
+                .with_context(|| format!("{} with --crystal {}", args.data.display(), c.display()))?;
+            gcnet_data::LengthUnit::of(a).transport()
+        }
+        None => "(SpecDisps length unit)^2 x rate; --crystal names the unit".into(),
+    };
+    println!("uncorrelated L0 per vacancy (units of {unit}):");
     println!("{summary}");
     Ok(ExitCode::SUCCESS)
 }

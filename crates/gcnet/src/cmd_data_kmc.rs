@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use clap::Parser;
 use gcnet_crystal::{CellKind, Crystal, CrystalData, LatticeKind};
-use gcnet_data::{Duration, KmcConfig, KmcResult, LatticeGas};
+use gcnet_data::{Duration, KmcConfig, KmcResult, LatticeGas, LengthUnit};
 
 use super::{GasArgs, progress_bar, read_crystal};
 
@@ -69,7 +69,7 @@ pub(super) fn kmc(args: &[OsString]) -> anyhow::Result<ExitCode> {
     let bar = progress_bar(args.trajectories as u64, "trajectories");
     let result = gcnet_data::kmc::run(&crystal, &config, &|n| bar.set_position(n as u64))?;
     bar.finish_and_clear();
-    print!("{}", format_result(&result));
+    print!("{}", format_result(&result, LengthUnit::of(config.gas.lattice_parameter)));
     if let Some(out) = &args.output {
         write_json(out, &result, args.force)
             .with_context(|| format!("writing the results given by --output {}", out.display()))?;
@@ -78,14 +78,15 @@ pub(super) fn kmc(args: &[OsString]) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn format_result(r: &KmcResult) -> String {
+/// The table; L in the unit of the displacements (a0 x the crystal's jump vectors).
+fn format_result(r: &KmcResult, unit: LengthUnit) -> String {
     let nl = r.num_labels;
     let name = |l: usize| if l == r.vacancy_label { format!("{l} (vac)") } else { l.to_string() };
     let mut s = format!(
         "{} trajectories, {} jumps in all, mean time {:.6} per trajectory\n",
         r.trajectories, r.steps, r.mean_time
     );
-    s += "L_ab per vacancy (a0^2 x rate), mean +- standard error:\n";
+    s += &format!("L_ab per vacancy ({}), mean +- standard error:\n", unit.transport());
     for a in 0..nl {
         for b in 0..nl {
             s += &format!(

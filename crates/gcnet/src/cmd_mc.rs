@@ -17,7 +17,7 @@ use gcnet_files::numpy::{NpArray, write_npy};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use ndarray::Array1;
 
-use crate::spellings::{long_spellings, py_float};
+use crate::spellings::{long_spellings, py_float, whole};
 
 #[path = "cmd_mc_bench.rs"]
 mod bench;
@@ -61,20 +61,20 @@ pub const SPELLINGS: &[(&str, &str)] = &[
 /// rands_all_steps.npy, swap_atoms_all_steps.npy, timing.txt and chkpt/state_{N}.npy
 /// every -ns trials.
 #[derive(Debug, Parser)]
-#[command(name = "gcnet mc", bin_name = "gcnet mc", args_override_self = true)]
+#[command(name = "gcnet mc", bin_name = "gcnet mc", args_override_self = true, allow_negative_numbers = true)]
 struct McArgs {
     /// [-pp] Directory holding the MEAM potential's library.meam and params.meam.
     #[arg(long = "potPath", value_name = "DIR")]
     pot_path: PathBuf,
     /// [-na] Number of atoms of each element (Co Ni Cr Fe Mn, in that order); they must
     /// add up to the occupied sites.
-    #[arg(long = "Natoms", num_args = 1.., required = true, value_name = "N")]
+    #[arg(long = "Natoms", num_args = 1.., required = true, value_name = "N", value_parser = whole::<usize>)]
     natoms: Vec<usize>,
     /// [-ckp] Continue every chain from its last complete checkpoint.
     #[arg(long = "UseLastChkPt")]
     use_last_chk_pt: bool,
     /// [-u] Unit cells per side (three equal numbers: the cell is a cube).
-    #[arg(long = "Nunits", num_args = 3, default_values_t = [5, 5, 5], value_name = "N")]
+    #[arg(long = "Nunits", num_args = 3, default_values_t = [5, 5, 5], value_name = "N", value_parser = whole::<usize>)]
     nunits: Vec<usize>,
     /// [-pr] Primitive FCC cells instead of conventional cubic ones.
     #[arg(long = "Prim")]
@@ -93,13 +93,13 @@ struct McArgs {
     #[arg(long = "Temp", value_name = "K")]
     temp: f64,
     /// [-nt] Total trials per chain.
-    #[arg(long = "Nsteps", default_value_t = 60_000, value_name = "N")]
+    #[arg(long = "Nsteps", default_value_t = 60_000, value_name = "N", value_parser = whole::<usize>)]
     nsteps: usize,
     /// [-ne] Thermalisation trials (recorded; gcnet mc-extract starts after them).
-    #[arg(long = "NEqb", default_value_t = 2000, value_name = "N")]
+    #[arg(long = "NEqb", default_value_t = 2000, value_name = "N", value_parser = whole::<usize>)]
     neqb: usize,
     /// [-ns] Trials between checkpoints (the states gcnet mc-extract can pick).
-    #[arg(long = "Nsave", default_value_t = 200, value_name = "N")]
+    #[arg(long = "Nsave", default_value_t = 200, value_name = "N", value_parser = whole::<usize>)]
     nsave: usize,
     /// [-ftol] Force tolerance (eV/A, max-norm) of each trial's relaxation.
     #[arg(long = "ForceTol", default_value_t = 1e-3, value_name = "F")]
@@ -115,11 +115,11 @@ struct McArgs {
     dump_file: PathBuf,
     /// gcnet extension: seed of the start states and trials (chain c, trial t draw from a
     /// generator of (seed, c, t) only).
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, value_parser = whole::<u64>)]
     seed: u64,
     /// gcnet extension: independent chains run side by side, one LAMMPS each (default:
     /// one per core).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = whole::<usize>)]
     chains: Option<usize>,
     /// gcnet extension: on-lattice energies (no relaxation): an approximation that
     /// ignores the relaxation energy of each arrangement.
@@ -176,9 +176,7 @@ impl McArgs {
 }
 
 fn mc(a: McArgs) -> anyhow::Result<ExitCode> {
-    if !(a.temp > 0.0 && a.temp.is_finite()) {
-        bail!("-T must be a positive temperature in K, got {}", a.temp);
-    }
+    gcnet_alloy::kmc::check_temperature(a.temp).with_context(|| format!("-T {}", a.temp))?;
     if a.nsteps == 0 || a.nsave == 0 {
         bail!("-nt and -ns must be at least 1");
     }
@@ -320,19 +318,19 @@ fn mc(a: McArgs) -> anyhow::Result<ExitCode> {
 /// cubic --size U`). The last --validation-chains chains go to OUT/validation/ under the
 /// same names. Prints the first-shell Warren-Cowley parameters of the training states.
 #[derive(Debug, Parser)]
-#[command(name = "gcnet mc-extract", bin_name = "gcnet mc-extract")]
+#[command(name = "gcnet mc-extract", bin_name = "gcnet mc-extract", allow_negative_numbers = true)]
 struct ExtractArgs {
     /// The directory gcnet mc ran in (holding chain_0/, chain_1/, ...).
     #[arg(long, default_value = ".")]
     dir: PathBuf,
     /// First trial whose state is taken (default: the run's -ne).
-    #[arg(long)]
+    #[arg(long, value_parser = whole::<usize>)]
     start: Option<usize>,
     /// Trials between the states taken (a multiple of the run's -ns; default: -ns).
-    #[arg(long)]
+    #[arg(long, value_parser = whole::<usize>)]
     every: Option<usize>,
     /// Chains (the last ones) whose states form the validation set.
-    #[arg(long = "validation-chains", default_value_t = 0)]
+    #[arg(long = "validation-chains", default_value_t = 0, value_parser = whole::<usize>)]
     validation_chains: usize,
     /// Output directory.
     #[arg(short = 'o', long, default_value = ".")]
@@ -357,7 +355,10 @@ fn extract_states(a: ExtractArgs) -> anyhow::Result<ExitCode> {
     }
     let mut extracted = Vec::new();
     for (out, chains) in &sets {
-        let e = extract(chains, a.start, a.every).with_context(|| format!("extracting from {}", a.dir.display()))?;
+        let e = extract(chains, a.start, a.every).with_context(|| {
+            let opt = |name: &str, v: Option<usize>| v.map_or_else(String::new, |v| format!(" {name} {v}"));
+            format!("extracting from {}{}{}", a.dir.display(), opt("--start", a.start), opt("--every", a.every))
+        })?;
         let t = e.record.physics.temperature;
         let files = [out.join(format!("statesAll_{t}.npy")), out.join(format!("statesEnergies_{t}.npy"))];
         for f in &files {

@@ -18,7 +18,7 @@ use gcnet_files::Overwrite;
 
 use crate::cmd_data::progress_bar;
 use crate::progress::say;
-use crate::spellings::{long_spellings, py_float};
+use crate::spellings::{long_spellings, py_float, whole};
 
 #[path = "cmd_neb_bench.rs"]
 mod bench;
@@ -26,7 +26,7 @@ mod bench;
 pub fn run(sub: &str, args: &[OsString]) -> anyhow::Result<ExitCode> {
     match sub {
         "neb" => neb(NebArgs::parse_from(long_spellings(args, SPELLINGS))),
-        "neb-merge" => merge(MergeArgs::parse_from(args)),
+        "neb-merge" => merge(MergeArgs::parse_from(long_spellings(args, &[("-cr", "--crystal")]))),
         "neb-bench" => bench::run(args),
         _ => bail!("unknown NEB subcommand `{sub}`"),
     }
@@ -70,7 +70,7 @@ enum LauncherArg {
 /// data_{step}_{idx}.h5 into the working directory. Rerun in the same directory, it
 /// continues after the last complete step.
 #[derive(Debug, Parser)]
-#[command(name = "gcnet neb", bin_name = "gcnet neb", args_override_self = true)]
+#[command(name = "gcnet neb", bin_name = "gcnet neb", args_override_self = true, allow_negative_numbers = true)]
 struct NebArgs {
     /// [-cr] Crystal data file (from `gcnet crystal`; the site positions and jumps).
     #[arg(long = "CrysDatPath", value_name = "PATH")]
@@ -92,10 +92,10 @@ struct NebArgs {
     #[arg(long = "Temp", value_name = "K")]
     temp: f64,
     /// [-ni] NEB images, end points included (odd).
-    #[arg(long = "NImages", default_value_t = 11, value_name = "N")]
+    #[arg(long = "NImages", default_value_t = 11, value_name = "N", value_parser = whole::<usize>)]
     n_images: usize,
     /// [-ns] KMC steps.
-    #[arg(long = "Nsteps", default_value_t = 100, value_name = "N")]
+    #[arg(long = "Nsteps", default_value_t = 100, value_name = "N", value_parser = whole::<usize>)]
     n_steps: usize,
     /// [-ftol] Force tolerance (eV/A, max-norm) of the NEBs and end-state relaxations.
     #[arg(long = "ForceTol", default_value_t = 1e-3, value_name = "F")]
@@ -117,22 +117,22 @@ struct NebArgs {
     #[arg(long = "PerpSpringConstant", default_value_t = 10.0, value_name = "K")]
     perp_spring_constant: f64,
     /// [-u] Unit cells per side of the crystal file's supercell (checked against it).
-    #[arg(long = "Nunits", default_value_t = 5, value_name = "N")]
+    #[arg(long = "Nunits", default_value_t = 5, value_name = "N", value_parser = whole::<usize>)]
     n_units: usize,
     /// [-idx] First state of this run in the initial-state file.
-    #[arg(long = "StateStart", default_value_t = 0, value_name = "N")]
+    #[arg(long = "StateStart", default_value_t = 0, value_name = "N", value_parser = whole::<usize>)]
     state_start: usize,
     /// [-bs] States of this run (fewer if the file ends first).
-    #[arg(long = "batchSize", default_value_t = 200, value_name = "N")]
+    #[arg(long = "batchSize", default_value_t = 200, value_name = "N", value_parser = whole::<usize>)]
     batch_size: usize,
     /// [-cs] States whose jumps are computed (and checkpointed) together.
-    #[arg(long = "chunkSize", default_value_t = 20, value_name = "N")]
+    #[arg(long = "chunkSize", default_value_t = 20, value_name = "N", value_parser = whole::<usize>)]
     chunk_size: usize,
     /// [-wa] Keep every NEB's files, in NEB_files_IDX/step_S/state_N/jump_J/.
     #[arg(long = "WriteAllJumps")]
     write_all_jumps: bool,
     /// [-mpc] Memory per CPU (MB), passed to `srun --mem-per-cpu` (mpiexec has no limit).
-    #[arg(long = "MemPerCpu", default_value_t = 1000, value_name = "MB")]
+    #[arg(long = "MemPerCpu", default_value_t = 1000, value_name = "MB", value_parser = whole::<u64>)]
     mem_per_cpu: u64,
     /// [-dmp] Write every argument to the -dpf file.
     #[arg(long = "DumpArguments")]
@@ -145,14 +145,14 @@ struct NebArgs {
     launcher: LauncherArg,
     /// gcnet extension: NEBs at once (default: the cores, or SLURM_NTASKS under srun,
     /// divided by the images; at least 1).
-    #[arg(long = "parallel-nebs", value_name = "N")]
+    #[arg(long = "parallel-nebs", value_name = "N", value_parser = whole::<usize>)]
     parallel_nebs: Option<usize>,
     /// gcnet extension: the element of label 1, 2, ... (labels run 0..=their number).
     #[arg(long, value_delimiter = ',', default_value = "Co,Ni,Cr,Fe,Mn")]
     elements: Vec<String>,
     /// gcnet extension: seed of the uniform numbers that pick the jumps (each state's
     /// number depends on the seed, the step and the state's index only).
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, value_parser = whole::<u64>)]
     seed: u64,
     /// gcnet extension: after the steps, assemble the single-step training file (needs
     /// -ns >= 2) in the layout of the published Cantor test data.
@@ -164,7 +164,7 @@ struct NebArgs {
     /// gcnet extension: at most this many steps of a climbing-image stage after the
     /// regular one (a multiple of 50; 0, the published setting, has none); barriers are
     /// then read at its end.
-    #[arg(long = "climb-steps", default_value_t = 0, value_name = "N")]
+    #[arg(long = "climb-steps", default_value_t = 0, value_name = "N", value_parser = whole::<usize>)]
     climb_steps: usize,
     /// gcnet extension: the lmp executable (default: GCNET_LMP, the project's .venv, PATH).
     #[arg(long, value_name = "PATH")]
@@ -182,6 +182,16 @@ impl NebArgs {
             timestep: self.time_step,
             climb_steps: self.climb_steps,
             ..NebSettings::default()
+        }
+    }
+
+    fn kmc_settings(&self) -> KmcSettings {
+        KmcSettings {
+            temperature: self.temp,
+            threshold: self.disp_threshold,
+            steps: self.n_steps,
+            seed: self.seed,
+            chunk: self.chunk_size,
         }
     }
 
@@ -238,14 +248,11 @@ struct Prepared {
 fn prepare(a: &NebArgs) -> anyhow::Result<Prepared> {
     let neb = a.neb_settings();
     neb.validate().context("checking -ni, -ftol, -etol, -ts, -k, -p and --climb-steps")?;
-    if a.temp.is_nan() || a.temp <= 0.0 {
-        bail!("-T must be a positive temperature in K, got {}", a.temp);
-    }
-    if a.disp_threshold.is_nan() || a.disp_threshold <= 0.0 {
-        bail!("-th must be a positive distance in A, got {}", a.disp_threshold);
-    }
-    if a.n_steps == 0 || a.batch_size == 0 || a.chunk_size == 0 {
-        bail!("-ns, -bs and -cs must be at least 1");
+    a.kmc_settings().validate().with_context(|| {
+        format!("checking -T {} -th {} -ns {} -cs {}", a.temp, a.disp_threshold, a.n_steps, a.chunk_size)
+    })?;
+    if a.batch_size == 0 {
+        bail!("-bs must be at least 1");
     }
     if a.dataset.is_some() && a.n_steps < 2 {
         bail!("--dataset needs -ns 2 or more (the rates out of the final states come from step 2)");
@@ -316,13 +323,7 @@ fn neb(a: NebArgs) -> anyhow::Result<ExitCode> {
         model: &model,
         physics,
         states: &states,
-        kmc: KmcSettings {
-            temperature: a.temp,
-            threshold: a.disp_threshold,
-            steps: a.n_steps,
-            seed: a.seed,
-            chunk: a.chunk_size,
-        },
+        kmc: a.kmc_settings(),
         out_dir: out_dir.clone(),
         keep_files: a.write_all_jumps,
         lammps_version: engine.lammps.version().to_string(),
@@ -413,7 +414,8 @@ fn neb(a: NebArgs) -> anyhow::Result<ExitCode> {
 
 /// Concatenate the data sets of several shards of one study (the -idx/-bs ranges of a job
 /// array) into one file. Shards must agree on the crystal, lattice parameter, elements,
-/// potential, temperature and NEB settings, and their states must not overlap.
+/// potential, temperature and NEB settings, and no initial state may be in two of them.
+/// The merged file is checked as `gcnet check` does before it appears.
 #[derive(Debug, Parser)]
 #[command(name = "gcnet neb-merge", bin_name = "gcnet neb-merge")]
 struct MergeArgs {
@@ -423,6 +425,10 @@ struct MergeArgs {
     /// The merged data set.
     #[arg(short = 'o', long)]
     output: PathBuf,
+    /// [-cr] The crystal file of the gcnet neb runs, for the check of the merged file
+    /// (default: the FCC cell of the shards' -u and -pr, when that is the one they used).
+    #[arg(long = "crystal", visible_alias = "CrysDatPath", value_name = "PATH")]
+    crystal: Option<PathBuf>,
     /// Replace an existing output file (never one of the inputs).
     #[arg(long)]
     force: bool,
@@ -432,7 +438,11 @@ fn merge(a: MergeArgs) -> anyhow::Result<ExitCode> {
     if a.output.exists() && !a.force {
         bail!("{} already exists (pass --force to replace it)", a.output.display());
     }
-    let summary = gcnet_alloy::merge(&a.inputs, &a.output, Overwrite::force(a.force))
+    let crystal = match &a.crystal {
+        Some(c) => Some(CrystalData::read(c).with_context(|| format!("-cr {}", c.display()))?),
+        None => None,
+    };
+    let summary = gcnet_alloy::merge(&a.inputs, &a.output, crystal.as_ref(), Overwrite::force(a.force))
         .with_context(|| format!("merging into {}", a.output.display()))?;
     println!("wrote {}: {} samples from {} shards", a.output.display(), summary.samples, summary.shards.len());
     for s in &summary.shards {

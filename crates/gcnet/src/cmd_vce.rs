@@ -73,7 +73,7 @@ pub fn long_spellings(args: &[OsString]) -> Vec<OsString> {
 /// etabar_{T}.npy, W_singvals_{T}.npy, Wbar_{T}.npy, Bbar_{T}.npy, L{sp}{sp}_{T}.npy
 /// ([L_train, L_val]), L_trSamps_{sp}{sp}_{T}.npy and L_valSamps_{sp}{sp}_{T}.npy.
 #[derive(Debug, Parser)]
-#[command(name = "gcnet vce", bin_name = "gcnet vce", args_override_self = true)]
+#[command(name = "gcnet vce", bin_name = "gcnet vce", args_override_self = true, allow_negative_numbers = true)]
 pub struct VceArgs {
     /// [-T] Temperature (or composition) tag of the data set, used in the output names
     /// (without it the names carry `None`, as published).
@@ -146,6 +146,10 @@ pub struct VceArgs {
     /// Extension: let -dpf replace an existing file (never an input of the run).
     #[arg(long = "force")]
     pub force: bool,
+    /// Extension: skip the checks of `gcnet check` on the data set (run on every sample
+    /// first, as every GCNetRun mode runs them).
+    #[arg(long = "no-check")]
+    pub no_check: bool,
 }
 
 impl VceArgs {
@@ -180,6 +184,7 @@ impl VceArgs {
             ("DumpArgs", b(self.dump_args)),
             ("DumpFile", path(&self.dump_file)),
             ("force", b(self.force)),
+            ("no_check", b(self.no_check)),
         ];
         rows.iter().map(|(k, v)| format!("{k}: {v}\n")).collect()
     }
@@ -343,7 +348,25 @@ fn vce(a: &VceArgs) -> anyhow::Result<ExitCode> {
     );
     if p.species >= num_labels || p.vacancy >= num_labels {
         let (flag, v) = if p.species >= num_labels { ("-sp", p.species) } else { ("-vsp", p.vacancy) };
-        bail!("{flag} {v} is not one of the labels 0..={} of the data set {}", num_labels - 1, data_path.display());
+        bail!(
+            "{flag} {v} is not one of the labels {} of the data set {}",
+            gcnet_data::label_range(num_labels),
+            data_path.display()
+        );
+    }
+    if !a.no_check {
+        // The checks of `gcnet check`: one KMC step of this crystal per sample, and rates
+        // and displacements the sums over the data set can hold.
+        let options = gcnet_data::CheckOptions { vacancy_label: Some(p.vacancy), ..Default::default() };
+        let report = gcnet_data::check(&data, &crystal, &options)
+            .with_context(|| format!("checking -DP {} against -cr {}", data_path.display(), crys_path.display()))?;
+        if !report.is_ok() {
+            bail!(
+                "the data set -DP {} does not fit the crystal -cr {} (the checks of `gcnet check`; --no-check skips them):\n{report}",
+                data_path.display(),
+                crys_path.display()
+            );
+        }
     }
     let build_start = Instant::now();
     let expansion = match p.build {
@@ -502,8 +525,11 @@ fn vce(a: &VceArgs) -> anyhow::Result<ExitCode> {
     set.commit().context("writing the results")?;
     let sp = p.species;
     println!(
-        "Transport coefficient L{sp}{sp} (per vacancy, a0^2 x rate), vector cluster expansion -mo {} -cc {}, {} vector groups",
-        params.max_order, params.cutoff, counts.vector_groups
+        "Transport coefficient L{sp}{sp} (per vacancy, {}), vector cluster expansion -mo {} -cc {}, {} vector groups",
+        gcnet_data::LengthUnit::of(samples.lattice_parameter()).transport(),
+        params.max_order,
+        params.cutoff,
+        counts.vector_groups
     );
     println!("  {:<26} {:>10}    {:>8}   {:>10}    {:>8}", "", "train", "s.e.", "val", "s.e.");
     let (l0t, l0v) = (train.l0(), val.l0());

@@ -26,6 +26,17 @@ pub fn long_spellings(args: &[OsString], table: &[(&str, &str)]) -> Vec<OsString
         .collect()
 }
 
+/// clap's value parser for counts, indices and seeds. With negative numbers allowed as
+/// values (every numeric option takes them, so that `-th -1` reaches our checks instead of
+/// failing as an unknown option), a negative count gets this message rather than
+/// "invalid digit found in string".
+pub fn whole<T: std::str::FromStr>(s: &str) -> Result<T, String> {
+    if s.trim().starts_with('-') {
+        return Err(format!("{s} is negative: this option takes a whole number >= 0"));
+    }
+    s.trim().parse::<T>().map_err(|_| format!("`{s}` is not a whole number >= 0 (or is too large)"))
+}
+
 /// A float as Python's `repr` writes it: shortest round trip, `1.0` for whole numbers,
 /// exponent form below 1e-4 and from 1e16 (`1e-05`, `1.5e+16`).
 pub fn py_float(x: f64) -> String {
@@ -88,6 +99,13 @@ mod tests {
         ] {
             assert_eq!(py_float(x), want, "{x:e}");
         }
+    }
+
+    #[test]
+    fn class5_negative_counts_get_our_message() {
+        assert_eq!(whole::<usize>("12"), Ok(12));
+        assert!(whole::<usize>("-3").unwrap_err().contains("-3 is negative: this option takes a whole number >= 0"));
+        assert!(whole::<u64>("x").unwrap_err().contains("`x` is not a whole number"));
     }
 
     #[test]

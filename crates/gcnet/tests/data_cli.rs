@@ -148,3 +148,79 @@ fn bench_data_reports_rates() {
     let t = text(&out);
     assert!(t.contains("samples/s") && t.contains("steps/s") && t.contains("% of the time"), "{t}");
 }
+
+/// Class 5: `gcnet check` bounds what the tools compute with: rates times 1e300 (finite,
+/// but their sums over the data set are not), a NaN escape rate and a NaN rate out of s2
+/// all fail, naming the dataset and the bound.
+#[test]
+fn class5_check_bounds_the_rates_the_tools_sum() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    crystal(d, "fcc4.h5", 4);
+    let args = ["latgas", "--crystal", "fcc4.h5", "-o", "sr2.h5", "-n", "200", "--sr2", "--seed", "3"];
+    assert!(gcnet(&args, d).status.success());
+    let good = Dataset::read(d.join("sr2.h5")).unwrap();
+    let mut huge = good.clone();
+    for r in [&mut huge.jump_rates_init, &mut huge.jump_rates_fin] {
+        r.mapv_inplace(|x| x * 1e300);
+    }
+    huge.rates.mapv_inplace(|x| x * 1e300);
+    let mut nan_rate = good.clone();
+    nan_rate.rates[5] = f64::NAN;
+    let mut nan_fin = good.clone();
+    nan_fin.jump_rates_fin[[7, 3]] = f64::NAN;
+    for (data, needles) in [
+        (huge, &["escape rate = sum of jump rates", "200 failing", "above MAX_RATE = 1e150"][..]),
+        (nan_rate, &["sample 5: escape rate = sum of jump rates: rates = NaN"]),
+        (nan_fin, &["rates out of s2 in range", "sample 7", "AllJumpRates_Fin[3] = NaN"]),
+    ] {
+        data.write(d.join("bad.h5"), true).unwrap();
+        let out = gcnet(&["check", "bad.h5", "--crystal", "fcc4.h5"], d);
+        let t = text(&out);
+        assert!(!out.status.success(), "{t}");
+        for needle in needles {
+            assert!(t.contains(needle), "`{needle}` missing in\n{t}");
+        }
+    }
+}
+
+/// Class 5: a directory given for the data set is named as one, by every command that
+/// reads a data set (they open it through the data crate).
+#[test]
+fn class5_a_directory_for_the_data_set_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    crystal(d, "fcc4.h5", 4);
+    std::fs::create_dir(d.join("data")).unwrap();
+    for args in [
+        &["check", "data", "--crystal", "fcc4.h5"][..],
+        &["describe", "data"],
+        &["vce", "-DP", "data", "-cr", "fcc4.h5", "-sp", "1", "-vsp", "2"],
+    ] {
+        let out = gcnet(args, d);
+        let t = text(&out);
+        assert!(!out.status.success() && t.contains("data: cannot open the data set: it is a directory"), "{t}");
+        assert!(!t.contains("no such file"), "{t}");
+    }
+    // the crystal file likewise
+    let out = gcnet(&["check", "fcc4.h5", "--crystal", "data"], d);
+    assert!(text(&out).contains("it is a directory, not a crystal data file"), "{}", text(&out));
+}
+
+/// Class 5: describe and kmc print L in the data's own unit: a0^2 x rate when the
+/// displacements are the crystal's jump vectors, Å^2 x rate otherwise.
+#[test]
+fn class5_l_is_printed_in_the_data_units() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    crystal(d, "fcc4.h5", 4);
+    for (a0, unit) in [("1", "a0^2 x rate"), ("3.595", "Å^2 x rate")] {
+        let args = ["latgas", "--crystal", "fcc4.h5", "-o", "d.h5", "-n", "50", "--sr2", "--a0", a0, "--force"];
+        assert!(gcnet(&args, d).status.success());
+        let out = gcnet(&["describe", "d.h5", "--crystal", "fcc4.h5"], d);
+        assert!(out.status.success() && text(&out).contains(&format!("(units of {unit})")), "{}", text(&out));
+        let kmc = ["kmc", "--crystal", "fcc4.h5", "--sr2", "--a0", a0, "--trajectories", "2", "--steps", "100"];
+        let out = gcnet(&kmc, d);
+        assert!(out.status.success() && text(&out).contains(&format!("L_ab per vacancy ({unit})")), "{}", text(&out));
+    }
+}

@@ -391,3 +391,27 @@ fn class3_mc_refuses_a_directory_another_run_holds() {
     drop(lock);
     ok(a, &quick(&pot, &["-nt", "2", "--chains", "1", "--seed", "2", "--force"]));
 }
+
+/// Class 5: `mc-extract --start 3` on chains checkpointed every 5 trials says which trials
+/// have checkpoints; temperatures no physics allows and negative values (parsed, not
+/// taken for options) are refused by our checks.
+#[test]
+fn class5_extract_names_the_checkpointed_trials_and_bad_values_are_refused() {
+    let _one = LAMMPS_RUNS.lock().unwrap_or_else(|e| e.into_inner());
+    let pot = potential();
+    let root = tempfile::tempdir().unwrap();
+    let a = root.path();
+    let run = ["-T", "1000", "-nt", "10", "-ns", "5", "-ne", "0", "--chains", "1", "--no-relax", "--seed", "2"];
+    ok(a, &mc_args(&pot, &run));
+    fails(
+        a,
+        &["mc-extract", "--start", "3", "-o", "out"],
+        &["--start 3", "trial 3 has no checkpoint: the chains are checkpointed every 5 trials", "has trials 0, 5, 10"],
+    );
+    fails(a, &["mc-extract", "--start", "15", "-o", "out"], &["no checkpointed states at trial 15", "trials 0, 5, 10"]);
+    fails(a, &["mc-extract", "--start", "-5"], &["-5 is negative"]);
+    fails(a, &mc_args(&pot, &["-T", "inf"]), &["-T inf", "the temperature must be finite and above 0 K, got inf"]);
+    fails(a, &mc_args(&pot, &["-T", "-5"]), &["-T -5", "above 0 K, got -5"]);
+    fails(a, &mc_args(&pot, &["-T", "1000", "-nt", "-1"]), &["-1 is negative"]);
+    fails(a, &mc_args(&pot, &["-T", "1000", "-ftol", "-1"]), &["-ftol and -etol", "non-negative"]);
+}

@@ -506,3 +506,22 @@ fn sigterm_stops_the_lammps_processes_of_gcnet_neb() {
     ok(&run, &args);
     assert!(run.join("data_1_0.h5").exists() && !run.join(".gcnet-neb-0").exists());
 }
+
+/// Class 5: temperatures no physics allows (at -T inf every rate was 1) and negative values
+/// (parsed, not taken for options) are refused by our checks before anything runs.
+#[test]
+fn class5_neb_refuses_impossible_temperatures_and_negative_values() {
+    let dir = setup();
+    let d = dir.path();
+    let pot = potential();
+    for (extra, needle) in [
+        (&["-T", "inf"][..], "the temperature must be finite and above 0 K, got inf"),
+        (&["-T", "-5"], "the temperature must be finite and above 0 K, got -5"),
+        (&["-T", "NaN"], "the temperature must be finite and above 0 K, got NaN"),
+        (&["-th", "-1"], "the displacement threshold must be a finite distance above 0 Å, got -1"),
+        (&["-ftol", "-1"], "the force tolerance and time step must be positive"),
+        (&["-ns", "-1"], "-1 is negative: this option takes a whole number >= 0"),
+    ] {
+        fails(d, &neb_args(&pot, "c3.h5", "states.npy", extra), needle);
+    }
+}

@@ -713,3 +713,86 @@ fn class1_checkpoints_know_their_training() {
     args[1] = "other.h5";
     ok(d, &args);
 }
+
+/// Class 5: a species (or vacancy) that occurs on no site of the training states would
+/// train to loss 0 and L = 0; train and eval refuse it, naming the labels that occur.
+#[test]
+fn class5_species_absent_from_the_data_is_refused() {
+    let dir = setup();
+    let d = dir.path();
+    // The SR-2 set with every slow atom (label 0) made fast (label 1): still valid steps.
+    let mut data = Dataset::read(d.join("sr2.h5")).unwrap();
+    for states in [&mut data.init_states, &mut data.fin_states] {
+        states.mapv_inplace(|l| if l == 0 { 1 } else { l });
+    }
+    for n in 0..data.len() {
+        for c in 0..3 {
+            data.spec_disps[[n, 1, c]] += data.spec_disps[[n, 0, c]];
+            data.spec_disps[[n, 0, c]] = 0.0;
+        }
+    }
+    data.write(d.join("no0.h5"), false).unwrap();
+    let mut args = with(&["-m", "train", "-td", "1", "-tn", "1", "-scr", "-eep", "1"]);
+    args[1] = "no0.h5";
+    args[5] = "0";
+    fails(d, &args, "the species label 0 occurs on no site of the 30 training states (the labels that occur: 1, 2)");
+    // eval refuses it before looking for checkpoints
+    let mut args = with(&["-m", "eval", "-td", "1", "-tn", "1", "-sep", "0", "-eep", "0"]);
+    args[1] = "no0.h5";
+    args[5] = "0";
+    fails(d, &args, "-sp 0 -vSp 2 on the data set -DP no0.h5");
+}
+
+/// Class 5: eval with -nt equal to the data set's length has no validation states; it is
+/// refused (naming N_train and the length) instead of writing NaN.
+#[test]
+fn class5_eval_refuses_no_validation_samples() {
+    let dir = setup();
+    let d = dir.path();
+    ok(d, &with(&["-m", "train", "-td", "1", "-tn", "1", "-scr", "-eep", "0", "--seed", "1"]));
+    let eval = with(&["-m", "eval", "-td", "1", "-tn", "1", "-sep", "0", "-eep", "0", "-nt", "40"]);
+    fails(d, &eval, "N_train = 40 with a data set of 40 samples");
+    fails(d, &eval, "evaluation needs at least one validation state");
+}
+
+/// Class 5: -sp 3 on data with the three labels 0, 1, 2 names them as 0..2.
+#[test]
+fn class5_out_of_range_species_names_the_labels_0_to_2() {
+    let dir = setup();
+    let d = dir.path();
+    let mut args = with(&["-m", "train", "-td", "1", "-tn", "1", "-scr", "-eep", "1"]);
+    args[5] = "3";
+    fails(d, &args, "species label 3 is not one of the data's labels 0..2");
+}
+
+/// Class 5: training refuses an -a0 that the data's displacements contradict (the check
+/// `gcnet srb` runs), and -DP given a directory says so.
+#[test]
+fn class5_train_refuses_a_wrong_a0_and_a_directory_for_the_data() {
+    let dir = setup();
+    let d = dir.path();
+    fails(
+        d,
+        &with(&["-m", "train", "-td", "1", "-tn", "1", "-scr", "-eep", "1", "-a0", "2"]),
+        "the data's lattice parameter is a0 = 1",
+    );
+    std::fs::create_dir(d.join("data_dir")).unwrap();
+    let mut args = with(&["-m", "train", "-td", "1", "-tn", "1", "-scr", "-eep", "1"]);
+    args[1] = "data_dir";
+    fails(d, &args, "it is a directory, not a data-set file");
+}
+
+/// Class 5: negative values parse (they are not taken for options) and are refused by our
+/// checks, with our messages.
+#[test]
+fn class5_negative_values_reach_our_checks() {
+    let dir = setup();
+    let d = dir.path();
+    let train =
+        |extra: &[&'static str]| with(&[&["-m", "train", "-td", "1", "-tn", "1", "-scr", "-eep", "1"], extra].concat());
+    fails(d, &train(&["-a0", "-1"]), "-a0 (--LatParam) -1: must be a finite number > 0");
+    fails(d, &train(&["-lr", "-0.1"]), "-lr (--Learning_rate) -0.1: must be a finite number > 0");
+    fails(d, &train(&["-ws", "-0.2"]), "-ws -0.2");
+    fails(d, &train(&["-nt", "-5"]), "-5 is negative: this option takes a whole number >= 0");
+    fails(d, &train(&["-sep", "-1"]), "-1 is negative");
+}

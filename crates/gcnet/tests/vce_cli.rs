@@ -154,8 +154,8 @@ fn bad_input_names_the_file_and_writes_nothing() {
         (vec!["-DP", "sr2.h5", "-cr", "fcc4.h5", "-sp", "1", "-vsp", "2"], "fcc4.h5"),
         (vec!["-DP", "none.h5", "-cr", "CrystData.h5", "-sp", "1", "-vsp", "2"], "none.h5"),
         (vec!["-DP", "sr2.h5", "-cr", "none.h5", "-sp", "1", "-vsp", "2"], "none.h5"),
-        ([&data[..], &["-vsp", "2"]].concat(), "-sp 5 is not one of the labels 0..=2"),
-        ([&data[..], &["-sp", "1", "-vsp", "0"]].concat(), "sr2.h5: sample 0"),
+        ([&data[..], &["-vsp", "2"]].concat(), "-sp 5 is not one of the labels 0..2"),
+        ([&data[..], &["-sp", "1", "-vsp", "0"]].concat(), "sample 0: vacancy on site 0"),
         ([&data[..], &["-sp", "1", "-vsp", "7"]].concat(), "-vsp 7"),
         ([&data[..], &["-sp", "1", "-vsp", "2", "-nt", "300"]].concat(), "validation sample"),
         ([&data[..], &["-sp", "1", "-vsp", "2", "-nt", "500"]].concat(), "has only 300 samples"),
@@ -327,4 +327,35 @@ fn common_snapshot(d: &Path) -> Vec<(String, u64, std::time::SystemTime)> {
         .collect();
     v.sort();
     v
+}
+
+/// Class 5: rates times 1e300 (finite, but their sums over the data set are not) fail the
+/// checks of `gcnet check`, which vce runs first, instead of giving NaN; L is printed in
+/// the data's own unit, Å^2 x rate for displacements in Å and a0^2 x rate for
+/// lattice-parameter units.
+#[test]
+fn class5_overflowing_rates_are_refused_and_l_is_in_the_data_units() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    setup(d, 300);
+    let crystal = CrystalData::read(COMMITTED).unwrap();
+    let args = base(&["-nt", "200", "-mo", "2", "-cc", "0.71", "-scr"]);
+    let out = gcnet(&args, d);
+    assert!(out.status.success() && text(&out).contains("(per vacancy, a0^2 x rate)"), "{}", text(&out));
+
+    let mut data = gcnet_data::Dataset::read(d.join("sr2.h5")).unwrap();
+    data.rates.mapv_inplace(|r| r * 1e300);
+    data.jump_rates_init.mapv_inplace(|r| r * 1e300);
+    data.jump_rates_fin.mapv_inplace(|r| r * 1e300);
+    data.write(d.join("sr2.h5"), true).unwrap();
+    let before = files(d);
+    let out = gcnet(&args, d);
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("above MAX_RATE = 1e150") && text(&out).contains("--no-check"), "{}", text(&out));
+    assert_eq!(files(d), before);
+
+    let gas = LatticeGas { lattice_parameter: 3.595, ..LatticeGas::sr2(0.5) };
+    gas.generate(&crystal, 300, 15).unwrap().write(d.join("sr2.h5"), true).unwrap();
+    let out = gcnet(&args, d);
+    assert!(out.status.success() && text(&out).contains("(per vacancy, Å^2 x rate)"), "{}", text(&out));
 }

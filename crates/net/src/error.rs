@@ -36,6 +36,9 @@ pub enum Error {
     #[error("invalid configuration: {0}")]
     Config(String),
 
+    #[error("N_train = {n_train} with a data set of {len} samples: {reason}")]
+    Split { n_train: usize, len: usize, reason: &'static str },
+
     #[error(transparent)]
     Objective(#[from] ObjectiveError),
 
@@ -98,8 +101,15 @@ pub enum ObjectiveError {
     #[error("no species to train")]
     NoSpecies,
 
-    #[error("species label {label} is not in the data set (labels 0..{num_labels})")]
+    #[error("species label {label} is not one of the data's labels {}", gcnet_data::label_range(*num_labels))]
     UnknownLabel { label: i8, num_labels: usize },
+
+    #[error(
+        "the {} label {label} occurs on no site of the {states} training states (the labels that occur: {})",
+        if *vacancy { "vacancy" } else { "species" },
+        occurring.iter().map(|l| l.to_string()).collect::<Vec<_>>().join(", ")
+    )]
+    AbsentLabel { label: i8, vacancy: bool, states: usize, occurring: Vec<i8> },
 
     #[error("the species set mixes the vacancy label {vacancy} with atom labels")]
     MixedVacancy { vacancy: i8 },

@@ -5,7 +5,7 @@ use ndarray::{Array2, Array3, ArrayD, ArrayView2, Axis, s};
 use tch::{Device, Kind, Tensor};
 
 use crate::batch::{self, chunks};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::network::Gcnet;
 use crate::objective::{Form, Objective};
 use crate::samples::SampleSet;
@@ -19,6 +19,15 @@ pub(crate) fn to_vec(t: &Tensor) -> Vec<f64> {
 /// to reuse activation memory ([`Gcnet::auto_micro_batch`]).
 fn chunk(net: &Gcnet, batch_size: usize) -> usize {
     batch_size.min(net.auto_micro_batch()).max(1)
+}
+
+/// The loss per state, [`loss_sum`] / the number of states (L with L0 = 1); a set without
+/// states has none, and is refused rather than giving NaN.
+pub fn mean_loss(net: &Gcnet, set: &SampleSet<'_>, obj: &Objective, batch_size: usize) -> Result<f64> {
+    if set.num_states() == 0 {
+        return Err(Error::Config("no states to evaluate L on".into()));
+    }
+    Ok(loss_sum(net, set, obj, batch_size) / set.num_states() as f64)
 }
 
 /// `sum_n W_n |dx_n + y(s2_n) - y(s1_n)|^2 / (6 L0)` over every sample of `set`.

@@ -58,7 +58,7 @@ pub use gconv::GConv;
 pub use geometry::Geometry;
 pub use network::{Gcnet, NetConfig};
 pub use objective::{Form, Objective, Species};
-pub use samples::{SampleRef, SampleSet, check_dataset, read_sample_permutation};
+pub use samples::{SampleRef, SampleSet, check_dataset, read_sample_permutation, training_size};
 pub use train::{EpochReport, TrainConfig, Trainer, shuffle};
 
 /// The device to run on: the `GCNET_DEVICE` environment variable (`cpu`, `cuda`,

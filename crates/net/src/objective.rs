@@ -1,5 +1,7 @@
 //! What is trained: the species set S, the form of y(state) and the loss (SPEC section 5).
 
+use ndarray::ArrayView2;
+
 use crate::error::{ObjectiveError, Result};
 
 /// The species set S whose transport coefficient is learned, and the vacancy label v.
@@ -29,6 +31,23 @@ impl Species {
             return Err(ObjectiveError::MixedVacancy { vacancy }.into());
         }
         Ok(Species { vacancy, train: t, num_labels })
+    }
+
+    /// Refuses a label of S, or the vacancy, that occurs on no site of the states `rows`
+    /// of `states`: training on it gives loss 0 and L = 0, which would read as a result.
+    /// The error names the labels that do occur.
+    pub fn check_present(&self, states: ArrayView2<'_, i8>, rows: &[usize]) -> Result<()> {
+        let needed: Vec<i8> = self.train.iter().copied().chain([self.vacancy]).collect();
+        let mut seen = [false; 256];
+        for &r in rows {
+            states.row(r).iter().for_each(|&l| seen[l as u8 as usize] = true);
+            if needed.iter().all(|&l| seen[l as u8 as usize]) {
+                return Ok(());
+            }
+        }
+        let label = *needed.iter().find(|&&l| !seen[l as u8 as usize]).expect("one label is missing");
+        let occurring = (0..=255u8).filter(|&l| seen[l as usize]).map(|l| l as i8).collect();
+        Err(ObjectiveError::AbsentLabel { label, vacancy: label == self.vacancy, states: rows.len(), occurring }.into())
     }
 
     /// `S = {v}`.

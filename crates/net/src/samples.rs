@@ -62,6 +62,24 @@ impl<'a> SampleSet<'a> {
     }
 }
 
+/// The number of training states when `len` samples are split at `n_train` (the first
+/// `n_train` states train, the rest validate): at least one and at most `len`, and with
+/// `validation` (evaluation reports L on both sides) fewer than `len`, so that L_val is a
+/// mean over at least one state rather than 0/0.
+pub fn training_size(n_train: usize, len: usize, validation: bool) -> Result<usize> {
+    let refuse = |reason| Err(Error::Split { n_train, len, reason });
+    if n_train == 0 {
+        return refuse("at least one training state is needed");
+    }
+    if n_train > len {
+        return refuse("there are fewer samples than training states");
+    }
+    if validation && n_train == len {
+        return refuse("every sample is a training state, and evaluation needs at least one validation state");
+    }
+    Ok(n_train)
+}
+
 /// Checks that a data set fits a crystal and the species labels: site count, number of
 /// jumps, labels in range, vacancy on site 0 and jump indices in range.
 pub fn check_dataset(data: &Dataset, geometry: &Geometry, vacancy: i8) -> Result<()> {
@@ -81,11 +99,17 @@ pub fn check_dataset(data: &Dataset, geometry: &Geometry, vacancy: i8) -> Result
     }
     let nl = data.num_labels();
     if vacancy < 0 || vacancy as usize >= nl {
-        return Err(Error::DataMismatch(format!("vacancy label {vacancy} is not among the {nl} labels of SpecDisps")));
+        return Err(Error::DataMismatch(format!(
+            "vacancy label {vacancy} is not one of the data's labels {} (SpecDisps has {nl})",
+            gcnet_data::label_range(nl)
+        )));
     }
     for (name, states) in [("InitStates", &data.init_states), ("FinStates", &data.fin_states)] {
         if let Some(bad) = states.iter().find(|&&l| l < 0 || l as usize >= nl) {
-            return Err(Error::DataMismatch(format!("{name} holds label {bad}, outside 0..{nl}")));
+            return Err(Error::DataMismatch(format!(
+                "{name} holds label {bad}, not one of the labels {}",
+                gcnet_data::label_range(nl)
+            )));
         }
         if let Some(n) = states.outer_iter().position(|r| r[0] != vacancy) {
             return Err(Error::DataMismatch(format!(
@@ -94,7 +118,11 @@ pub fn check_dataset(data: &Dataset, geometry: &Geometry, vacancy: i8) -> Result
         }
     }
     if let Some(bad) = data.jump_selects.iter().find(|&&j| j < 0 || j as usize >= geometry.z) {
-        return Err(Error::DataMismatch(format!("JumpSelects holds jump {bad}, outside 0..{}", geometry.z)));
+        return Err(Error::DataMismatch(format!(
+            "JumpSelects holds jump {bad}, not one of the jumps 0..{} (z = {})",
+            geometry.z.saturating_sub(1),
+            geometry.z
+        )));
     }
     Ok(())
 }

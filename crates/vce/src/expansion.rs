@@ -287,7 +287,11 @@ impl Expansion {
             )));
         }
         if let Some(s) = state.iter().position(|&l| l < 0 || l as usize >= nl) {
-            return Err(Error::Parameter(format!("site {s} holds label {}, not one of 0..{nl}", state[s])));
+            return Err(Error::Parameter(format!(
+                "site {s} holds label {}, not one of the labels {}",
+                state[s],
+                gcnet_data::label_range(nl)
+            )));
         }
         Ok(())
     }

@@ -303,7 +303,10 @@ pub fn read_expansion(path: impl AsRef<Path>, geometry: SiteGeometry) -> Result<
         let k = clusters[c as usize].order();
         let ls: Vec<i64> = (0..k).map(|i| labels.get([s, i]).copied().unwrap_or(-1)).collect();
         if ls.iter().any(|&l| l < 0 || l as usize >= params.num_labels) {
-            return Err(bad(format!("species cluster {s} has a label outside 0..{}", params.num_labels)));
+            return Err(bad(format!(
+                "species cluster {s} has a label not among the labels {}",
+                gcnet_data::label_range(params.num_labels)
+            )));
         }
         orbits[o as usize]
             .0

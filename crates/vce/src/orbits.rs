@@ -55,10 +55,10 @@ impl BasisParams {
         }
         if self.vacancy >= self.num_labels {
             return Err(Error::Parameter(format!(
-                "the vacancy label -vsp {} is not one of the {} labels 0..={}",
+                "the vacancy label -vsp {} is not one of the {} labels {}",
                 self.vacancy,
                 self.num_labels,
-                self.num_labels - 1
+                gcnet_data::label_range(self.num_labels)
             )));
         }
         Ok(())

@@ -73,16 +73,16 @@ impl Samples {
         }
         if choice.species >= nl {
             return Err(whole(format!(
-                "species -sp {} is not one of the data's labels 0..={} (SpecDisps has {nl} labels)",
+                "species -sp {} is not one of the data's labels {} (SpecDisps has {nl} labels)",
                 choice.species,
-                nl - 1
+                gcnet_data::label_range(nl)
             )));
         }
         if choice.vacancy >= nl {
             return Err(whole(format!(
-                "vacancy -vsp {} is not one of the data's labels 0..={} (SpecDisps has {nl} labels)",
+                "vacancy -vsp {} is not one of the data's labels {} (SpecDisps has {nl} labels)",
                 choice.vacancy,
-                nl - 1
+                gcnet_data::label_range(nl)
             )));
         }
         if params.num_labels != nl || params.vacancy != choice.vacancy {
@@ -116,7 +116,11 @@ impl Samples {
             let bad = |reason: String| Error::Sample { path: path.clone(), sample: n, reason };
             let state = data.init_states.row(n);
             if let Some(s) = state.iter().position(|&l| l < 0 || l as usize >= nl) {
-                return Err(bad(format!("InitStates: site {s} holds label {}, not one of 0..{nl}", state[s])));
+                return Err(bad(format!(
+                    "InitStates: site {s} holds label {}, not one of the labels {}",
+                    state[s],
+                    gcnet_data::label_range(nl)
+                )));
             }
             if state[0] as usize != v {
                 return Err(bad(format!("InitStates: site 0 holds label {}, not the vacancy {v}", state[0])));

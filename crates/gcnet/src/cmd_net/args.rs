@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, ValueEnum};
 
-use crate::spellings::py_float;
+use crate::spellings::{py_float, whole};
 
 /// The published single-dash spellings and the long names they stand for.
 pub const SPELLINGS: &[(&str, &str)] = &[
@@ -64,7 +64,7 @@ pub enum Precision {
 /// published GCNetRun.py interface; every option also has its single-dash spelling, shown
 /// in brackets).
 #[derive(Debug, Parser)]
-#[command(name = "gcnet", version, after_help = subcommand_help(), disable_help_subcommand = true, args_override_self = true)]
+#[command(name = "gcnet", version, after_help = subcommand_help(), disable_help_subcommand = true, args_override_self = true, allow_negative_numbers = true)]
 pub struct NetArgs {
     /// [-DP] Path to the single-step data set (HDF5).
     #[arg(long = "DataPath", value_name = "PATH")]
@@ -90,10 +90,10 @@ pub struct NetArgs {
     pub shuffle: bool,
     /// [-rl] getRep: the stack module whose output is written (a group average 2, 5, 8,
     /// ... or the stack length for the per-site vectors).
-    #[arg(long = "RepLayer", value_name = "MODULE")]
+    #[arg(long = "RepLayer", value_name = "MODULE", value_parser = whole::<usize>)]
     pub rep_layer: Option<usize>,
     /// [-rStart] getRep: first sample.
-    #[arg(long = "RepStart", default_value_t = 0, value_name = "N")]
+    #[arg(long = "RepStart", default_value_t = 0, value_name = "N", value_parser = whole::<usize>)]
     pub rep_start: usize,
     /// [-bt] Boundary training: one output channel per jump (needs -ncL = z).
     #[arg(long = "BoundTrain")]
@@ -134,10 +134,10 @@ pub struct NetArgs {
     #[arg(long = "TNet", value_name = "T")]
     pub tnet: Option<String>,
     /// [-sep] Start epoch (train: resume from ep_{sep}.pt; getY and getRep: the epoch used).
-    #[arg(long = "Start_epoch", value_name = "K")]
+    #[arg(long = "Start_epoch", value_name = "K", value_parser = whole::<usize>)]
     pub start_epoch: Option<usize>,
     /// [-eep] End epoch (train and eval; getY and getRep ignore it).
-    #[arg(long = "End_epoch", value_name = "K")]
+    #[arg(long = "End_epoch", value_name = "K", value_parser = whole::<usize>)]
     pub end_epoch: Option<usize>,
     /// [-sp] Species to train: a string of labels such as 0 or 12 (the vacancy label for the vacancy).
     #[arg(long = "SpecTrain", value_name = "LABELS")]
@@ -152,10 +152,10 @@ pub struct NetArgs {
     #[arg(long = "AllJumpsNetType")]
     pub all_jumps_net: bool,
     /// [-nt] Number of training states (the rest are validation states).
-    #[arg(long = "N_train", default_value_t = 10000, value_name = "N")]
+    #[arg(long = "N_train", default_value_t = 10000, value_name = "N", value_parser = whole::<usize>)]
     pub n_train: usize,
     /// [-i] Interval of epochs between checkpoints (and between evaluated checkpoints).
-    #[arg(long = "Interval", default_value_t = 1, value_name = "K")]
+    #[arg(long = "Interval", default_value_t = 1, value_name = "K", value_parser = whole::<usize>)]
     pub interval: usize,
     /// [-lr] Adam learning rate.
     #[arg(long = "Learning_rate", default_value_t = 0.001, value_name = "LR")]
@@ -164,7 +164,7 @@ pub struct NetArgs {
     #[arg(long = "Decay", default_value_t = 0.0005, value_name = "D")]
     pub decay: f64,
     /// [-bs] Batch size.
-    #[arg(long = "Batch_size", default_value_t = 128, value_name = "N")]
+    #[arg(long = "Batch_size", default_value_t = 128, value_name = "N", value_parser = whole::<usize>)]
     pub batch_size: usize,
     /// [-wm] Mean of the initial weights.
     #[arg(long = "Mean_wt", default_value_t = 0.02, allow_negative_numbers = true, value_name = "W")]
@@ -187,10 +187,10 @@ pub struct NetArgs {
     pub dtype: Precision,
     /// Extension: samples per forward/backward pass inside a batch (bounds memory; the
     /// gradients of a batch add up, so the result does not depend on it); 0: automatic.
-    #[arg(long = "micro-batch", default_value_t = 0, value_name = "N")]
+    #[arg(long = "micro-batch", default_value_t = 0, value_name = "N", value_parser = whole::<usize>)]
     pub micro_batch: usize,
     /// Extension: seed of the initial weights and of -shf (default: from the clock).
-    #[arg(long = "seed", value_name = "N")]
+    #[arg(long = "seed", value_name = "N", value_parser = whole::<u64>)]
     pub seed: Option<u64>,
     /// Extension: let train replace existing checkpoints of the epochs it writes, and -dpf
     /// an existing file (never an input of the run).

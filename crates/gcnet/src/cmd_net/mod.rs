@@ -224,9 +224,23 @@ impl Job {
         } else {
             (0..data.len()).collect()
         };
-        // getY uses every state (as published); train and eval split at -nt, which must fit.
-        if matches!(mode, Mode::Train | Mode::Eval) && a.n_train > data.len() {
-            bail!("-nt {} is more than the {} samples of {}", a.n_train, data.len(), dp.display());
+        // getY uses every state (as published); train and eval split at -nt, which must fit
+        // (and leave validation states for eval).
+        let n_train = if matches!(mode, Mode::Train | Mode::Eval) {
+            let n = gcnet_net::training_size(a.n_train, data.len(), mode == Mode::Eval)
+                .with_context(|| format!("-nt {} on the data set -DP {}", a.n_train, dp.display()))?;
+            // A species (or vacancy) on no training site would train to loss 0 and L = 0.
+            species
+                .check_present(data.init_states.view(), &order[..n])
+                .with_context(|| format!("-sp {sp} -vSp {} on the data set -DP {}", a.vac_spec, dp.display()))?;
+            n
+        } else {
+            a.n_train.min(data.len())
+        };
+        if mode == Mode::Train {
+            // The network's jump vectors are a0 dx: they must be the data's displacements.
+            gcnet_data::check_lattice_parameter(&data, &crystal, a.vac_spec as usize, a.a0)
+                .with_context(|| format!("-a0 {} does not fit the data set -DP {}", a.a0, dp.display()))?;
         }
         // The published rule: the network directory has -aj in train and -ajn in the other
         // modes; the output names always have the -aj flag.
@@ -269,7 +283,6 @@ impl Job {
         if mode == Mode::GetRep && a.rep_layer.is_none() {
             bail!("getRep needs -rl: a group-average module (2, 5, 8, ...) or the stack length {}", net.stack_len());
         }
-        let n_train = a.n_train.min(data.len());
         let data_input = Input::of(dp).with_context(|| format!("-DP {}", dp.display()))?;
         let crystal_input = Input::of(cr).with_context(|| format!("-cr {}", cr.display()))?;
         Ok(Job {

@@ -214,12 +214,8 @@ pub(crate) fn eval(job: &Job) -> anyhow::Result<()> {
     let b = bar(epochs.len() as u64, "checkpoints");
     for &k in &epochs {
         let net = job.load_network(k)?;
-        let t = eval::loss_sum(&net, &train_set, &obj, job.train.batch_size) / train_set.num_states().max(1) as f64;
-        let v = if val_set.num_states() > 0 {
-            eval::loss_sum(&net, &val_set, &obj, job.train.batch_size) / val_set.num_states() as f64
-        } else {
-            f64::NAN
-        };
+        let t = eval::mean_loss(&net, &train_set, &obj, job.train.batch_size).context("L on the training states")?;
+        let v = eval::mean_loss(&net, &val_set, &obj, job.train.batch_size).context("L on the validation states")?;
         crate::progress::say(&b, format!("epoch {k}: L_train {t:.8e}  L_val {v:.8e}"));
         lt.push(t);
         lv.push(v);

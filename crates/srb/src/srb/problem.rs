@@ -5,7 +5,7 @@ use std::ops::Range;
 
 use gcnet_crystal::CrystalData;
 use gcnet_data::Dataset;
-use ndarray::{Array1, Array2, Array3, ArrayView1, ArrayView2, s};
+use ndarray::{Array1, Array2, Array3, ArrayView1, ArrayView2};
 
 use super::RelaxationVectors;
 use super::basis::{exchanged_labels, jump_probabilities, residual_bias_basis};
@@ -45,7 +45,10 @@ impl SrbProblem {
                 labels.sort_unstable();
                 labels.dedup();
                 if let Some(bad) = labels.iter().find(|&&l| l >= num_labels) {
-                    return Err(Error::Species(format!("basis label {bad} is not below the {num_labels} labels")));
+                    return Err(Error::Species(format!(
+                        "basis label {bad} is not one of the data's labels {}",
+                        gcnet_data::label_range(num_labels)
+                    )));
                 }
                 labels
             }
@@ -164,33 +167,17 @@ fn check_inputs(data: &Dataset, crystal: &CrystalData, y: &RelaxationVectors, co
             config.n_train
         )));
     }
-    if !(config.a0.is_finite() && config.a0 > 0.0) {
-        return Err(Error::Config(format!("the lattice parameter a0 must be positive, got {}", config.a0)));
-    }
     if config.vacancy >= data.num_labels() {
         return Err(Error::Species(format!(
-            "vacancy label {} is not below the {} labels",
+            "vacancy label {} is not one of the data's labels {}",
             config.vacancy,
-            data.num_labels()
+            gcnet_data::label_range(data.num_labels())
         )));
     }
-    // The vacancy displacement of sample 0 fixes the length scale of the data.
-    if n > 0 {
-        let j = data.jump_selects[0];
-        if j < 0 || j as usize >= z {
-            return Err(Error::Config(format!("JumpSelects[0] = {j} is not a jump of the crystal (0..{z})")));
-        }
-        let dx = crystal.jump_vector(j as usize);
-        let expected = config.a0 * dx.iter().map(|x| x * x).sum::<f64>().sqrt();
-        let found = data.spec_disps.slice(s![0, config.vacancy, ..]).iter().map(|x| x * x).sum::<f64>().sqrt();
-        if (found - expected).abs() > 1e-6 * expected {
-            return Err(Error::Config(format!(
-                "SpecDisps[0, vacancy] has length {found}, but a0 * |dx| = {expected}: the data's lattice parameter \
-                 is a0 = {} (or the vacancy label is wrong)",
-                config.a0 * found / expected
-            )));
-        }
-    }
+    // The vacancy displacement of sample 0 fixes the length scale of the data (the same
+    // check as training's -a0).
+    gcnet_data::check_lattice_parameter(data, crystal, config.vacancy, config.a0)
+        .map_err(|e| Error::Config(e.to_string()))?;
     Ok(())
 }
 

@@ -26,11 +26,15 @@ impl SpeciesSet {
         }
         if vacancy >= num_labels {
             return Err(Error::Species(format!(
-                "vacancy label {vacancy} is not below the {num_labels} labels of the data"
+                "vacancy label {vacancy} is not one of the data's labels {}",
+                gcnet_data::label_range(num_labels)
             )));
         }
         if let Some(bad) = sorted.iter().find(|&&l| l >= num_labels) {
-            return Err(Error::Species(format!("label {bad} is not below the {num_labels} labels of the data")));
+            return Err(Error::Species(format!(
+                "label {bad} is not one of the data's labels {}",
+                gcnet_data::label_range(num_labels)
+            )));
         }
         if sorted.len() > 1 && sorted.contains(&vacancy) {
             return Err(Error::Species(format!(
