@@ -332,13 +332,15 @@ fn lammps_failing_on_a_state_is_reported_and_nothing_is_touched() {
     let dir = setup();
     let d = dir.path();
     // An lmp that answers `-h` (and the serial end-state relaxations) as the real one, but
-    // fails every NEB; the project's mpiexec is found on PATH.
+    // fails every NEB; the project's mpiexec is found on PATH. The error goes to the log as
+    // well, as LAMMPS writes it: MPICH's launcher can die of SIGPIPE before it forwards a
+    // rank's output when every rank exits at once (seen once under load).
     let fake = mkdir(&d.join("fake"));
     let venv = root().join(".venv/bin");
     std::fs::write(
         fake.join("lmp"),
         format!(
-            "#!/bin/sh\nfor a in \"$@\"; do [ \"$a\" = -p ] && {{ echo 'ERROR: made to fail by the test (fake.cpp:1)'; exit 1; }}; done\nexec {} \"$@\"\n",
+            "#!/bin/sh\nfor a in \"$@\"; do [ \"$a\" = -p ] && {{ echo 'ERROR: made to fail by the test (fake.cpp:1)' | tee -a neb.log; exit 1; }}; done\nexec {} \"$@\"\n",
             venv.join("lmp").display()
         ),
     )
