@@ -564,6 +564,10 @@ fn a_checkpoint_with_one_nan_weight_is_refused() {
     let psi = entries.iter_mut().find(|(n, _)| n == "net.3.Psi").unwrap();
     let _ = psi.1.view([-1]).get(5).fill_(f64::NAN);
     gcnet_net::checkpoint::write_tensors(&path, &entries, gcnet_files::Overwrite::Replace).unwrap();
+    // the edit is refused by the checkpoint's record (issue 20, class 1) ...
+    fails(d, &with(&["-m", "eval", "-td", "1", "-tn", "1", "-sep", "0", "-eep", "0"]), "changed after gcnet train");
+    // ... and, without a record (as a checkpoint of the published code), by its weights
+    std::fs::remove_file(d.join("ep_T_1_vac_n0c2_all_0/ep_0.gcnet.json")).unwrap();
     fails(d, &with(&["-m", "eval", "-td", "1", "-tn", "1", "-sep", "0", "-eep", "0"]), "net.3.Psi");
     fails(d, &with(&["-m", "getY", "-td", "1", "-tn", "1", "-sep", "0"]), "NaN");
 }
