@@ -2,6 +2,7 @@
 //! must be one KMC step of the crystal's jump network.
 
 use std::fmt;
+use std::path::Path;
 
 use gcnet_crystal::CrystalData;
 
@@ -149,6 +150,26 @@ impl fmt::Display for CheckReport {
         }
         write!(f, "{}", if self.is_ok() { "all checks passed" } else { "FAILED" })
     }
+}
+
+/// [`check`] for a tool about to use the data set read from `data_path`: any failure is
+/// an error carrying the report (`--no-check` is the tools' way to skip this).
+pub fn require_valid(
+    data: &Dataset,
+    crystal: &CrystalData,
+    options: &CheckOptions,
+    data_path: &Path,
+    crystal_path: &Path,
+) -> Result<()> {
+    let report = check(data, crystal, options)?;
+    if report.is_ok() {
+        return Ok(());
+    }
+    Err(Error::CrystalMismatch {
+        data: data_path.to_path_buf(),
+        crystal: crystal_path.to_path_buf(),
+        reason: format!("the checks of `gcnet check` failed (--no-check skips them):\n{report}"),
+    })
 }
 
 /// Checks an in-memory data set against a crystal.

@@ -41,7 +41,9 @@ mod latgas;
 mod units;
 mod writer;
 
-pub use check::{CheckKind, CheckOptions, CheckReport, Failure, MAX_DISPLACEMENT, MAX_RATE, check, check_file};
+pub use check::{
+    CheckKind, CheckOptions, CheckReport, Failure, MAX_DISPLACEMENT, MAX_RATE, check, check_file, require_valid,
+};
 pub use dataset::{Dataset, label_range};
 pub use error::{Error, Result};
 pub use file::{DataFile, KNOWN_DATASETS, Layout};

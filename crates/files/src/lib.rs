@@ -37,7 +37,5 @@ mod set;
 pub use atomic::{AtomicFile, Overwrite, TEMP_PREFIX, check_writable, remove_orphans, write_atomic};
 pub use error::{Error, Result};
 pub use lock::RunLock;
-pub use record::{
-    Expect, Input, Member, Record, SIDECAR_SUFFIX, bytes_hash, check_same_set, content_hash, sidecar_path,
-};
+pub use record::{Expect, Input, Member, Record, SIDECAR_SUFFIX, check_same_set, content_hash, sidecar_path};
 pub use set::{ResultSet, refuse_input, same_file};

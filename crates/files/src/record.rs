@@ -38,11 +38,6 @@ pub fn content_hash(path: impl AsRef<Path>) -> Result<String> {
     Ok(format!("{:032x}", hasher.digest128()))
 }
 
-/// Content hash of bytes in memory (for records of values rather than files).
-pub fn bytes_hash(bytes: &[u8]) -> String {
-    format!("{:032x}", xxhash_rust::xxh3::xxh3_128(bytes))
-}
-
 /// The sidecar path of a result file: `dir/stem.gcnet.json`.
 pub fn sidecar_path(path: impl AsRef<Path>) -> PathBuf {
     let path = path.as_ref();
@@ -157,18 +152,6 @@ impl Record {
                 ),
             }),
         }
-    }
-
-    /// Every setting or input in which `self` and `other` differ, as "name: a vs b".
-    pub fn differences(&self, other: &Record, names: &[&str]) -> Vec<String> {
-        let mut out = Vec::new();
-        for n in names {
-            let (a, b) = (self.settings.get(*n), other.settings.get(*n));
-            if a != b {
-                out.push(format!("{n}: {} vs {}", show(a), show(b)));
-            }
-        }
-        out
     }
 }
 

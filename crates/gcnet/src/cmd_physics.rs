@@ -258,7 +258,7 @@ fn published_spellings(args: &[OsString]) -> Vec<OsString> {
 fn srb(args: &SrbArgs) -> anyhow::Result<ExitCode> {
     if let Some(out) = &args.output {
         let inputs = [&args.data, &args.crystal, &args.y_st1, &args.y_st2, &args.y_st1_exits, &args.y_st2_exits];
-        if let Some(input) = inputs.iter().find(|i| crate::cmd_net::same_file(i, out)) {
+        if let Some(input) = inputs.iter().find(|i| gcnet_files::same_file(i, out)) {
             bail!("--output {}: that is the input {}; it is never written over", out.display(), input.display());
         }
         if out.exists() && !args.force {

@@ -305,7 +305,7 @@ fn vce(a: &VceArgs) -> anyhow::Result<ExitCode> {
         outputs.extend(a.dump_file.clone());
     }
     for o in &outputs {
-        if let Some(i) = inputs.iter().find(|i| crate::cmd_net::same_file(i, o)) {
+        if let Some(i) = inputs.iter().find(|i| gcnet_files::same_file(i, o)) {
             bail!(
                 "{} is both an input ({}) and an output of this run; inputs are never written over",
                 o.display(),
@@ -358,15 +358,8 @@ fn vce(a: &VceArgs) -> anyhow::Result<ExitCode> {
         // The checks of `gcnet check`: one KMC step of this crystal per sample, and rates
         // and displacements the sums over the data set can hold.
         let options = gcnet_data::CheckOptions { vacancy_label: Some(p.vacancy), ..Default::default() };
-        let report = gcnet_data::check(&data, &crystal, &options)
+        gcnet_data::require_valid(&data, &crystal, &options, data_path, crys_path)
             .with_context(|| format!("checking -DP {} against -cr {}", data_path.display(), crys_path.display()))?;
-        if !report.is_ok() {
-            bail!(
-                "the data set -DP {} does not fit the crystal -cr {} (the checks of `gcnet check`; --no-check skips them):\n{report}",
-                data_path.display(),
-                crys_path.display()
-            );
-        }
     }
     let build_start = Instant::now();
     let expansion = match p.build {

@@ -60,7 +60,7 @@ pub fn py_float(x: f64) -> String {
 /// `inputs`, whatever `overwrite` says.
 /// The refusal of [`write_dump`] alone, for a run to give before it takes its directory.
 pub fn check_dump(path: &Path, inputs: &[PathBuf]) -> anyhow::Result<()> {
-    if let Some(input) = inputs.iter().find(|i| crate::cmd_net::same_file(i, path)) {
+    if let Some(input) = inputs.iter().find(|i| gcnet_files::same_file(i, path)) {
         bail!("-dpf {}: that is {}, an input of this run; it is never written over", path.display(), input.display());
     }
     Ok(())

@@ -193,15 +193,8 @@ impl Job {
                 ..gcnet_data::CheckOptions::default()
             };
             let t = Instant::now();
-            let report = gcnet_data::check(&data, &crystal, &options)
+            gcnet_data::require_valid(&data, &crystal, &options, dp, cr)
                 .with_context(|| format!("checking -DP {} against -cr {}", dp.display(), cr.display()))?;
-            if !report.is_ok() {
-                bail!(
-                    "the data set -DP {} does not fit the crystal -cr {} (the checks of `gcnet check`; --no-check skips them):\n{report}",
-                    dp.display(),
-                    cr.display()
-                );
-            }
             eprintln!("gcnet: {} samples of {} checked in {}", data.len(), dp.display(), elapsed(t));
         }
         let species = Species::new(&labels, a.vac_spec, data.num_labels())
@@ -470,15 +463,6 @@ fn dump_args(a: &NetArgs, job: &Job) -> anyhow::Result<()> {
     crate::spellings::write_dump(path, &inputs, gcnet_files::Overwrite::force(a.force), &text)?;
     eprintln!("gcnet: arguments written to {}", path.display());
     Ok(())
-}
-
-/// Whether two paths name the same existing file.
-pub(crate) fn same_file(a: &Path, b: &Path) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    match (std::fs::metadata(a), std::fs::metadata(b)) {
-        (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
-        _ => false,
-    }
 }
 
 pub(crate) fn elapsed(t: Instant) -> String {
