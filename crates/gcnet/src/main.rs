@@ -54,6 +54,18 @@ fn main() -> ExitCode {
     }
 }
 
+/// Parses a subcommand's arguments (`args[0]` is the subcommand's name) after mapping the
+/// published single-dash `spellings` onto their long names. Exits with clap's message on
+/// bad arguments, as `Parser::parse_from` does.
+#[allow(dead_code)] // transitional: the subcommands move onto it one by one
+fn parse<A: clap::Args>(args: &[OsString], spellings: &[(&str, &str)]) -> A {
+    use clap::FromArgMatches;
+    let name = format!("gcnet {}", args.first().and_then(|a| a.to_str()).unwrap_or(""));
+    let command = A::augment_args(clap::Command::new("gcnet").bin_name(name));
+    let matches = command.get_matches_from(spellings::long_spellings(args, spellings));
+    A::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+}
+
 fn run() -> anyhow::Result<ExitCode> {
     let args: Vec<OsString> = std::env::args_os().collect();
     let sub = args.get(1).and_then(|a| a.to_str()).unwrap_or("");
