@@ -31,7 +31,7 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 
 use crate::error::{Error, Result};
 use crate::jumps::{JumpTables, select_jump};
-use crate::landscape::splitmix64;
+use crate::rng::splitmix64;
 use crate::latgas::{LatticeGas, RateModel, Rates, shuffle_atoms};
 
 /// How long each trajectory runs.

@@ -8,6 +8,7 @@
 //! unordered pair of state hashes and the jump axis {j, opposite(j)}.
 
 use crate::jumps::JumpTables;
+use crate::rng::splitmix64;
 
 /// Energies (units of kT) of the random-rate lattice gas for one crystal.
 #[derive(Clone, Debug)]
@@ -67,16 +68,6 @@ impl Landscape {
             *r = (-self.energy(h, to, axis, species)).exp();
         }
     }
-}
-
-/// SplitMix64 finaliser (Steele, Lea, Flood 2014): a bijective 64-bit mix, for seeds
-/// derived from several keys (also used by the alloy tools' KMC numbers).
-#[inline]
-pub fn splitmix64(x: u64) -> u64 {
-    let mut z = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
 }
 
 #[cfg(test)]

@@ -38,4 +38,4 @@ pub use atomic::{AtomicFile, Overwrite, TEMP_PREFIX, check_writable, remove_orph
 pub use error::{Error, Result};
 pub use lock::RunLock;
 pub use record::{Expect, Input, Member, Record, SIDECAR_SUFFIX, check_same_set, content_hash, sidecar_path};
-pub use set::{ResultSet, refuse_input, same_file};
+pub use set::{ResultSet, check_output, refuse_input, same_file};

@@ -34,6 +34,18 @@ pub fn refuse_input(output: &Path, inputs: &[PathBuf]) -> Result<()> {
     }
 }
 
+/// The one output guard of every writer: `output` is never one of the run's `inputs`, and
+/// an existing `output` is refused unless `overwrite` is [`Overwrite::Replace`] (`--force`).
+/// Called before any work, so that a refused run costs nothing; the atomic write checks
+/// again when it renames.
+pub fn check_output(output: &Path, inputs: &[PathBuf], overwrite: Overwrite) -> Result<()> {
+    refuse_input(output, inputs)?;
+    if overwrite == Overwrite::Refuse && output.exists() {
+        return Err(Error::Exists { path: output.to_path_buf() });
+    }
+    Ok(())
+}
+
 struct Pending {
     file: AtomicFile,
     role: String,

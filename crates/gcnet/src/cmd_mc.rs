@@ -283,7 +283,7 @@ fn mc(a: McArgs) -> anyhow::Result<ExitCode> {
             bars[chain].reset_eta();
             bars[chain].set_message(format!("E {energy:.4} eV"));
             if trial > 0 {
-                crate::progress::say(&bars[chain], format!("chain {chain}: continuing after trial {trial}"));
+                gcnet_progress::say(&bars[chain], format!("chain {chain}: continuing after trial {trial}"));
             }
         }
         McEvent::Trial { chain, trial, energy, acceptance } => {

@@ -17,7 +17,7 @@ use gcnet_crystal::CrystalData;
 use gcnet_files::Overwrite;
 
 use crate::cmd_data::progress_bar;
-use crate::progress::say;
+use gcnet_progress::say;
 use crate::spellings::{long_spellings, py_float, whole};
 
 #[path = "cmd_neb_bench.rs"]

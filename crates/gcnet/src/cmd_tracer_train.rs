@@ -18,7 +18,7 @@ use gcnet_plot::{Chart, Series};
 use gcnet_srb::exact_tracer_correlation;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::progress::say;
+use gcnet_progress::say;
 
 #[derive(Debug, Args)]
 pub struct TracerTrainArgs {

@@ -21,7 +21,7 @@ use gcnet_plot::{Chart, Series};
 use gcnet_srb::{RelaxationVectors, SingularPolicy, SrbConfig, scaled_residual_bias};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::progress::say;
+use gcnet_progress::say;
 
 /// Run the end-to-end demo: SR-2 lattice gas on 8x8x8 FCC, GCNet for the fast species,
 /// scaled residual bias, and multi-step KMC as the reference.

@@ -15,7 +15,6 @@ mod cmd_physics;
 mod cmd_tracer_train;
 mod cmd_vce;
 mod demo;
-mod progress;
 mod spellings;
 
 /// Subcommands beside the published interface, with a one-line description each; the
@@ -59,7 +58,6 @@ fn main() -> ExitCode {
 /// bad arguments, as `Parser::parse_from` does.
 #[allow(dead_code)] // transitional: the subcommands move onto it one by one
 fn parse<A: clap::Args>(args: &[OsString], spellings: &[(&str, &str)]) -> A {
-    use clap::FromArgMatches;
     let name = format!("gcnet {}", args.first().and_then(|a| a.to_str()).unwrap_or(""));
     let command = A::augment_args(clap::Command::new("gcnet").bin_name(name));
     let matches = command.get_matches_from(spellings::long_spellings(args, spellings));

@@ -216,7 +216,7 @@ pub(crate) fn eval(job: &Job) -> anyhow::Result<()> {
         let net = job.load_network(k)?;
         let t = eval::mean_loss(&net, &train_set, &obj, job.train.batch_size).context("L on the training states")?;
         let v = eval::mean_loss(&net, &val_set, &obj, job.train.batch_size).context("L on the validation states")?;
-        crate::progress::say(&b, format!("epoch {k}: L_train {t:.8e}  L_val {v:.8e}"));
+        gcnet_progress::say(&b, format!("epoch {k}: L_train {t:.8e}  L_val {v:.8e}"));
         lt.push(t);
         lv.push(v);
         b.inc(1);

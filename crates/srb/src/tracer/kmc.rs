@@ -13,6 +13,7 @@
 //! of the finite walk (order `Nsites / steps`) stays below the error bar.
 
 use super::network::TracerNetwork;
+use gcnet_data::rng::SplitMix64;
 
 /// The KMC estimate and its statistical error.
 #[derive(Clone, Copy, Debug)]
@@ -29,7 +30,7 @@ pub struct TracerKmcEstimate {
 /// Runs `walks` walks of `steps` vacancy jumps on the network; `seed` fixes the stream.
 pub fn tracer_kmc(network: &TracerNetwork, walks: usize, steps: usize, seed: u64) -> TracerKmcEstimate {
     assert!(walks >= 2, "the error bar needs at least two walks");
-    let mut rng = SplitMix64(seed);
+    let mut rng = SplitMix64::new(seed);
     let num_states = network.num_states() as u64;
     let z = network.z() as u64;
     let dx2 = network.jump_length() * network.jump_length();
@@ -64,21 +65,3 @@ pub fn tracer_kmc(network: &TracerNetwork, walks: usize, steps: usize, seed: u64
     }
 }
 
-/// SplitMix64 (Steele, Lea and Flood, OOPSLA 2014): small, fast, and good enough to pick
-/// one of z jumps.
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `0..n` (multiply-shift; the bias of order n / 2^64 is irrelevant here).
-    fn below(&mut self, n: u64) -> u64 {
-        ((self.next() as u128 * n as u128) >> 64) as u64
-    }
-}
