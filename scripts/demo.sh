@@ -4,4 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-cargo run --release -q -p gcnet -- demo "$@"
+# The build shows cargo's progress (a first build takes several minutes).
+cargo build --release -p gcnet
+exec target/release/gcnet demo "$@"

@@ -47,9 +47,14 @@ if [ "$(readlink .libtorch 2>/dev/null)" != "$torch_dir" ]; then
   ln -sfn "$torch_dir" .libtorch
 fi
 
-# 3. The evcxr Jupyter kernel (notebooks only): pinned version, built once per machine.
+# 3. For the tests (with --notebooks): rustfmt and clippy, which gate them (a minimal
+#    rustup profile lacks both), and the evcxr Jupyter kernel: pinned, built once per machine.
 if ((NOTEBOOKS)); then
   export PATH="$HOME/.cargo/bin:$PATH"
+  if ! cargo fmt --version >/dev/null 2>&1 || ! cargo clippy --version >/dev/null 2>&1; then
+    step "adding the rustfmt and clippy components"
+    rustup component add rustfmt clippy
+  fi
   # evcxr_jupyter has no --version; cargo's install record tells which one is there.
   if ! command -v evcxr_jupyter >/dev/null ||
     ! grep -q "\"evcxr_jupyter $EVCXR_VERSION " "${CARGO_HOME:-$HOME/.cargo}/.crates.toml" 2>/dev/null; then

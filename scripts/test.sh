@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Every test: the workspace's unit, integration and PyTorch-interoperability tests, then
-# every notebook executed headlessly on the evcxr kernel. Installs what is missing first.
+# every notebook executed headlessly on the evcxr kernel, after the lint gate (fmt, clippy,
+# binary size). Installs what is missing first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --notebooks
 start=$(date +%s)
+bash scripts/lint.sh
 cargo test --release --workspace
 if compgen -G "notebooks/*.ipynb" >/dev/null; then
   .venv/bin/python scripts/run_notebooks.py notebooks/*.ipynb
