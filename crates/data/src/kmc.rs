@@ -31,8 +31,8 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 
 use crate::error::{Error, Result};
 use crate::jumps::{JumpTables, select_jump};
-use crate::rng::splitmix64;
 use crate::latgas::{LatticeGas, RateModel, Rates, shuffle_atoms};
+use crate::rng::splitmix64;
 
 /// How long each trajectory runs.
 #[derive(Clone, Copy, Debug, PartialEq)]

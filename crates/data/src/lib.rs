@@ -37,8 +37,8 @@ mod file;
 mod jumps;
 pub mod kmc;
 mod landscape;
-pub mod rng;
 mod latgas;
+pub mod rng;
 mod units;
 mod writer;
 
@@ -49,7 +49,7 @@ pub use dataset::{Dataset, label_range};
 pub use error::{Error, Result};
 pub use file::{DataFile, KNOWN_DATASETS, Layout};
 pub use kmc::{Duration, Estimate, KmcConfig, KmcResult};
-pub use rng::splitmix64;
 pub use latgas::{Composition, LatticeGas, RateModel, Sampler};
+pub use rng::splitmix64;
 pub use units::{LengthUnit, check_lattice_parameter, lattice_parameter};
 pub use writer::DataFileWriter;

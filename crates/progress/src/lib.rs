@@ -4,8 +4,8 @@
 
 #![forbid(unsafe_code)]
 
-pub use indicatif::{MultiProgress, ProgressBar};
 use indicatif::ProgressStyle;
+pub use indicatif::{MultiProgress, ProgressBar};
 
 /// A bar over `len` units of `what` (e.g. "epochs", "trials"), with elapsed time, count,
 /// the bar's message and the time left. `prefix` (empty for none) names the bar when
