@@ -42,17 +42,23 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod argument_dump;
 mod dataset;
 mod error;
+pub mod fingerprint;
 mod geometry;
 pub mod interrupt;
 mod jobs;
 pub mod kmc;
 mod lammps;
 pub mod mc;
+mod mc_bench;
+mod mc_config;
 mod mc_run;
 mod merge;
 mod neb;
+mod neb_bench;
+mod neb_config;
 mod potential;
 pub mod provenance;
 mod relax;
@@ -61,6 +67,7 @@ mod session;
 mod states;
 mod stepfile;
 
+pub use argument_dump::ArgumentDump;
 pub use dataset::assemble;
 pub use error::{Error, Result, SETUP_COMMAND};
 pub use geometry::{CellSpec, Geometry, LammpsBox};
@@ -74,8 +81,12 @@ pub use mc_run::{
     ChainStart, ChainSummary, Extracted, McEvent, McPhysics, McRecord, McRun, McStart, chain_dir, chain_dirs,
     check_state, checkpoint_trials, extract, last_checkpoint, read_history, read_record, read_state,
 };
-pub use merge::{MergeSummary, merge};
+pub use mc_bench::{McBenchConfig, McBenchFigures};
+pub use mc_config::{ExtractConfig, ExtractReport, ExtractedSet, McConfig};
+pub use merge::{MergeConfig, MergeSummary, merge};
 pub use neb::{NebInput, NebResult, NebSettings, parse_neb_log};
+pub use neb_bench::{ClimbTable, ClimbVariant, NebBenchConfig, NebBenchFigures, Overhead, Throughput};
+pub use neb_config::{DatasetWritten, NebConfig, NebReport};
 pub use potential::{CANTOR_ELEMENTS, Potential};
 pub use provenance::{DatasetRecord, Physics, Shard, StatesOrigin, StepRecord};
 pub use relax::{EndState, RELAX_MAX_EVALUATIONS, RELAX_MAX_ITERATIONS};
