@@ -77,12 +77,12 @@ pub use mc::{
     Chain, EnergyModel, History, MC_NEIGHBOR_SKIN, ProcessEnergy, SessionEnergy, StateEnergy, Trial, fcc_cell,
     fcc_geometry, random_start, warren_cowley,
 };
+pub use mc_bench::{McBenchConfig, McBenchFigures};
+pub use mc_config::{ExtractConfig, ExtractReport, ExtractedSet, McConfig};
 pub use mc_run::{
     ChainStart, ChainSummary, Extracted, McEvent, McPhysics, McRecord, McRun, McStart, chain_dir, chain_dirs,
     check_state, checkpoint_trials, extract, last_checkpoint, read_history, read_record, read_state,
 };
-pub use mc_bench::{McBenchConfig, McBenchFigures};
-pub use mc_config::{ExtractConfig, ExtractReport, ExtractedSet, McConfig};
 pub use merge::{MergeConfig, MergeSummary, merge};
 pub use neb::{NebInput, NebResult, NebSettings, parse_neb_log};
 pub use neb_bench::{ClimbTable, ClimbVariant, NebBenchConfig, NebBenchFigures, Overhead, Throughput};

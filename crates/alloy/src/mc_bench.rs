@@ -11,7 +11,9 @@ use std::time::Instant;
 use crate::error::{Error, Result, Within};
 use crate::jobs::available_cores;
 use crate::lammps::Lammps;
-use crate::mc::{Chain, EnergyModel, MC_NEIGHBOR_SKIN, ProcessEnergy, SessionEnergy, StateEnergy, fcc_geometry, random_start};
+use crate::mc::{
+    Chain, EnergyModel, MC_NEIGHBOR_SKIN, ProcessEnergy, SessionEnergy, StateEnergy, fcc_geometry, random_start,
+};
 use crate::potential::{CANTOR_ELEMENTS, Potential};
 
 /// What `gcnet mc-bench` takes; [`McBenchConfig::new`] gives its defaults.

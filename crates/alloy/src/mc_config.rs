@@ -314,7 +314,12 @@ impl ExtractConfig {
         for (out, chains) in sets {
             let e = extract(chains, self.start, self.every).within_lazy(|| {
                 let opt = |name: &str, v: Option<usize>| v.map_or_else(String::new, |v| format!(" {name} {v}"));
-                format!("extracting from {}{}{}", self.dir.display(), opt("--start", self.start), opt("--every", self.every))
+                format!(
+                    "extracting from {}{}{}",
+                    self.dir.display(),
+                    opt("--start", self.start),
+                    opt("--every", self.every)
+                )
             })?;
             let t = e.record.physics.temperature;
             let (states_file, energies_file) =

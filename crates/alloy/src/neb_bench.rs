@@ -249,7 +249,8 @@ fn bare(lammps: &Lammps, launch: &LaunchOptions, dir: &Path, settings: &NebSetti
 
 impl Bench<'_> {
     fn model(&self, images: usize, climb: usize) -> Model {
-        let neb = NebSettings { images, force_tol: self.config.force_tol, climb_steps: climb, ..NebSettings::default() };
+        let neb =
+            NebSettings { images, force_tol: self.config.force_tol, climb_steps: climb, ..NebSettings::default() };
         Model { neb, ..self.model.clone() }
     }
 
@@ -404,11 +405,18 @@ impl Bench<'_> {
             }
         }
         let cores = self.cores;
-        let launch =
-            |images: usize| LaunchOptions { launcher: Launcher::Mpiexec, mem_per_cpu_mb: None, throttle: images > cores };
+        let launch = |images: usize| LaunchOptions {
+            launcher: Launcher::Mpiexec,
+            mem_per_cpu_mb: None,
+            throttle: images > cores,
+        };
         let mut rows = vec![format!(
             "state,jump,reference_barrier,reference_seconds,{}",
-            variants.iter().map(|v| format!("\"{}\" barrier,\"{}\" seconds", v.name, v.name)).collect::<Vec<_>>().join(",")
+            variants
+                .iter()
+                .map(|v| format!("\"{}\" barrier,\"{}\" seconds", v.name, v.name))
+                .collect::<Vec<_>>()
+                .join(",")
         )];
         let mut t_ref = 0.0;
         let started_all = Instant::now();
@@ -461,7 +469,9 @@ impl Bench<'_> {
             t_ref / n,
             started_all.elapsed().as_secs_f64() / 60.0
         ));
-        out("| NEB | mean |dE| (meV) | RMS dE (meV) | max |dE| (meV) | mean dE (meV) | time per jump (s) | time vs reference |");
+        out(
+            "| NEB | mean |dE| (meV) | RMS dE (meV) | max |dE| (meV) | mean dE (meV) | time per jump (s) | time vs reference |",
+        );
         out("|---|---|---|---|---|---|---|");
         for v in &variants {
             let abs: Vec<f64> = v.errors.iter().map(|e| e.abs() * 1000.0).collect();
