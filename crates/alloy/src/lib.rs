@@ -15,9 +15,26 @@
 //! 4. files and runs: [`StepData`] (`data_{step}_{idx}.h5`), [`NebKmc`] (steps with resume),
 //!    [`assemble`] and [`merge`] (the training file), [`provenance`] (what a file was made
 //!    from), [`McRun`] (Monte Carlo chains with checkpoints and restart) and [`extract`]
-//!    (their states after thermalisation, for `gcnet neb -if`).
+//!    (their states after thermalisation, for `gcnet neb -if`);
+//! 5. workflows, one call each on a plain configuration, what the `gcnet` subcommands and
+//!    the notebooks run: [`NebConfig`] (`gcnet neb`), [`MergeConfig`] (`neb-merge`),
+//!    [`NebBenchConfig`] (`neb-bench`), [`McConfig`] (`mc`), [`ExtractConfig`]
+//!    (`mc-extract`), [`McBenchConfig`] (`mc-bench`).
 //!
 //! Units: Å, eV, K; rates without attempt frequency (exp(-E/kT)), as the published data.
+//!
+//! ```no_run
+//! # fn main() -> gcnet_alloy::Result<()> {
+//! // `gcnet neb -cr c3.h5 -pp ... -if states.npy -T 1000 -u 3 -ns 2 --dataset cantor_T1000.h5`
+//! let mut config = gcnet_alloy::NebConfig::new("c3.h5", "potentials/CoNiCrFeMn_Choi2018", "states.npy", 1000.0);
+//! config.cell = gcnet_alloy::CellSpec { units: 3, primitive: false };
+//! (config.kmc.steps, config.dataset) = (2, Some("cantor_T1000.h5".into()));
+//! let report = config.run()?;
+//! println!("{}", report.dataset.unwrap());
+//! # Ok(()) }
+//! ```
+//!
+//! One NEB by hand:
 //!
 //! ```no_run
 //! use gcnet_alloy::{CellSpec, Geometry, Lammps, NebInput, NebSettings, Potential};
