@@ -86,6 +86,32 @@ pub enum Error {
 
     #[error("{0}")]
     Config(String),
+
+    /// An error of one input or stage of a workflow, named as the published command line
+    /// names it (`-cr FILE`, `-T 1000`, `gcnet neb`): the cause follows as the source, so
+    /// a front end printing the chain shows "what: cause".
+    #[error("{what}")]
+    In {
+        what: String,
+        #[source]
+        source: Box<Error>,
+    },
+}
+
+/// Names the input or stage an error comes from ([`Error::In`]).
+pub(crate) trait Within<T> {
+    fn within(self, what: impl Into<String>) -> Result<T>;
+    fn within_lazy(self, what: impl FnOnce() -> String) -> Result<T>;
+}
+
+impl<T, E: Into<Error>> Within<T> for std::result::Result<T, E> {
+    fn within(self, what: impl Into<String>) -> Result<T> {
+        self.map_err(|e| Error::In { what: what.into(), source: Box::new(e.into()) })
+    }
+
+    fn within_lazy(self, what: impl FnOnce() -> String) -> Result<T> {
+        self.map_err(|e| Error::In { what: what(), source: Box::new(e.into()) })
+    }
 }
 
 impl Error {

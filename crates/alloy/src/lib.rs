@@ -15,9 +15,26 @@
 //! 4. files and runs: [`StepData`] (`data_{step}_{idx}.h5`), [`NebKmc`] (steps with resume),
 //!    [`assemble`] and [`merge`] (the training file), [`provenance`] (what a file was made
 //!    from), [`McRun`] (Monte Carlo chains with checkpoints and restart) and [`extract`]
-//!    (their states after thermalisation, for `gcnet neb -if`).
+//!    (their states after thermalisation, for `gcnet neb -if`);
+//! 5. workflows, one call each on a plain configuration, what the `gcnet` subcommands and
+//!    the notebooks run: [`NebConfig`] (`gcnet neb`), [`MergeConfig`] (`neb-merge`),
+//!    [`NebBenchConfig`] (`neb-bench`), [`McConfig`] (`mc`), [`ExtractConfig`]
+//!    (`mc-extract`), [`McBenchConfig`] (`mc-bench`).
 //!
 //! Units: Å, eV, K; rates without attempt frequency (exp(-E/kT)), as the published data.
+//!
+//! ```no_run
+//! # fn main() -> gcnet_alloy::Result<()> {
+//! // `gcnet neb -cr c3.h5 -pp ... -if states.npy -T 1000 -u 3 -ns 2 --dataset cantor_T1000.h5`
+//! let mut config = gcnet_alloy::NebConfig::new("c3.h5", "potentials/CoNiCrFeMn_Choi2018", "states.npy", 1000.0);
+//! config.cell = gcnet_alloy::CellSpec { units: 3, primitive: false };
+//! (config.kmc.steps, config.dataset) = (2, Some("cantor_T1000.h5".into()));
+//! let report = config.run()?;
+//! println!("{}", report.dataset.unwrap());
+//! # Ok(()) }
+//! ```
+//!
+//! One NEB by hand:
 //!
 //! ```no_run
 //! use gcnet_alloy::{CellSpec, Geometry, Lammps, NebInput, NebSettings, Potential};
@@ -42,17 +59,23 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod argument_dump;
 mod dataset;
 mod error;
+pub mod fingerprint;
 mod geometry;
 pub mod interrupt;
 mod jobs;
 pub mod kmc;
 mod lammps;
 pub mod mc;
+mod mc_bench;
+mod mc_config;
 mod mc_run;
 mod merge;
 mod neb;
+mod neb_bench;
+mod neb_config;
 mod potential;
 pub mod provenance;
 mod relax;
@@ -61,6 +84,7 @@ mod session;
 mod states;
 mod stepfile;
 
+pub use argument_dump::ArgumentDump;
 pub use dataset::assemble;
 pub use error::{Error, Result, SETUP_COMMAND};
 pub use geometry::{CellSpec, Geometry, LammpsBox};
@@ -70,12 +94,16 @@ pub use mc::{
     Chain, EnergyModel, History, MC_NEIGHBOR_SKIN, ProcessEnergy, SessionEnergy, StateEnergy, Trial, fcc_cell,
     fcc_geometry, random_start, warren_cowley,
 };
+pub use mc_bench::{McBenchConfig, McBenchFigures};
+pub use mc_config::{ExtractConfig, ExtractReport, ExtractedSet, McConfig};
 pub use mc_run::{
     ChainStart, ChainSummary, Extracted, McEvent, McPhysics, McRecord, McRun, McStart, chain_dir, chain_dirs,
     check_state, checkpoint_trials, extract, last_checkpoint, read_history, read_record, read_state,
 };
-pub use merge::{MergeSummary, merge};
+pub use merge::{MergeConfig, MergeSummary, merge};
 pub use neb::{NebInput, NebResult, NebSettings, parse_neb_log};
+pub use neb_bench::{ClimbTable, ClimbVariant, NebBenchConfig, NebBenchFigures, Overhead, Throughput};
+pub use neb_config::{DatasetWritten, NebConfig, NebReport};
 pub use potential::{CANTOR_ELEMENTS, Potential};
 pub use provenance::{DatasetRecord, Physics, Shard, StatesOrigin, StepRecord};
 pub use relax::{EndState, RELAX_MAX_EVALUATIONS, RELAX_MAX_ITERATIONS};

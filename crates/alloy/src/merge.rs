@@ -5,6 +5,7 @@
 //! into place, so a refused merge leaves nothing behind.
 
 use std::collections::HashMap;
+use std::fmt;
 use std::path::{Path, PathBuf};
 
 use gcnet_crystal::CrystalData;
@@ -14,16 +15,54 @@ use hdf5::types::{FloatSize, IntSize, TypeDescriptor};
 use ndarray::{Array2, ArrayD, Axis, IxDyn};
 
 use crate::dataset::verify;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Within};
 use crate::mc::fcc_cell;
 use crate::provenance::{DatasetRecord, Physics, Shard, crystal_hash, read_attribute, write_attribute};
 use crate::stepfile::put;
 
+/// What `gcnet neb-merge` takes.
+#[derive(Clone, Debug)]
+pub struct MergeConfig {
+    /// Data sets from `gcnet neb --dataset` (at least two).
+    pub inputs: Vec<PathBuf>,
+    pub output: PathBuf,
+    /// [-cr] The crystal file of the runs, for the check of the merged file; default: the
+    /// FCC cell of the shards' -u and -pr, when that is the one they used.
+    pub crystal: Option<PathBuf>,
+    /// Whether an existing output is replaced (never one of the inputs); default refused.
+    pub overwrite: Overwrite,
+}
+
+impl MergeConfig {
+    /// Checks the output, reads the crystal file and merges (see [`merge`]).
+    pub fn run(&self) -> Result<MergeSummary> {
+        // The shards are refused as the output by `merge`, which names the shard.
+        gcnet_files::check_output(&self.output, self.crystal.as_slice(), self.overwrite)?;
+        let crystal = match &self.crystal {
+            Some(c) => Some(CrystalData::read(c).within_lazy(|| format!("-cr {}", c.display()))?),
+            None => None,
+        };
+        merge(&self.inputs, &self.output, crystal.as_ref(), self.overwrite)
+            .within_lazy(|| format!("merging into {}", self.output.display()))
+    }
+}
+
 /// What a merge wrote.
 #[derive(Clone, Debug, PartialEq)]
 pub struct MergeSummary {
+    pub output: PathBuf,
     pub samples: usize,
     pub shards: Vec<Shard>,
+}
+
+impl fmt::Display for MergeSummary {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "wrote {}: {} samples from {} shards", self.output.display(), self.samples, self.shards.len())?;
+        for s in &self.shards {
+            write!(f, "\n  states {}..{} of {} (seed {})", s.states.start, s.states.end(), s.states.file, s.seed)?;
+        }
+        Ok(())
+    }
 }
 
 /// Concatenates data sets of shards of one study (same crystal, potential, temperature and
@@ -135,7 +174,7 @@ pub fn merge(
     // Checked before the rename: a merged file that fails never appears.
     verify(tmp.path(), output, &crystal, physics.lattice_parameter)?;
     tmp.commit()?;
-    Ok(MergeSummary { samples: parts.iter().map(|p| p.3).sum(), shards: record.shards })
+    Ok(MergeSummary { output: output.to_path_buf(), samples: parts.iter().map(|p| p.3).sum(), shards: record.shards })
 }
 
 /// The crystal the shards were made with: `given` (checked against the shards' record),

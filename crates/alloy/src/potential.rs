@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::provenance::fnv1a;
+use crate::fingerprint::fnv1a;
 
 /// The element of label 1, 2, ... of the published Cantor data (label 0 is the vacancy).
 pub const CANTOR_ELEMENTS: [&str; 5] = ["Co", "Ni", "Cr", "Fe", "Mn"];

@@ -10,6 +10,7 @@ use hdf5::types::VarLenUnicode;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::fingerprint::{fnv1a, hex};
 use crate::neb::NebSettings;
 
 /// Name of the HDF5 attribute on the file's root group.
@@ -146,20 +147,6 @@ pub struct Shard {
     pub states: StatesOrigin,
 }
 
-/// FNV-1a, 64 bit: a fingerprint of file contents (not a cryptographic hash).
-pub fn fnv1a(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in bytes {
-        h ^= b as u64;
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h
-}
-
-pub fn hex(h: u64) -> String {
-    format!("{h:016x}")
-}
-
 /// Fingerprint of the parts of a crystal file a NEB run uses.
 pub fn crystal_hash(crystal: &CrystalData) -> Result<String> {
     let mut bytes = Vec::new();
@@ -205,12 +192,6 @@ pub(crate) fn read_attribute<T: for<'de> Deserialize<'de>>(file: &hdf5::File, pa
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn fnv_reference_values() {
-        assert_eq!(fnv1a(b""), 0xcbf29ce484222325);
-        assert_eq!(fnv1a(b"a"), 0xaf63dc4c8601ec8c);
-    }
 
     #[test]
     fn differences_name_the_setting() {

@@ -9,14 +9,16 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use gcnet_crystal::CrystalData;
 use gcnet_files::RunLock;
 use ndarray::Array2;
 
 use crate::error::{Error, Result};
-use crate::geometry::Geometry;
+use crate::fingerprint::hex;
+use crate::geometry::{CellSpec, Geometry};
 use crate::jobs::{Engine, JobDirs, JobDone, Model, StateJumps, StateTask, compute_jumps};
 use crate::kmc::{rate, select_jump, uniform};
-use crate::provenance::{Physics, StepRecord};
+use crate::provenance::{Physics, StepRecord, crystal_hash};
 use crate::states::InitialStates;
 use crate::stepfile::{StepData, existing_step_files, step_file_name};
 
@@ -93,18 +95,24 @@ pub enum Event {
     },
 }
 
-/// Everything a run needs.
+/// Everything a run needs, each setting once: the NEB settings live in the model, the
+/// temperature and the threshold in the KMC settings, the LAMMPS version in the engine.
+/// The record written with every step file is derived from them ([`NebKmc::physics`]),
+/// so it always says what the run computed.
 pub struct NebKmc<'a> {
     pub engine: &'a Engine,
+    /// Structure, potential, elements and NEB settings.
     pub model: &'a Model,
-    pub physics: Physics,
+    /// The crystal file the model's geometry was built from, and the cell it was checked
+    /// against (the record's fingerprint, -u and -pr).
+    pub crystal: &'a CrystalData,
+    pub cell: CellSpec,
     pub states: &'a InitialStates,
     pub kmc: KmcSettings,
     /// Where the step files go (the published scripts use the working directory).
     pub out_dir: PathBuf,
     /// Keep every NEB's files under `NEB_files_{idx}/step_{s}/`.
     pub keep_files: bool,
-    pub lammps_version: String,
 }
 
 /// A run that holds its lock (see [`NebKmc::start`]); dropped, it releases the lock and
@@ -154,16 +162,35 @@ impl NebKmc<'_> {
         self.states.origin().start
     }
 
+    /// What the numbers of this run depend on, derived from the crystal, the cell, the
+    /// model and the KMC settings.
+    pub fn physics(&self) -> Result<Physics> {
+        let g = &self.model.geometry;
+        Ok(Physics {
+            crystal_hash: crystal_hash(self.crystal)?,
+            num_sites: g.num_sites(),
+            z: g.z(),
+            lattice_parameter: g.a0(),
+            units: self.cell.units,
+            primitive: self.cell.primitive,
+            elements: self.model.elements.clone(),
+            potential_hash: hex(self.model.potential.hash()),
+            temperature: self.kmc.temperature,
+            neb: self.model.neb.clone(),
+            threshold: self.kmc.threshold,
+        })
+    }
+
     /// The record every step file of this run carries.
-    pub fn record(&self, step: usize) -> StepRecord {
-        StepRecord {
-            physics: self.physics.clone(),
+    pub fn record(&self, step: usize) -> Result<StepRecord> {
+        Ok(StepRecord {
+            physics: self.physics()?,
             seed: self.kmc.seed,
             states: self.states.origin().clone(),
             step,
-            lammps_version: self.lammps_version.clone(),
+            lammps_version: self.engine.lammps.version().to_string(),
             gcnet_version: env!("CARGO_PKG_VERSION").to_string(),
-        }
+        })
     }
 
     /// The run's scratch directory.
@@ -180,6 +207,7 @@ impl NebKmc<'_> {
     /// run, is refused before this run builds on it.
     pub fn existing_steps(&self) -> Result<(usize, Option<StepData>)> {
         let files = existing_step_files(&self.out_dir, self.idx())?;
+        let physics = self.physics()?;
         let mut last: Option<StepData> = None;
         let mut before: Array2<u8> = self.states.labels().clone();
         for (i, (k, path)) in files.iter().enumerate() {
@@ -193,8 +221,8 @@ impl NebKmc<'_> {
                 });
             }
             let (data, record) = StepData::read(path)?;
-            self.check_record(path, record.as_ref(), *k)?;
-            if data.len() != self.states.len() || data.final_states.ncols() != self.physics.num_sites {
+            self.check_record(path, record.as_ref(), &physics, *k)?;
+            if data.len() != self.states.len() || data.final_states.ncols() != physics.num_sites {
                 return Err(Error::Resume {
                     path: path.clone(),
                     reason: format!(
@@ -202,7 +230,7 @@ impl NebKmc<'_> {
                         data.len(),
                         data.final_states.ncols(),
                         self.states.len(),
-                        self.physics.num_sites
+                        physics.num_sites
                     ),
                 });
             }
@@ -245,14 +273,14 @@ impl NebKmc<'_> {
         Ok(())
     }
 
-    fn check_record(&self, path: &Path, record: Option<&StepRecord>, step: usize) -> Result<()> {
+    fn check_record(&self, path: &Path, record: Option<&StepRecord>, physics: &Physics, step: usize) -> Result<()> {
         let resume = |reason: String| Error::Resume { path: path.to_path_buf(), reason };
         let Some(r) = record else {
             return Err(resume(
                 "has no gcnet run record (it was not written by `gcnet neb`); refusing to continue it".into(),
             ));
         };
-        if let Some(d) = r.physics.difference(&self.physics) {
+        if let Some(d) = r.physics.difference(physics) {
             return Err(resume(format!("was made with other settings ({d}, file vs this run); use another directory")));
         }
         let (a, b) = (&r.states, self.states.origin());
@@ -325,7 +353,7 @@ impl NebKmc<'_> {
             })?;
             let path = self.out_dir.join(step_file_name(step, self.idx()));
             let started = Instant::now();
-            data.write(&path, &self.record(step))?;
+            data.write(&path, &self.record(step)?)?;
             clear_chunks(scratch, step)?;
             progress(Event::StepWritten { step, path: path.clone(), seconds: started.elapsed().as_secs_f64() });
             summary.written.push(path);
@@ -495,7 +523,7 @@ impl NebKmc<'_> {
         if path.exists() {
             std::fs::remove_file(&path).map_err(Error::io(&path, "replace the chunk checkpoint"))?;
         }
-        block.write(&path, &self.record(step))
+        block.write(&path, &self.record(step)?)
     }
 
     /// A checkpointed chunk of this step, if one exists that this run would have made (same
@@ -513,7 +541,7 @@ impl NebKmc<'_> {
             return Ok(None);
         }
         let Ok((block, Some(record))) = StepData::read(&path) else { return Ok(None) };
-        if record != self.record(step) || block.len() != b - a {
+        if record != self.record(step)? || block.len() != b - a {
             return Ok(None);
         }
         // The chunk's states before the step must be ours: undo each row's jump.

@@ -8,7 +8,8 @@ use ndarray::{Array2, ArrayD, Ix2};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::provenance::{StatesOrigin, fnv1a, hex};
+use crate::fingerprint::{fnv1a, hex};
+use crate::provenance::StatesOrigin;
 
 /// The integer type of the state file; the step files' `FinalStates` keep it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

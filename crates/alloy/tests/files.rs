@@ -3,7 +3,8 @@
 
 use std::path::Path;
 
-use gcnet_alloy::provenance::{crystal_hash, fnv1a, hex};
+use gcnet_alloy::fingerprint::{fnv1a, hex};
+use gcnet_alloy::provenance::crystal_hash;
 use gcnet_alloy::{
     CellSpec, Geometry, LabelType, NebSettings, Physics, StatesOrigin, StepData, StepRecord, assemble, kmc, merge,
     random_states,

@@ -8,13 +8,17 @@ use std::process::ExitCode;
 
 mod cmd_crystal;
 mod cmd_data;
-mod cmd_mc;
-mod cmd_neb;
 mod cmd_net;
 mod cmd_physics;
 mod cmd_tracer_train;
 mod cmd_vce;
 mod demo;
+mod mc;
+mod mc_bench;
+mod mc_extract;
+mod neb;
+mod neb_bench;
+mod neb_merge;
 mod spellings;
 
 /// Subcommands beside the published interface, with a one-line description each; the
@@ -75,8 +79,12 @@ fn run() -> anyhow::Result<ExitCode> {
         "bench" => cmd_net::bench(rest),
         "tracer" | "srb" => cmd_physics::run(sub, rest),
         "demo" => demo::run(rest),
-        "neb" | "neb-merge" | "neb-bench" => cmd_neb::run(sub, rest),
-        "mc" | "mc-extract" | "mc-bench" => cmd_mc::run(sub, rest),
+        "neb" => neb::run(parse(rest, neb::SPELLINGS)),
+        "neb-merge" => neb_merge::run(parse(rest, neb_merge::SPELLINGS)),
+        "neb-bench" => neb_bench::run(parse(rest, neb_bench::SPELLINGS)),
+        "mc" => mc::run(parse(rest, mc::SPELLINGS)),
+        "mc-extract" => mc_extract::run(parse(rest, &[])),
+        "mc-bench" => mc_bench::run(parse(rest, mc_bench::SPELLINGS)),
         "vce" | "bench-vce" => cmd_vce::run(sub, rest),
         _ => cmd_net::published(&args),
     }
