@@ -1,4 +1,5 @@
-//! Analysis frames of a data set (polars).
+//! Analysis frames of a data set (polars), and the description `gcnet describe` prints
+//! ([`describe()`]).
 //!
 //! [`sample_frame`]: one row per sample. [`summary_frame`]: one row per label with the
 //! uncorrelated transport coefficient (SPEC section 1 with y = 0)
@@ -13,9 +14,76 @@
 //! the fraction of atom sites held by a; for FCC (z |dx|^2 / 6 = 1) and the SR-2 fast
 //! species (rate 1) L0_fast is its atom-site fraction.
 
+use std::fmt;
+
+use gcnet_crystal::CrystalData;
 use polars::prelude::{Column, DataFrame, NamedFrom, PolarsResult, Series};
 
 use crate::dataset::Dataset;
+use crate::error::{Error, Result};
+use crate::units::{LengthUnit, lattice_parameter};
+
+/// What [`describe()`] shows.
+#[derive(Clone, Copy, Debug)]
+pub struct DescribeOptions<'a> {
+    /// Rows of the per-sample frame (default 10).
+    pub rows: usize,
+    /// The crystal the data was made on: its jump vectors tell whether the displacements
+    /// are in units of the lattice parameter (a0) or in Å, the unit L0 is shown in.
+    pub crystal: Option<&'a CrystalData>,
+}
+
+impl Default for DescribeOptions<'_> {
+    fn default() -> Self {
+        DescribeOptions { rows: 10, crystal: None }
+    }
+}
+
+/// The shapes, the first rows of [`sample_frame`] and the [`summary_frame`] of a data set,
+/// with L0's unit; displayed, it is what `gcnet describe` prints after the file's name.
+#[derive(Clone, Debug)]
+pub struct Description {
+    pub samples: usize,
+    pub num_sites: usize,
+    pub num_labels: usize,
+    pub z: usize,
+    /// The first rows of [`sample_frame`].
+    pub head: DataFrame,
+    pub summary: DataFrame,
+    /// The unit of the displacements, when a crystal told it.
+    pub unit: Option<LengthUnit>,
+}
+
+/// Describes `data` (see [`Description`]).
+pub fn describe(data: &Dataset, options: &DescribeOptions) -> Result<Description> {
+    let polars = |e: polars::prelude::PolarsError| Error::Config(format!("building the frames: {e}"));
+    let unit = match options.crystal {
+        Some(crystal) => Some(LengthUnit::of(lattice_parameter(data, crystal, None)?)),
+        None => None,
+    };
+    Ok(Description {
+        samples: data.len(),
+        num_sites: data.num_sites(),
+        num_labels: data.num_labels(),
+        z: data.z(),
+        head: sample_frame(data).map_err(polars)?.head(Some(options.rows)),
+        summary: summary_frame(data).map_err(polars)?,
+        unit,
+    })
+}
+
+impl fmt::Display for Description {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "{} samples, {} sites, {} labels, z = {}", self.samples, self.num_sites, self.num_labels, self.z)?;
+        writeln!(f, "{}", self.head)?;
+        let unit = match self.unit {
+            Some(u) => u.transport(),
+            None => "(SpecDisps length unit)^2 x rate; --crystal names the unit".into(),
+        };
+        writeln!(f, "uncorrelated L0 per vacancy (units of {unit}):")?;
+        write!(f, "{}", self.summary)
+    }
+}
 
 /// The vacancy's label: the label most often on site 0 of s1.
 pub fn vacancy_label(data: &Dataset) -> usize {

@@ -16,9 +16,9 @@ use gcnet_alloy::{
 use gcnet_crystal::CrystalData;
 use gcnet_files::Overwrite;
 
-use crate::cmd_data::progress_bar;
-use gcnet_progress::say;
 use crate::spellings::{long_spellings, py_float, whole};
+use gcnet_progress::bar as progress_bar;
+use gcnet_progress::say;
 
 #[path = "cmd_neb_bench.rs"]
 mod bench;
