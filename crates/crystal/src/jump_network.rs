@@ -211,8 +211,8 @@ mod tests {
         for g in 0..t.num_group_ops() {
             let p = t.group_site_permutation(g);
             for k in 0..t.z() {
-                // GroupNNPermutation stores g^-1: the rotated jump k is the jump k' it lists k at.
-                let kp = (0..t.z()).find(|&q| t.group_jump_permutation(g)[q + 1] == k + 1).unwrap();
+                // GroupNNPermutation row g lists, at jump k, the jump k' = g^-1 k: g maps k' onto k.
+                let kp = t.group_jump_permutation(g)[k + 1] - 1;
                 for s in 0..t.num_sites() {
                     assert_eq!(p[t.neighbour(s, kp)] as usize, t.neighbour(p[s] as usize, k));
                 }

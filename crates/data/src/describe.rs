@@ -21,6 +21,7 @@ use polars::prelude::{Column, DataFrame, NamedFrom, PolarsResult, Series};
 
 use crate::dataset::Dataset;
 use crate::error::{Error, Result};
+use crate::kmc::Estimate;
 use crate::units::{LengthUnit, lattice_parameter};
 
 /// What [`describe()`] shows.
@@ -137,6 +138,19 @@ pub fn sample_frame(data: &Dataset) -> PolarsResult<DataFrame> {
     DataFrame::new(n, columns)
 }
 
+/// The uncorrelated transport coefficient L0 of every label with its standard error
+/// (see the module docs), in the data's length unit squared x rate.
+pub fn uncorrelated(data: &Dataset) -> Vec<Estimate> {
+    (0..data.num_labels())
+        .map(|l| {
+            let terms: Vec<f64> = (0..data.len())
+                .map(|i| data.rates[i] * (0..3).map(|k| data.spec_disps[[i, l, k]].powi(2)).sum::<f64>() / 6.0)
+                .collect();
+            Estimate::of(&terms)
+        })
+        .collect()
+}
+
 /// One row per label: `label`, `vacancy` (bool), `site_fraction` (mean sites held in s1 /
 /// Nsites), `atom_fraction` (mean sites held / (Nsites - 1); null for the vacancy),
 /// `L0` and `L0_error` (see the module docs).
@@ -147,19 +161,11 @@ pub fn summary_frame(data: &Dataset) -> PolarsResult<DataFrame> {
     let v = vacancy_label(data);
     let mut site_fraction = Vec::with_capacity(nl);
     let mut atom_fraction = Vec::with_capacity(nl);
-    let mut l0 = Vec::with_capacity(nl);
-    let mut l0_error = Vec::with_capacity(nl);
+    let l0 = uncorrelated(data);
     for l in 0..nl {
         let held = data.init_states.iter().filter(|&&x| x as usize == l).count() as f64 / n.max(1) as f64;
         site_fraction.push(held / ns as f64);
         atom_fraction.push((l != v).then(|| held / (ns as f64 - 1.0)));
-        let terms: Vec<f64> = (0..n)
-            .map(|i| data.rates[i] * (0..3).map(|k| data.spec_disps[[i, l, k]].powi(2)).sum::<f64>() / 6.0)
-            .collect();
-        let mean = terms.iter().sum::<f64>() / n as f64;
-        let var = terms.iter().map(|t| (t - mean).powi(2)).sum::<f64>() / (n as f64 - 1.0);
-        l0.push(mean);
-        l0_error.push((var / n as f64).sqrt());
     }
     DataFrame::new(
         nl,
@@ -168,8 +174,8 @@ pub fn summary_frame(data: &Dataset) -> PolarsResult<DataFrame> {
             Column::new("vacancy".into(), (0..nl).map(|l| l == v).collect::<Vec<_>>()),
             Column::new("site_fraction".into(), site_fraction),
             Column::from(Series::new("atom_fraction".into(), atom_fraction)),
-            Column::new("L0".into(), l0),
-            Column::new("L0_error".into(), l0_error),
+            Column::new("L0".into(), l0.iter().map(|e| e.value).collect::<Vec<_>>()),
+            Column::new("L0_error".into(), l0.iter().map(|e| e.error).collect::<Vec<_>>()),
         ],
     )
 }
