@@ -8,7 +8,7 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use gcnet_crystal::CrystalData;
+use gcnet_crystal::{CrystalData, JumpNetwork};
 
 use crate::error::{Error, Result};
 
@@ -43,9 +43,8 @@ pub struct Geometry {
     /// Position of every site in LAMMPS's frame (Å), inside the box.
     positions: Vec<[f64; 3]>,
     lammps_box: LammpsBox,
-    /// `neighbours[s * z + k]`: the site reached from site s by jump k.
-    neighbours: Vec<usize>,
-    z: usize,
+    /// The shared jump network: neighbour table and jump vectors (lattice parameter 1).
+    network: JumpNetwork,
     /// Jump vectors in the crystal file's Cartesian frame, Å (a0 x dxList_1nn).
     jumps: Vec<[f64; 3]>,
 }
@@ -104,12 +103,9 @@ impl Geometry {
                 wrap(r, &lammps_box)
             })
             .collect();
-        let z = crystal.z();
-        let n = crystal.num_sites();
-        let neighbours =
-            (0..n).flat_map(|s| (0..z).map(move |k| (s, k))).map(|(s, k)| crystal.neighbour(s, k)).collect();
-        let jumps = (0..z).map(|k| crystal.jump_vector(k).map(|x| x * a0)).collect();
-        Ok(Geometry { crystal: path, a0, positions, lammps_box, neighbours, z, jumps })
+        let network = JumpNetwork::new(crystal);
+        let jumps = network.jump_vectors().iter().map(|d| d.map(|x| x * a0)).collect();
+        Ok(Geometry { crystal: path, a0, positions, lammps_box, network, jumps })
     }
 
     pub fn crystal_path(&self) -> &std::path::Path {
@@ -126,7 +122,12 @@ impl Geometry {
 
     /// Number of jumps z.
     pub fn z(&self) -> usize {
-        self.z
+        self.network.z()
+    }
+
+    /// The shared jump network of the crystal.
+    pub fn network(&self) -> &JumpNetwork {
+        &self.network
     }
 
     pub fn lammps_box(&self) -> LammpsBox {
@@ -140,7 +141,7 @@ impl Geometry {
 
     /// The site reached from `site` by jump `k`.
     pub fn neighbour(&self, site: usize, k: usize) -> usize {
-        self.neighbours[site * self.z + k]
+        self.network.neighbour(site, k)
     }
 
     /// Jump `k` in the crystal file's Cartesian frame (Å).

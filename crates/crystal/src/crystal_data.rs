@@ -117,6 +117,19 @@ impl CrystalData {
         Ok(out)
     }
 
+    /// One line on the crystal: "512 sites, z = 12, 48 group operations; neighbours of
+    /// site 0: 15 57 ...".
+    pub fn summary(&self) -> String {
+        let neighbours: Vec<String> = (0..self.z()).map(|k| self.neighbour(0, k).to_string()).collect();
+        format!(
+            "{} sites, z = {}, {} group operations; neighbours of site 0: {}",
+            self.num_sites(),
+            self.z(),
+            self.num_group_ops(),
+            neighbours.join(" ")
+        )
+    }
+
     /// The file this was read from, if any (used in error messages).
     pub fn path(&self) -> Option<&Path> {
         self.path.as_deref()

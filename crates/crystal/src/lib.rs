@@ -7,7 +7,10 @@
 //!    ordered jump vectors ([`nearest_jumps`]), [`Crystal`] (the jump network, the
 //!    neighbour table, jump and group permutations);
 //! 3. file format: [`CrystalData`] read and written as the crystal data file of SPEC
-//!    section 2.
+//!    section 2; [`CrystalSpec`] builds and writes one by name (`gcnet crystal`);
+//! 4. the shared jump network: [`JumpNetwork`], built once from a validated
+//!    [`CrystalData`] in the flat tables the data generators, the KMC, the network, the
+//!    cluster expansion and the alloy tools all use.
 //!
 //! Positions are exact integer vectors in doubled lattice coordinates; Cartesian forms are
 //! derived from them.
@@ -28,19 +31,23 @@ mod crystal;
 mod crystal_data;
 mod error;
 mod file;
+mod jump_network;
 mod lattice;
 mod neighbours;
 mod permutation;
 mod point_group;
 mod rotation;
+mod spec;
 mod supercell;
 
 pub use crystal::Crystal;
 pub use crystal_data::CrystalData;
 pub use error::{Error, Result};
+pub use jump_network::JumpNetwork;
 pub use lattice::{CellKind, Lattice, LatticeKind};
 pub use neighbours::{nearest_jumps, neighbour_shells};
 pub use permutation::Permutation;
 pub use point_group::PointGroup;
 pub use rotation::Rotation;
+pub use spec::{CrystalSpec, SupercellShape};
 pub use supercell::Supercell;

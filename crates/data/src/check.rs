@@ -4,12 +4,12 @@
 use std::fmt;
 use std::path::Path;
 
-use gcnet_crystal::CrystalData;
+use gcnet_crystal::{CrystalData, JumpNetwork};
 
 use crate::dataset::{Dataset, label_range};
 use crate::error::{Error, Result};
 use crate::file::DataFile;
-use crate::jumps::{JumpTables, select_jump};
+use crate::select::select_jump;
 
 /// The largest jump rate the checks accept (rates are per unit time, attempt frequency 1).
 /// The tools multiply two rates (1e300 at most) and sum W |dx|^2 over a data set: with
@@ -187,9 +187,9 @@ pub fn check(data: &Dataset, crystal: &CrystalData, options: &CheckOptions) -> R
             ),
         });
     }
-    let tables = JumpTables::new(crystal);
-    let mut report = new_report(data, &tables, options);
-    check_parallel(data, 0, &tables, &mut report);
+    let network = JumpNetwork::new(crystal);
+    let mut report = new_report(data, &network, options);
+    check_parallel(data, 0, &network, &mut report);
     report.samples = data.len();
     Ok(report)
 }
@@ -197,11 +197,11 @@ pub fn check(data: &Dataset, crystal: &CrystalData, options: &CheckOptions) -> R
 /// Checks the samples of `data` in blocks spread over the cores, each block into a report
 /// of its own, merged in sample order (the first failures listed are the same as one pass
 /// in order would list).
-fn check_parallel(data: &Dataset, offset: usize, tables: &JumpTables, report: &mut CheckReport) {
+fn check_parallel(data: &Dataset, offset: usize, network: &JumpNetwork, report: &mut CheckReport) {
     const BLOCK: usize = 2048;
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(data.len().div_ceil(BLOCK)).max(1);
     if threads == 1 {
-        return check_rows(data, 0..data.len(), offset, tables, report);
+        return check_rows(data, 0..data.len(), offset, network, report);
     }
     let per = data.len().div_ceil(threads);
     let parts: Vec<CheckReport> = std::thread::scope(|scope| {
@@ -211,7 +211,7 @@ fn check_parallel(data: &Dataset, offset: usize, tables: &JumpTables, report: &m
                 let mut part = CheckReport { listed: Vec::new(), counts: report.counts.clone(), ..report.clone() };
                 part.counts.iter_mut().for_each(|c| c.1 = 0);
                 scope.spawn(move || {
-                    check_rows(data, range, offset, tables, &mut part);
+                    check_rows(data, range, offset, network, &mut part);
                     part
                 })
             })
@@ -227,26 +227,32 @@ fn check_parallel(data: &Dataset, offset: usize, tables: &JumpTables, report: &m
     }
 }
 
+/// Opens the data-set file at `path` and checks it against `crystal` ([`check_file`]):
+/// what `gcnet check` does.
+pub fn check_path(path: impl AsRef<Path>, crystal: &CrystalData, options: &CheckOptions) -> Result<CheckReport> {
+    check_file(&DataFile::open(path)?, crystal, options)
+}
+
 /// Checks a data-set file block by block (memory stays bounded for any file size).
 pub fn check_file(file: &DataFile, crystal: &CrystalData, options: &CheckOptions) -> Result<CheckReport> {
     file.check_crystal(crystal)?;
-    let tables = JumpTables::new(crystal);
+    let network = JumpNetwork::new(crystal);
     const BLOCK: usize = 16_384;
     let mut report = None;
     for start in (0..file.len().max(1)).step_by(BLOCK) {
         let block = file.read_range(start, start + BLOCK)?;
-        let r = report.get_or_insert_with(|| new_report(&block, &tables, options));
-        check_parallel(&block, start, &tables, r);
+        let r = report.get_or_insert_with(|| new_report(&block, &network, options));
+        check_parallel(&block, start, &network, r);
     }
     let mut report = report.expect("at least one block is read");
     report.samples = file.len();
     Ok(report)
 }
 
-fn new_report(first: &Dataset, tables: &JumpTables, options: &CheckOptions) -> CheckReport {
+fn new_report(first: &Dataset, network: &JumpNetwork, options: &CheckOptions) -> CheckReport {
     let vacancy_label = options.vacancy_label.unwrap_or_else(|| infer_vacancy(first));
     let lattice_parameter =
-        options.lattice_parameter.unwrap_or_else(|| infer_lattice_parameter(first, tables, vacancy_label));
+        options.lattice_parameter.unwrap_or_else(|| infer_lattice_parameter(first, network, vacancy_label));
     CheckReport {
         samples: 0,
         vacancy_label,
@@ -267,15 +273,15 @@ fn infer_vacancy(data: &Dataset) -> usize {
     (0..256).max_by_key(|&l| (hits[l], std::cmp::Reverse(l))).map_or(0, |l| l as i8 as usize)
 }
 
-fn infer_lattice_parameter(data: &Dataset, tables: &JumpTables, vacancy: usize) -> f64 {
+fn infer_lattice_parameter(data: &Dataset, network: &JumpNetwork, vacancy: usize) -> f64 {
     if vacancy >= data.num_labels() {
         return 1.0;
     }
     let mut ratios: Vec<f64> = (0..data.len())
         .filter_map(|n| {
-            let j = usize::try_from(data.jump_selects[n]).ok().filter(|&j| j < tables.z)?;
+            let j = usize::try_from(data.jump_selects[n]).ok().filter(|&j| j < network.z())?;
             let d = norm([0, 1, 2].map(|i| data.spec_disps[[n, vacancy, i]]));
-            Some(d / norm(tables.dx[j])).filter(|r| r.is_finite() && *r > 0.0)
+            Some(d / norm(network.jump_vector(j))).filter(|r| r.is_finite() && *r > 0.0)
         })
         .collect();
     if ratios.is_empty() {
@@ -302,14 +308,14 @@ fn check_rows(
     data: &Dataset,
     rows: std::ops::Range<usize>,
     offset: usize,
-    tables: &JumpTables,
+    network: &JumpNetwork,
     report: &mut CheckReport,
 ) {
     let nl = data.num_labels();
     let v = report.vacancy_label;
     let a = report.lattice_parameter;
     let tol = 1e-8 * a.max(1.0);
-    let mut after = vec![0i8; tables.num_sites];
+    let mut after = vec![0i8; network.num_sites()];
     let (mut c1, mut c2) = (vec![0usize; nl], vec![0usize; nl]);
     for n in rows {
         let sample = offset + n;
@@ -368,15 +374,15 @@ fn check_rows(
         if let Some(j) = rf.iter().position(|r| !rate_in_range(*r)) {
             report.fail(sample, CheckKind::FinalRates, format!("AllJumpRates_Fin[{j}] = {} is {RATE_RANGE}", rf[j]));
         }
-        let Some(j) = usize::try_from(data.jump_selects[n]).ok().filter(|&j| j < tables.z) else {
+        let Some(j) = usize::try_from(data.jump_selects[n]).ok().filter(|&j| j < network.z()) else {
             report.fail(
                 sample,
                 CheckKind::Permutation,
-                format!("JumpSelects = {} is not a jump (z = {})", data.jump_selects[n], tables.z),
+                format!("JumpSelects = {} is not a jump (z = {})", data.jump_selects[n], network.z()),
             );
             continue;
         };
-        tables.apply(j, s1, &mut after);
+        network.apply_jump(j, s1, &mut after);
         if let Some(site) = (0..after.len()).find(|&s| after[s] != s2[s]) {
             report.fail(
                 sample,
@@ -387,7 +393,7 @@ fn check_rows(
                 ),
             );
         }
-        let exchanged = s1[tables.nb0[j]] as usize;
+        let exchanged = s1[network.neighbour(0, j)] as usize;
         for l in 0..nl {
             let sign = if l == v {
                 1.0
@@ -396,7 +402,7 @@ fn check_rows(
             } else {
                 0.0
             };
-            let want = tables.dx[j].map(|x| sign * a * x);
+            let want = network.jump_vector(j).map(|x| sign * a * x);
             let got = [0, 1, 2].map(|i| data.spec_disps[[n, l, i]]);
             let close = |g: f64, w: f64| (g - w).abs() <= tol;
             if got.iter().any(|g| g.abs() > MAX_DISPLACEMENT) {

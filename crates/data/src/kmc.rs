@@ -21,18 +21,22 @@
 //! equilibrium sample (jump rates are symmetric, so all arrangements are equally likely).
 //! Trajectory k is seeded from (seed, k) alone, so results do not depend on the threads.
 
+use std::fmt;
+use std::path::Path;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use gcnet_crystal::CrystalData;
+use gcnet_crystal::{CrystalData, JumpNetwork};
+use gcnet_files::Overwrite;
 use ndarray::Array2;
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
 use crate::error::{Error, Result};
-use crate::jumps::{JumpTables, select_jump};
 use crate::latgas::{LatticeGas, RateModel, Rates, shuffle_atoms};
 use crate::rng::splitmix64;
+use crate::select::select_jump;
+use crate::units::LengthUnit;
 
 /// How long each trajectory runs.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -72,9 +76,12 @@ impl Estimate {
     }
 }
 
-/// Transport coefficients per vacancy from a KMC run (units of a0^2 x rate).
+/// Transport coefficients per vacancy from a KMC run, in `unit`^2 x rate. Displayed, it is
+/// the table `gcnet kmc` prints.
 #[derive(Clone, Debug)]
 pub struct KmcResult {
+    /// The length unit of the displacements (a0 x the crystal's jump vectors).
+    pub unit: LengthUnit,
     pub num_labels: usize,
     pub vacancy_label: usize,
     /// L_ab (Nlabels, Nlabels), vacancy label included.
@@ -117,8 +124,7 @@ pub fn run(crystal: &CrystalData, config: &KmcConfig, progress: &(dyn Fn(usize) 
         Duration::Steps(0) => return Err(Error::Config("the trajectory must take at least one step".into())),
         _ => {}
     }
-    let tables = JumpTables::new(crystal);
-    let neighbours = neighbour_table(crystal);
+    let network = JumpNetwork::new(crystal);
     let nl = config.gas.num_labels();
     let threads = match config.threads {
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
@@ -137,7 +143,7 @@ pub fn run(crystal: &CrystalData, config: &KmcConfig, progress: &(dyn Fn(usize) 
                         break;
                     }
                     let seed = splitmix64(config.seed ^ splitmix64(k as u64 + 1));
-                    let traj = trajectory(config, &counts, &tables, &neighbours, seed);
+                    let traj = trajectory(config, &counts, &network, seed);
                     results.lock().expect("no panics while holding the lock")[k] = Some(traj);
                     progress(done.fetch_add(1, Ordering::Relaxed) + 1);
                 }
@@ -158,6 +164,7 @@ pub fn run(crystal: &CrystalData, config: &KmcConfig, progress: &(dyn Fn(usize) 
         }
     }
     Ok(KmcResult {
+        unit: LengthUnit::of(config.gas.lattice_parameter),
         num_labels: nl,
         vacancy_label: config.gas.vacancy_label(),
         onsager,
@@ -171,10 +178,77 @@ pub fn run(crystal: &CrystalData, config: &KmcConfig, progress: &(dyn Fn(usize) 
     })
 }
 
-/// `table[s * z + k]`: the site reached from `s` by jump k.
-fn neighbour_table(crystal: &CrystalData) -> Vec<u32> {
-    let z = crystal.z();
-    (0..crystal.num_sites()).flat_map(|s| (0..z).map(move |k| crystal.neighbour(s, k) as u32)).collect()
+impl KmcConfig {
+    /// [`run`] under a progress bar over the trajectories.
+    pub fn run(&self, crystal: &CrystalData) -> Result<KmcResult> {
+        let bar = gcnet_progress::bar(self.trajectories as u64, "trajectories");
+        let result = run(crystal, self, &|n| bar.set_position(n as u64))?;
+        bar.finish_and_clear();
+        Ok(result)
+    }
+}
+
+impl KmcResult {
+    /// The results as JSON: `vacancy_label`, `trajectories`, `steps`, `mean_time`,
+    /// `onsager` and `onsager_error` (rows), and `tracer`, `uncorrelated`, `correlation`
+    /// as lists of `{"value", "error"}`.
+    pub fn to_json(&self) -> serde_json::Value {
+        let est = |e: &Estimate| serde_json::json!({"value": e.value, "error": e.error});
+        let matrix = |m: &Array2<f64>| m.outer_iter().map(|row| row.to_vec()).collect::<Vec<_>>();
+        serde_json::json!({
+            "vacancy_label": self.vacancy_label,
+            "trajectories": self.trajectories,
+            "steps": self.steps,
+            "mean_time": self.mean_time,
+            "onsager": matrix(&self.onsager),
+            "onsager_error": matrix(&self.onsager_error),
+            "tracer": self.tracer.iter().map(est).collect::<Vec<_>>(),
+            "uncorrelated": self.uncorrelated.iter().map(est).collect::<Vec<_>>(),
+            "correlation": self.correlation.iter().map(est).collect::<Vec<_>>(),
+        })
+    }
+
+    /// Writes [`to_json`](Self::to_json) (pretty) atomically to `path`.
+    pub fn write_json(&self, path: impl AsRef<Path>, overwrite: Overwrite) -> Result<()> {
+        let text = serde_json::to_string_pretty(&self.to_json()).expect("JSON values serialise");
+        gcnet_files::write_atomic(path.as_ref(), overwrite, |f| std::io::Write::write_all(f, text.as_bytes()))?;
+        Ok(())
+    }
+}
+
+impl fmt::Display for KmcResult {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let nl = self.num_labels;
+        let name = |l: usize| if l == self.vacancy_label { format!("{l} (vac)") } else { l.to_string() };
+        writeln!(
+            f,
+            "{} trajectories, {} jumps in all, mean time {:.6} per trajectory",
+            self.trajectories, self.steps, self.mean_time
+        )?;
+        writeln!(f, "L_ab per vacancy ({}), mean +- standard error:", self.unit.transport())?;
+        for a in 0..nl {
+            for b in 0..nl {
+                let (l, e) = (self.onsager[[a, b]], self.onsager_error[[a, b]]);
+                writeln!(f, "  L[{}][{}] = {l:.6e} +- {e:.2e}", name(a), name(b))?;
+            }
+        }
+        writeln!(f, "per label: tracer L*, uncorrelated L0, tracer correlation factor f = L*/L0")?;
+        for a in 0..nl {
+            let (t, u, c) = (self.tracer[a], self.uncorrelated[a], self.correlation[a]);
+            writeln!(
+                f,
+                "  {:>7}  L* = {:.6e} +- {:.2e}  L0 = {:.6e} +- {:.2e}  f = {:.5} +- {:.5}",
+                name(a),
+                t.value,
+                t.error,
+                u.value,
+                u.error,
+                c.value,
+                c.error
+            )?;
+        }
+        Ok(())
+    }
 }
 
 /// A vacancy walking through a lattice gas: the rates out of the current state, and the
@@ -219,7 +293,7 @@ impl Walker for LatticeWalker<'_> {
 /// Any rates: the state is kept canonical (vacancy on site 0), as the random-rate gas
 /// defines its energies on canonical states (O(Nsites) per jump).
 struct CanonicalWalker<'a> {
-    tables: &'a JumpTables,
+    network: &'a JumpNetwork,
     rates: Rates,
     state: Vec<i8>,
     atom: Vec<u32>,
@@ -229,24 +303,24 @@ struct CanonicalWalker<'a> {
 
 impl Walker for CanonicalWalker<'_> {
     fn rates(&self, rates: &mut [f64], labels: &mut [u8]) {
-        self.rates.of_state(self.tables, &self.state, rates);
-        for (l, &site) in labels.iter_mut().zip(&self.tables.nb0) {
-            *l = self.state[site] as u8;
+        self.rates.of_state(self.network, &self.state, rates);
+        for (l, &site) in labels.iter_mut().zip(self.network.neighbours_of(0)) {
+            *l = self.state[site as usize] as u8;
         }
     }
 
     fn jump(&mut self, j: usize) -> (usize, usize) {
-        let n = self.tables.nb0[j];
+        let n = self.network.neighbour(0, j);
         let moved = (self.state[n] as usize, self.atom[n] as usize);
-        self.tables.apply(j, &self.state, &mut self.scratch_state);
-        self.tables.apply(j, &self.atom, &mut self.scratch_atom);
+        self.network.apply_jump(j, &self.state, &mut self.scratch_state);
+        self.network.apply_jump(j, &self.atom, &mut self.scratch_atom);
         std::mem::swap(&mut self.state, &mut self.scratch_state);
         std::mem::swap(&mut self.atom, &mut self.scratch_atom);
         moved
     }
 }
 
-fn trajectory(config: &KmcConfig, counts: &[usize], tables: &JumpTables, neighbours: &[u32], seed: u64) -> Trajectory {
+fn trajectory(config: &KmcConfig, counts: &[usize], network: &JumpNetwork, seed: u64) -> Trajectory {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
     let vacancy = config.gas.vacancy_label();
     let mut state: Vec<i8> = vec![vacancy as i8];
@@ -260,26 +334,26 @@ fn trajectory(config: &KmcConfig, counts: &[usize], tables: &JumpTables, neighbo
     let acc = match &config.gas.rates {
         RateModel::Fixed { rates } => {
             let mut w = LatticeWalker {
-                neighbours,
-                z: tables.z,
+                neighbours: network.neighbour_table(),
+                z: network.z(),
                 species_rates: rates,
                 occupation: state.iter().map(|&l| l as u8).collect(),
                 atom,
                 vacancy_site: 0,
             };
-            walk(&mut w, config, tables, &mut rng)
+            walk(&mut w, config, network, &mut rng)
         }
         RateModel::Random { .. } => {
             let n = state.len();
             let mut w = CanonicalWalker {
-                tables,
-                rates: Rates::new(&config.gas, tables.num_sites),
+                network,
+                rates: Rates::new(&config.gas, network.num_sites()),
                 state,
                 atom,
                 scratch_state: vec![0; n],
                 scratch_atom: vec![0; n],
             };
-            walk(&mut w, config, tables, &mut rng)
+            walk(&mut w, config, network, &mut rng)
         }
     };
     acc.estimates(&labels_of_atoms, vacancy)
@@ -297,21 +371,21 @@ struct Accumulator {
     time: f64,
 }
 
-fn walk(w: &mut impl Walker, config: &KmcConfig, tables: &JumpTables, rng: &mut Xoshiro256PlusPlus) -> Accumulator {
+fn walk(w: &mut impl Walker, config: &KmcConfig, network: &JumpNetwork, rng: &mut Xoshiro256PlusPlus) -> Accumulator {
     let nl = config.gas.num_labels();
     let vacancy = config.gas.vacancy_label();
     let a0 = config.gas.lattice_parameter;
-    let dx: Vec<[f64; 3]> = tables.dx.iter().map(|d| d.map(|x| a0 * x)).collect();
+    let dx: Vec<[f64; 3]> = network.jump_vectors().iter().map(|d| d.map(|x| a0 * x)).collect();
     let dx2: Vec<f64> = dx.iter().map(|d| d.iter().map(|x| x * x).sum()).collect();
     let mut acc = Accumulator {
         collective: vec![[0.0; 3]; nl],
-        atoms: vec![[0.0; 3]; tables.num_sites],
+        atoms: vec![[0.0; 3]; network.num_sites()],
         rate_integral: vec![0.0; nl],
         steps: 0,
         time: 0.0,
     };
-    let mut rates = vec![0.0; tables.z];
-    let mut labels = vec![0u8; tables.z];
+    let mut rates = vec![0.0; network.z()];
+    let mut labels = vec![0u8; network.z()];
     loop {
         w.rates(&mut rates, &mut labels);
         let total: f64 = rates.iter().sum();
@@ -324,7 +398,7 @@ fn walk(w: &mut impl Walker, config: &KmcConfig, tables: &JumpTables, rng: &mut 
             }
             _ => false,
         };
-        for k in 0..tables.z {
+        for k in 0..network.z() {
             acc.rate_integral[labels[k] as usize] += dt * rates[k] * dx2[k];
         }
         acc.time += dt;
@@ -388,16 +462,15 @@ mod tests {
             seed: 5,
             threads: 1,
         };
-        let tables = JumpTables::new(&crystal);
-        let counts = config.gas.counts(tables.num_sites).unwrap();
+        let network = JumpNetwork::new(&crystal);
+        let counts = config.gas.counts(network.num_sites()).unwrap();
         let mut state: Vec<i8> = vec![3];
         for (l, &c) in counts.iter().enumerate() {
             state.extend(std::iter::repeat_n(l as i8, c));
         }
-        let neighbours = neighbour_table(&crystal);
         let atom: Vec<u32> = (0..state.len() as u32).collect();
         let mut lattice = LatticeWalker {
-            neighbours: &neighbours,
+            neighbours: network.neighbour_table(),
             z: 12,
             species_rates: &[0.3, 1.0, 2.0],
             occupation: state.iter().map(|&l| l as u8).collect(),
@@ -405,15 +478,15 @@ mod tests {
             vacancy_site: 0,
         };
         let mut canonical = CanonicalWalker {
-            tables: &tables,
-            rates: Rates::new(&config.gas, tables.num_sites),
+            network: &network,
+            rates: Rates::new(&config.gas, network.num_sites()),
             state: state.clone(),
             atom,
             scratch_state: state.clone(),
             scratch_atom: vec![0; state.len()],
         };
-        let a = walk(&mut lattice, &config, &tables, &mut Xoshiro256PlusPlus::seed_from_u64(1));
-        let b = walk(&mut canonical, &config, &tables, &mut Xoshiro256PlusPlus::seed_from_u64(1));
+        let a = walk(&mut lattice, &config, &network, &mut Xoshiro256PlusPlus::seed_from_u64(1));
+        let b = walk(&mut canonical, &config, &network, &mut Xoshiro256PlusPlus::seed_from_u64(1));
         assert_eq!(a.atoms, b.atoms);
         assert_eq!(a.collective, b.collective);
         assert_eq!(a.time, b.time);

@@ -7,7 +7,8 @@
 //! fixes the translation), so the energy of a jump is a pure function of the seed, the
 //! unordered pair of state hashes and the jump axis {j, opposite(j)}.
 
-use crate::jumps::JumpTables;
+use gcnet_crystal::JumpNetwork;
+
 use crate::rng::splitmix64;
 
 /// Energies (units of kT) of the random-rate lattice gas for one crystal.
@@ -59,12 +60,12 @@ impl Landscape {
     }
 
     /// Rate of every jump out of the canonical `state` into `out` (length z).
-    pub fn rates(&self, tables: &JumpTables, state: &[i8], out: &mut [f64]) {
+    pub fn rates(&self, network: &JumpNetwork, state: &[i8], out: &mut [f64]) {
         let h = self.hash(state);
         for (j, r) in out.iter_mut().enumerate() {
-            let to = self.hash_permuted(state, tables.perm(j));
-            let axis = j.min(tables.opposite[j]);
-            let species = state[tables.nb0[j]] as usize;
+            let to = self.hash_permuted(state, network.jump_permutation(j));
+            let axis = j.min(network.opposite(j).unwrap_or(j));
+            let species = state[network.neighbour(0, j)] as usize;
             *r = (-self.energy(h, to, axis, species)).exp();
         }
     }
@@ -78,17 +79,17 @@ mod tests {
     #[test]
     fn reverse_jump_has_the_same_rate() {
         let crystal = CrystalData::from_crystal(&Crystal::cube(LatticeKind::Fcc, CellKind::Primitive, 4).unwrap());
-        let t = JumpTables::new(&crystal);
-        let land = Landscape::new(t.num_sites, 3, vec![0.5, 1.0], vec![0.3, 0.8], 7);
-        let mut state: Vec<i8> = (0..t.num_sites).map(|s| (s % 2) as i8).collect();
+        let t = JumpNetwork::new(&crystal);
+        let land = Landscape::new(t.num_sites(), 3, vec![0.5, 1.0], vec![0.3, 0.8], 7);
+        let mut state: Vec<i8> = (0..t.num_sites()).map(|s| (s % 2) as i8).collect();
         state[0] = 2;
-        let (mut r1, mut r2) = (vec![0.0; t.z], vec![0.0; t.z]);
+        let (mut r1, mut r2) = (vec![0.0; t.z()], vec![0.0; t.z()]);
         land.rates(&t, &state, &mut r1);
-        let mut after = vec![0; t.num_sites];
-        for j in 0..t.z {
-            t.apply(j, &state, &mut after);
+        let mut after = vec![0; t.num_sites()];
+        for j in 0..t.z() {
+            t.apply_jump(j, &state, &mut after);
             land.rates(&t, &after, &mut r2);
-            assert_eq!(r1[j], r2[t.opposite[j]], "jump {j}");
+            assert_eq!(r1[j], r2[t.opposite(j).unwrap()], "jump {j}");
         }
         // Not all jumps alike: the energies are random.
         assert!(r1.iter().any(|&r| (r - r1[0]).abs() > 1e-6));

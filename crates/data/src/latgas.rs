@@ -17,15 +17,15 @@
 
 use std::path::Path;
 
-use gcnet_crystal::CrystalData;
+use gcnet_crystal::{CrystalData, JumpNetwork};
 use rand::{Rng, RngCore, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
 use crate::dataset::Dataset;
 use crate::error::{Error, Result};
 use crate::file::Layout;
-use crate::jumps::{JumpTables, select_jump};
 use crate::landscape::Landscape;
+use crate::select::select_jump;
 use crate::writer::DataFileWriter;
 
 /// How jump rates are set.
@@ -69,6 +69,13 @@ pub struct LatticeGas {
     /// Start each sample from the previous sample's final state (one KMC chain) instead of
     /// a fresh random arrangement.
     pub continue_chain: bool,
+}
+
+impl Composition {
+    /// Equal fractions of `num_species` species.
+    pub fn equal(num_species: usize) -> Composition {
+        Composition::Fractions(vec![1.0 / num_species as f64; num_species])
+    }
 }
 
 impl LatticeGas {
@@ -233,21 +240,21 @@ impl Rates {
 
     /// Rate of every jump out of the canonical `state` (vacancy on site 0).
     #[inline]
-    pub fn of_state(&self, tables: &JumpTables, state: &[i8], out: &mut [f64]) {
+    pub fn of_state(&self, network: &JumpNetwork, state: &[i8], out: &mut [f64]) {
         match self {
             Rates::Fixed(r) => {
-                for (o, &site) in out.iter_mut().zip(&tables.nb0) {
-                    *o = r[state[site] as usize];
+                for (o, &site) in out.iter_mut().zip(network.neighbours_of(0)) {
+                    *o = r[state[site as usize] as usize];
                 }
             }
-            Rates::Random(land) => land.rates(tables, state, out),
+            Rates::Random(land) => land.rates(network, state, out),
         }
     }
 }
 
 /// Draws single KMC steps of one lattice gas on one crystal; deterministic for a seed.
 pub struct Sampler {
-    tables: JumpTables,
+    network: JumpNetwork,
     rates: Rates,
     num_labels: usize,
     vacancy: i8,
@@ -268,7 +275,7 @@ impl Sampler {
             state.extend(std::iter::repeat_n(label as i8, c));
         }
         Ok(Sampler {
-            tables: JumpTables::new(crystal),
+            network: JumpNetwork::new(crystal),
             rates: Rates::new(gas, crystal.num_sites()),
             num_labels: gas.num_labels(),
             vacancy,
@@ -282,7 +289,7 @@ impl Sampler {
 
     /// A zeroed block of `n` samples with this sampler's shapes (randNums included).
     pub fn empty_block(&self, n: usize) -> Dataset {
-        Dataset::zeros(n, self.tables.num_sites, self.num_labels, self.tables.z, true)
+        Dataset::zeros(n, self.network.num_sites(), self.num_labels, self.network.z(), true)
     }
 
     /// Overwrites every sample of `block` with the next samples.
@@ -290,7 +297,7 @@ impl Sampler {
     /// Panics if `block` does not have this sampler's shapes and standard layout (make it
     /// with [`Sampler::empty_block`]).
     pub fn fill(&mut self, block: &mut Dataset) {
-        let (ns, z, nl) = (self.tables.num_sites, self.tables.z, self.num_labels);
+        let (ns, z, nl) = (self.network.num_sites(), self.network.z(), self.num_labels);
         assert!(
             block.num_sites() == ns && block.z() == z && block.num_labels() == nl,
             "block shapes do not match the sampler"
@@ -311,18 +318,18 @@ impl Sampler {
             let s1 = &mut init[n * ns..(n + 1) * ns];
             s1.copy_from_slice(&self.state);
             let r1 = &mut ri[n * z..(n + 1) * z];
-            self.rates.of_state(&self.tables, s1, r1);
+            self.rates.of_state(&self.network, s1, r1);
             let w: f64 = r1.iter().sum();
             let u: f64 = self.rng.random();
             let j = select_jump(r1, u * w);
             let s2 = &mut fin[n * ns..(n + 1) * ns];
-            self.tables.apply(j, s1, s2);
-            self.rates.of_state(&self.tables, s2, &mut rf[n * z..(n + 1) * z]);
+            self.network.apply_jump(j, s1, s2);
+            self.rates.of_state(&self.network, s2, &mut rf[n * z..(n + 1) * z]);
             let d = &mut disps[n * nl * 3..(n + 1) * nl * 3];
             d.fill(0.0);
-            let exchanged = s1[self.tables.nb0[j]] as usize;
+            let exchanged = s1[self.network.neighbour(0, j)] as usize;
             let v = self.vacancy as usize;
-            for (i, x) in self.tables.dx[j].iter().enumerate() {
+            for (i, x) in self.network.jump_vector(j).iter().enumerate() {
                 d[v * 3 + i] = self.a0 * x;
                 d[exchanged * 3 + i] = -self.a0 * x;
             }

@@ -5,9 +5,13 @@
 //! 1. types: [`Dataset`] (samples in memory), [`Error`];
 //! 2. file format: [`DataFile`] (reading) and [`DataFileWriter`] (writing), HDF5 in
 //!    blocks of samples;
-//! 3. algorithms on a crystal ([`gcnet_crystal::CrystalData`]): [`LatticeGas`] single
-//!    steps, [`kmc::run`] trajectories, [`check()`] validation, [`describe`] frames,
-//!    [`bench`] throughput.
+//! 3. algorithms on a crystal's jump network ([`gcnet_crystal::JumpNetwork`]):
+//!    [`LatticeGas`] single steps, [`kmc::run`] trajectories, [`check()`] validation,
+//!    [`describe`](mod@describe) frames, [`bench`] throughput;
+//! 4. workflows, one call each on a plain configuration, as the `gcnet` commands run them:
+//!    [`GenerateFile`] (`latgas`), [`check_path`] (`check`), [`KmcConfig::run`] (`kmc`),
+//!    [`describe()`] (`describe`), [`BenchConfig`] (`bench-data`); their results display as
+//!    the commands print them.
 //!
 //! Units: rates per unit time (attempt frequency 1); displacements a x the crystal's dx,
 //! a the lattice parameter of the data ([`lattice_parameter`]): lattice-parameter units
@@ -34,20 +38,25 @@ mod dataset;
 pub mod describe;
 mod error;
 mod file;
-mod jumps;
+mod generate;
 pub mod kmc;
 mod landscape;
 mod latgas;
 pub mod rng;
+mod select;
 mod units;
 mod writer;
 
+pub use bench::BenchConfig;
 pub use check::{
-    CheckKind, CheckOptions, CheckReport, Failure, MAX_DISPLACEMENT, MAX_RATE, check, check_file, require_valid,
+    CheckKind, CheckOptions, CheckReport, Failure, MAX_DISPLACEMENT, MAX_RATE, check, check_file, check_path,
+    require_valid,
 };
 pub use dataset::{Dataset, label_range};
+pub use describe::{DescribeOptions, Description, describe};
 pub use error::{Error, Result};
 pub use file::{DataFile, KNOWN_DATASETS, Layout};
+pub use generate::{GenerateFile, Generated};
 pub use kmc::{Duration, Estimate, KmcConfig, KmcResult};
 pub use latgas::{Composition, LatticeGas, RateModel, Sampler};
 pub use rng::splitmix64;

@@ -6,13 +6,17 @@
 use std::ffi::OsString;
 use std::process::ExitCode;
 
-mod cmd_crystal;
-mod cmd_data;
+mod bench_data;
+mod check;
 mod cmd_net;
 mod cmd_physics;
 mod cmd_tracer_train;
 mod cmd_vce;
+mod crystal;
 mod demo;
+mod describe;
+mod kmc;
+mod latgas;
 mod mc;
 mod mc_bench;
 mod mc_extract;
@@ -74,8 +78,12 @@ fn run() -> anyhow::Result<ExitCode> {
     // A subcommand sees its own name as argv[0], so its help reads `gcnet-<name>`-free.
     let rest = &args[1..];
     match sub {
-        "crystal" => cmd_crystal::run(rest),
-        "latgas" | "check" | "kmc" | "describe" | "bench-data" => cmd_data::run(sub, rest),
+        "crystal" => crystal::run(parse(rest, &[])),
+        "latgas" => latgas::run(parse(rest, &[])),
+        "check" => check::run(parse(rest, &[])),
+        "kmc" => kmc::run(parse(rest, &[])),
+        "describe" => describe::run(parse(rest, &[])),
+        "bench-data" => bench_data::run(parse(rest, &[])),
         "bench" => cmd_net::bench(rest),
         "tracer" | "srb" => cmd_physics::run(sub, rest),
         "demo" => demo::run(rest),

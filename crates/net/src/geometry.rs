@@ -1,6 +1,7 @@
-//! The crystal tables the network and the losses need, as host arrays and device tensors.
+//! The crystal tables the network and the losses need, as host arrays and device tensors,
+//! laid out from the shared [`JumpNetwork`].
 
-use gcnet_crystal::CrystalData;
+use gcnet_crystal::{CrystalData, JumpNetwork};
 use tch::{Device, Kind, Tensor};
 
 /// Neighbour, group and jump tables of one crystal (SPEC section 2), on the host.
@@ -26,15 +27,22 @@ pub struct Geometry {
 
 impl Geometry {
     pub fn from_crystal(crystal: &CrystalData) -> Self {
-        let num_sites = crystal.num_sites();
-        let z = crystal.z();
-        let nn = crystal.nn_sites().iter().copied().collect();
-        let group_nn = crystal.group_nn_permutation().iter().copied().collect();
-        let jumps = (0..z).map(|k| crystal.jump_vector(k)).collect();
-        let perms: Vec<_> = (0..z).map(|j| crystal.jump_permutation(j)).collect();
+        Self::from_network(&JumpNetwork::new(crystal))
+    }
+
+    /// The tables of the shared jump network, laid out for the device.
+    pub fn from_network(network: &JumpNetwork) -> Self {
+        let (num_sites, z) = (network.num_sites(), network.z());
+        let nn = (0..=z)
+            .flat_map(|k| (0..num_sites).map(move |s| if k == 0 { s } else { network.neighbour(s, k - 1) } as i64))
+            .collect();
+        let num_ops = network.num_group_ops();
+        let group_nn = (0..num_ops).flat_map(|g| network.group_jump_permutation(g).iter().map(|&k| k as i64)).collect();
+        let jumps = network.jump_vectors().to_vec();
+        let perms: Vec<_> = (0..z).map(|j| network.jump_site_permutation(j)).collect();
         let jump_perm = perms.iter().map(|p| p.as_slice().to_vec()).collect();
         let jump_dest = perms.iter().map(|p| p.inverse().as_slice().to_vec()).collect();
-        Geometry { num_sites, z, nn, group_nn, num_ops: crystal.num_group_ops(), jumps, jump_perm, jump_dest }
+        Geometry { num_sites, z, nn, group_nn, num_ops, jumps, jump_perm, jump_dest }
     }
 
     /// The site reached from site `s` by jump `k` (0-based).

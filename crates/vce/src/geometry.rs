@@ -8,7 +8,7 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use gcnet_crystal::CrystalData;
+use gcnet_crystal::{CrystalData, JumpNetwork};
 
 use crate::error::{Error, Result};
 
@@ -40,6 +40,8 @@ pub struct SiteGeometry {
     jumps: Vec<Point>,
     jump_sites: Vec<usize>,
     conventional_basis: usize,
+    /// The shared jump network the jumps, rotations and site permutations come from.
+    network: JumpNetwork,
 }
 
 impl SiteGeometry {
@@ -48,6 +50,7 @@ impl SiteGeometry {
     /// symmetries about site 0 and that the jump table agrees with the positions.
     pub fn from_crystal(crystal: &CrystalData) -> Result<SiteGeometry> {
         let source = crystal.source_name();
+        let network = JumpNetwork::new(crystal);
         let bad = |reason: String| Error::Geometry { crystal: source.clone(), reason };
         let cart = crystal.site_positions()?;
         let n = cart.nrows();
@@ -83,6 +86,7 @@ impl SiteGeometry {
             jumps: Vec::new(),
             jump_sites: Vec::new(),
             conventional_basis: 1,
+            network,
         };
         for s in 0..n {
             let q = geometry.wrap(doubled([cart[[s, 0]], cart[[s, 1]], cart[[s, 2]]], &format!("site {s} at"))?);
@@ -94,21 +98,22 @@ impl SiteGeometry {
         if geometry.positions.first() != Some(&[0, 0, 0]) {
             return Err(bad("site 0 (the vacancy site) is not at the origin".into()));
         }
-        for k in 0..crystal.z() {
-            let q = doubled(crystal.jump_vector(k), &format!("jump vector {k}"))?;
+        let network = &geometry.network;
+        for k in 0..network.z() {
+            let q = doubled(network.jump_vector(k), &format!("jump vector {k}"))?;
             geometry.jumps.push(q);
             let site = geometry.site_at(q).ok_or_else(|| bad(format!("jump {k} from site 0 reaches no site")))?;
-            if site != crystal.neighbour(0, k) {
+            if site != network.neighbour(0, k) {
                 return Err(bad(format!(
                     "jump {k} from site 0 reaches site {site} by position, but NNsiteList_sitewise lists site {}",
-                    crystal.neighbour(0, k)
+                    network.neighbour(0, k)
                 )));
             }
             geometry.jump_sites.push(site);
         }
         geometry.check_bravais()?;
-        for g in 0..crystal.num_group_ops() {
-            let r = crystal.group_rotation(g);
+        for g in 0..geometry.network.num_group_ops() {
+            let r = geometry.network.group_rotation(g);
             let m = r.map(|row| row.map(|x| x.round()));
             if (0..3).any(|i| (0..3).any(|j| (r[i][j] - m[i][j]).abs() > 1e-9)) {
                 return Err(bad(format!("operation {g} of GroupOpLatticeCartRotMatrices is not an integer matrix")));
@@ -235,11 +240,12 @@ impl SiteGeometry {
     /// The site permutation of operation `g` about site 0: `perm[s]` is the site at
     /// `R_g x_s`. A state rotated by `g` is `rotated[perm[s]] = state[s]`.
     pub fn rotation_permutation(&self, g: usize) -> Vec<usize> {
-        let r = &self.rotations[g];
-        self.positions
-            .iter()
-            .map(|&q| self.site_at(apply(r, q)).expect("checked: operations permute the sites"))
-            .collect()
+        self.network.group_site_permutation(g).iter().map(|&s| s as usize).collect()
+    }
+
+    /// The shared jump network of the crystal.
+    pub fn network(&self) -> &JumpNetwork {
+        &self.network
     }
 
     /// The site permutation of the translation by site `t`'s position: `perm[s]` is the site
