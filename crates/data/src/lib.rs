@@ -39,6 +39,7 @@ pub mod kmc;
 mod landscape;
 pub mod rng;
 mod latgas;
+pub mod species;
 mod units;
 mod writer;
 
@@ -51,5 +52,6 @@ pub use file::{DataFile, KNOWN_DATASETS, Layout};
 pub use kmc::{Duration, Estimate, KmcConfig, KmcResult};
 pub use rng::splitmix64;
 pub use latgas::{Composition, LatticeGas, RateModel, Sampler};
+pub use species::{SpeciesError, SpeciesSet, parse_labels};
 pub use units::{LengthUnit, check_lattice_parameter, lattice_parameter};
 pub use writer::DataFileWriter;

@@ -10,12 +10,13 @@ mod cmd_crystal;
 mod cmd_data;
 mod cmd_mc;
 mod cmd_neb;
-mod cmd_net;
-mod cmd_physics;
-mod cmd_tracer_train;
+mod bench;
 mod cmd_vce;
 mod demo;
+mod published;
 mod spellings;
+mod srb;
+mod tracer;
 
 /// Subcommands beside the published interface, with a one-line description each; the
 /// published interface's `-h` lists them too.
@@ -72,12 +73,13 @@ fn run() -> anyhow::Result<ExitCode> {
     match sub {
         "crystal" => cmd_crystal::run(rest),
         "latgas" | "check" | "kmc" | "describe" | "bench-data" => cmd_data::run(sub, rest),
-        "bench" => cmd_net::bench(rest),
-        "tracer" | "srb" => cmd_physics::run(sub, rest),
+        "bench" => bench::run(parse(rest, &[])),
+        "tracer" => tracer::run(parse(rest, &[])),
+        "srb" => srb::run(parse(rest, srb::SPELLINGS)),
         "demo" => demo::run(rest),
         "neb" | "neb-merge" | "neb-bench" => cmd_neb::run(sub, rest),
         "mc" | "mc-extract" | "mc-bench" => cmd_mc::run(sub, rest),
         "vce" | "bench-vce" => cmd_vce::run(sub, rest),
-        _ => cmd_net::published(&args),
+        _ => published::run(published::parse(&args)),
     }
 }
