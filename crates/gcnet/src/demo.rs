@@ -149,23 +149,23 @@ pub fn run(args: &[OsString]) -> anyhow::Result<ExitCode> {
     let mut trainer = Trainer::new(&net, tcfg).saving_to(ckpts);
     bar.set_message("1");
     trainer.fit(&net, &train_set, &obj, &Schedule::epochs(0, args.epochs), &mut |net, e| {
-            if let Event::Batch { .. } = e {
-                bar.inc(1);
+        if let Event::Batch { .. } = e {
+            bar.inc(1);
+        }
+        if let Event::Epoch(r) = e {
+            // The training L is the running loss of the epoch (evaluating the whole training
+            // set again would cost as much as a third of the epoch).
+            let (epoch, lt) = (r.epoch + 1, r.loss);
+            let lv = eval::loss_sum(net, &val_set, &obj, 256) / val_set.num_states() as f64;
+            curve_train.push((epoch as f64, lt));
+            curve_val.push((epoch as f64, lv));
+            if lv < best.1 {
+                best = (epoch, lv);
             }
-            if let Event::Epoch(r) = e {
-                // The training L is the running loss of the epoch (evaluating the whole training
-                // set again would cost as much as a third of the epoch).
-                let (epoch, lt) = (r.epoch + 1, r.loss);
-                let lv = eval::loss_sum(net, &val_set, &obj, 256) / val_set.num_states() as f64;
-                curve_train.push((epoch as f64, lt));
-                curve_val.push((epoch as f64, lv));
-                if lv < best.1 {
-                    best = (epoch, lv);
-                }
-                say(&bar, format!("  epoch {epoch:>3}: L_train = {lt:.5}  L_val = {lv:.5}"));
-                bar.set_message(format!("{}", epoch + 1));
-            }
-            Ok(())
+            say(&bar, format!("  epoch {epoch:>3}: L_train = {lt:.5}  L_val = {lv:.5}"));
+            bar.set_message(format!("{}", epoch + 1));
+        }
+        Ok(())
     })?;
     bar.finish_and_clear();
     step(&format!(

@@ -6,11 +6,11 @@
 use std::ffi::OsString;
 use std::process::ExitCode;
 
+mod bench;
 mod cmd_crystal;
 mod cmd_data;
 mod cmd_mc;
 mod cmd_neb;
-mod bench;
 mod cmd_vce;
 mod demo;
 mod published;

@@ -308,14 +308,18 @@ fn config(a: &Args) -> anyhow::Result<RunConfig> {
     let sp = a.spec_train.as_deref().unwrap_or("");
     let species = sp
         .chars()
-        .map(|c| c.to_digit(10).map(|d| d as i8).with_context(|| format!("-sp {sp}: `{c}` is not a species label (0-9)")))
+        .map(|c| {
+            c.to_digit(10).map(|d| d as i8).with_context(|| format!("-sp {sp}: `{c}` is not a species label (0-9)"))
+        })
         .collect::<anyhow::Result<_>>()?;
     let device = match a.device.as_deref() {
         None => gcnet_net::default_device(),
         Some("cpu") => Device::Cpu,
         Some("cuda") => Device::Cuda(0),
         Some(d) => Device::Cuda(
-            d.strip_prefix("cuda:").and_then(|n| n.parse().ok()).with_context(|| format!("--device {d}: use cpu, cuda or cuda:N"))?,
+            d.strip_prefix("cuda:")
+                .and_then(|n| n.parse().ok())
+                .with_context(|| format!("--device {d}: use cpu, cuda or cuda:N"))?,
         ),
     };
     let form = match (a.tracers, a.bound_train) {
@@ -323,7 +327,8 @@ fn config(a: &Args) -> anyhow::Result<RunConfig> {
         (_, true) => Form::Boundary { jump_sort: jump_sort(a), add_on_sites: a.add_on_sites },
         _ => Form::Collective,
     };
-    let clock = || std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
+    let clock =
+        || std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
     Ok(RunConfig {
         mode,
         data: a.data_path.clone().unwrap_or_default(),
@@ -335,7 +340,16 @@ fn config(a: &Args) -> anyhow::Result<RunConfig> {
         form,
         all_jumps: a.all_jumps,
         all_jumps_net: a.all_jumps_net,
-        net: NetConfig { nl: a.nl, nch: a.nch, ncl: a.ncl, num_species: 0, a0: a.a0, mean_wt: a.mean_wt, std_wt: a.std_wt, nosym: a.nosym },
+        net: NetConfig {
+            nl: a.nl,
+            nch: a.nch,
+            ncl: a.ncl,
+            num_species: 0,
+            a0: a.a0,
+            mean_wt: a.mean_wt,
+            std_wt: a.std_wt,
+            nosym: a.nosym,
+        },
         train: TrainConfig {
             batch_size: a.batch_size,
             micro_batch: a.micro_batch,

@@ -122,10 +122,8 @@ mod tests {
                 .iter()
                 .map(OsString::from)
                 .collect();
-        let mapped: Vec<String> = crate::spellings::long_spellings(&args, SPELLINGS)
-            .into_iter()
-            .map(|a| a.into_string().unwrap())
-            .collect();
+        let mapped: Vec<String> =
+            crate::spellings::long_spellings(&args, SPELLINGS).into_iter().map(|a| a.into_string().unwrap()).collect();
         assert_eq!(
             mapped,
             [

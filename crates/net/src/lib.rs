@@ -57,8 +57,8 @@ mod train;
 
 pub use adam::Adam;
 pub use error::{Error, ObjectiveError, Result, StateMismatch};
-pub use gcnet_data::{SpeciesError, SpeciesSet};
 pub use fit::{AdamPolicy, CheckpointDir, Event, Schedule};
+pub use gcnet_data::{SpeciesError, SpeciesSet};
 pub use gcnet_kernels::Products;
 pub use gconv::GConv;
 pub use geometry::Geometry;

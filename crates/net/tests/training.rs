@@ -48,13 +48,14 @@ fn a_few_epochs_lower_the_loss() {
         TrainConfig { batch_size: 16, micro_batch: 8, learning_rate: 0.01, shuffle: true, ..TrainConfig::default() };
     let mut trainer = Trainer::new(&net, tc);
     let mut epochs_seen = 0;
-    let reports = trainer.fit(&net, &set, &obj, &Schedule::epochs(0, 6), &mut |_, e| {
-        if let Event::Epoch(_) = e {
-            epochs_seen += 1;
-        }
-        Ok(())
-    })
-    .unwrap();
+    let reports = trainer
+        .fit(&net, &set, &obj, &Schedule::epochs(0, 6), &mut |_, e| {
+            if let Event::Epoch(_) = e {
+                epochs_seen += 1;
+            }
+            Ok(())
+        })
+        .unwrap();
     let after = eval::loss_sum(&net, &set, &obj, 32) / 64.0;
     assert!(after < 0.97 * before, "loss {before} -> {after}");
     assert!(reports.last().unwrap().loss < reports[0].loss);

@@ -50,8 +50,7 @@ impl CheckedData {
         let against = || format!("data set -DP {dp} against crystal -cr {cr}");
         check_vacancy_label(&data, vacancy).with_context(against)?;
         if checks.full {
-            let options =
-                gcnet_data::CheckOptions { vacancy_label: Some(vacancy as usize), ..Default::default() };
+            let options = gcnet_data::CheckOptions { vacancy_label: Some(vacancy as usize), ..Default::default() };
             let t = Instant::now();
             gcnet_data::require_valid(&data, crystal, &options, path, crystal_path)
                 .with_context(|| format!("checking -DP {dp} against -cr {cr}"))?;

@@ -125,7 +125,9 @@ impl Run {
             let what = format!("resuming from {}", ck.display());
             Trainer::resume(&mut net, self.cfg.train.clone(), dir, sep, self.cfg.adam).map_err(|e| match e {
                 Error::AdamState { .. } => Error::Context {
-                    what: format!("{what}: pass --restart-adam to continue with a fresh Adam (as the published code does)"),
+                    what: format!(
+                        "{what}: pass --restart-adam to continue with a fresh Adam (as the published code does)"
+                    ),
                     source: Box::new(e),
                 },
                 e => Error::Context { what, source: Box::new(e) },
@@ -271,7 +273,10 @@ impl Run {
     /// of epoch -sep, and with -aj for their exit states too.
     pub fn get_rep(&self) -> Result<Outputs> {
         let Some(layer) = self.cfg.rep_layer else {
-            refuse!("getRep needs -rl: a group-average module (2, 5, 8, ...) or the stack length {}", self.net.stack_len())
+            refuse!(
+                "getRep needs -rl: a group-average module (2, 5, 8, ...) or the stack length {}",
+                self.net.stack_len()
+            )
         };
         let k = self.cfg.start;
         let net = self.load_network(k)?;
@@ -294,7 +299,8 @@ impl Run {
         }
         // The published names: st1Exits and st2_exits, inconsistent as they are.
         let mut files = Vec::new();
-        for (what, exits_what, states) in [("st1", "st1Exits", &data.init_states), ("st2", "st2_exits", &data.fin_states)]
+        for (what, exits_what, states) in
+            [("st1", "st1Exits", &data.init_states), ("st2", "st2_exits", &data.fin_states)]
         {
             let st = states.select(Axis(0), idx);
             let (role, exits_role) =

@@ -9,8 +9,8 @@ use ndarray::{Array1, Array2, Array3, ArrayView1, ArrayView2};
 
 use super::RelaxationVectors;
 use super::basis::{exchanged_labels, jump_probabilities, residual_bias_basis};
-use super::expansion::{Expansion, corrected_l, expand, sample_terms};
 use super::expansion::SingularPolicy;
+use super::expansion::{Expansion, corrected_l, expand, sample_terms};
 use crate::error::{Error, Result};
 use gcnet_data::SpeciesSet;
 
@@ -61,8 +61,8 @@ impl SrbProblem {
         let n = data.len();
         let num_labels = data.num_labels();
         check_inputs(data, crystal, y, config)?;
-        let species = SpeciesSet::new(&config.species, config.vacancy, num_labels)
-            .map_err(|e| Error::Species(e.to_string()))?;
+        let species =
+            SpeciesSet::new(&config.species, config.vacancy, num_labels).map_err(|e| Error::Species(e.to_string()))?;
         let basis_labels = match &config.basis_labels {
             None => (0..num_labels).collect::<Vec<_>>(),
             Some(labels) => {

@@ -49,7 +49,8 @@ impl SrbRun {
             ))?;
         }
         let (data_path, crystal_path) = (&self.data, &self.crystal);
-        let crystal = CrystalData::read(crystal_path).context(format!("reading --crystal {}", crystal_path.display()))?;
+        let crystal =
+            CrystalData::read(crystal_path).context(format!("reading --crystal {}", crystal_path.display()))?;
         let data = Dataset::read(data_path).context(format!("reading --data {}", data_path.display()))?;
         let data_input = Input::of(data_path).context(format!("--data {}", data_path.display()))?;
         let config = &self.config;

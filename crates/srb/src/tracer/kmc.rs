@@ -64,4 +64,3 @@ pub fn tracer_kmc(network: &TracerNetwork, walks: usize, steps: usize, seed: u64
         steps_per_walk: steps,
     }
 }
-

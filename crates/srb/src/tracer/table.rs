@@ -71,8 +71,7 @@ impl ExactTable {
         let mut rows = Vec::new();
         for &n in &self.sizes {
             let start = Instant::now();
-            let crystal =
-                Crystal::cube(kind, cell, n).context(format!("building the {kind} {n}^3 {cell} cell"))?;
+            let crystal = Crystal::cube(kind, cell, n).context(format!("building the {kind} {n}^3 {cell} cell"))?;
             let data = CrystalData::from_crystal(&crystal);
             let exact = exact_tracer_correlation(&data).context(format!("solving the {kind} {n}^3 cell"))?;
             let seconds = start.elapsed().as_secs_f64();
