@@ -1,25 +1,12 @@
-//! `gcnet bench`: the options mapped onto `gcnet_net::bench`, which measures; the report
-//! is printed as it has always been.
+//! `gcnet bench`: the options mapped onto `gcnet_net::bench`, which measures and reports.
 
 use std::process::ExitCode;
 
-use clap::ValueEnum;
+use clap::builder::PossibleValuesParser;
 use gcnet_net::Products;
 use gcnet_net::bench::BenchConfig;
+use gcnet_net::run::parse_device;
 use tch::{Device, Kind};
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum BenchDtype {
-    F64,
-    F32,
-    Both,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum ProductsArg {
-    Gemm,
-    Libtorch,
-}
 
 /// GCNet throughput: trains and evaluates the published default network (-nl 6 -nch 8
 /// -ncL 1, batch 128) on a generated SR-2 data set in an N x N x N primitive FCC cell.
@@ -51,11 +38,11 @@ pub struct Args {
     #[arg(long)]
     dataset: Option<usize>,
     /// Training precision(s) to time; evaluation is always f64.
-    #[arg(long, value_enum, default_value_t = BenchDtype::Both)]
-    dtype: BenchDtype,
+    #[arg(long, default_value = "both", value_parser = PossibleValuesParser::new(["f64", "f32", "both"]))]
+    dtype: String,
     /// Device (cpu, cuda, cuda:N); default the first GPU if there is one.
-    #[arg(long)]
-    device: Option<String>,
+    #[arg(long, value_parser = parse_device)]
+    device: Option<Device>,
     /// libtorch intra-op threads (default: libtorch's choice, one per core).
     #[arg(long)]
     threads: Option<i32>,
@@ -64,25 +51,18 @@ pub struct Args {
     seed: u64,
     /// The code for the layers' matrix products: `gemm` (the gemm crate on the CPU, the
     /// default) or `libtorch` (libtorch's products, as on CUDA).
-    #[arg(long, value_enum, default_value_t = ProductsArg::Gemm)]
-    products: ProductsArg,
+    #[arg(long, default_value = "gemm", value_parser = PossibleValuesParser::new(["gemm", "libtorch"]))]
+    products: String,
 }
 
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     if let Some(t) = a.threads {
         tch::set_num_threads(t);
     }
-    let device = match a.device.as_deref() {
-        None => gcnet_net::default_device(),
-        Some("cpu") => Device::Cpu,
-        Some(d) => Device::Cuda(d.strip_prefix("cuda:").and_then(|n| n.parse().ok()).unwrap_or(0)),
-    };
-    let kinds = match a.dtype {
-        BenchDtype::F64 => vec![Kind::Double],
-        BenchDtype::F32 => vec![Kind::Float],
-        BenchDtype::Both => vec![Kind::Double, Kind::Float],
-    };
-    let products = if a.products == ProductsArg::Gemm { Products::Gemm } else { Products::Libtorch };
+    let device = a.device.unwrap_or_else(gcnet_net::default_device);
+    let kinds = [("f64", Kind::Double), ("f32", Kind::Float)];
+    let kinds = kinds.into_iter().filter(|(name, _)| a.dtype == "both" || a.dtype == *name).map(|(_, k)| k).collect();
+    let products = if a.products == "gemm" { Products::Gemm } else { Products::Libtorch };
     let (nl, nch, ncl, batch, micro_batch, size, samples, dataset, seed) =
         (a.nl, a.nch, a.ncl, a.batch, a.micro_batch, a.size, a.samples, a.dataset, a.seed);
     let cfg = BenchConfig { nl, nch, ncl, batch, micro_batch, size, samples, dataset, kinds, device, seed, products };

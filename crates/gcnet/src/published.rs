@@ -1,17 +1,16 @@
-//! The published GCNetRun.py command line (SPEC section 6), the default when the first
-//! argument is an option: every option with its single-dash spelling and its `--Long`
-//! name and the published defaults, mapped onto the library's [`RunConfig`]
-//! (`gcnet_net::run`), which does the work.
+//! The published GCNetRun.py command line (SPEC section 6), the default command: every
+//! option with its single-dash spelling, `--Long` name and default, as a `RunConfig`.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
-use clap::{Parser, ValueEnum};
-use gcnet_net::run::{DataChecks, Mode, Run, RunConfig};
+use clap::Parser;
+use clap::builder::PossibleValuesParser;
+use gcnet_net::run::{DataChecks, Mode, Run, RunConfig, parse_device};
 use gcnet_net::{AdamPolicy, Form, NetConfig, TrainConfig};
-use tch::{Device, Kind};
+use tch::Kind;
 
 use crate::spellings::{py_float, whole};
 
@@ -55,20 +54,9 @@ pub const SPELLINGS: &[(&str, &str)] = &[
     ("-dpf", "--DumpFile"),
 ];
 
-/// The published spellings of this interface mapped onto the long names.
-pub fn long_spellings(args: &[OsString]) -> Vec<OsString> {
-    crate::spellings::long_spellings(args, SPELLINGS)
-}
-
 /// The whole command line (`args[0]` the program) parsed, published spellings included.
 pub fn parse(args: &[OsString]) -> Args {
-    Args::parse_from(long_spellings(args))
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Precision {
-    F64,
-    F32,
+    Args::parse_from(crate::spellings::long_spellings(args, SPELLINGS))
 }
 
 /// gcnet: train and evaluate GCNet relaxation vectors from single-step KMC data (the
@@ -194,8 +182,8 @@ pub struct Args {
     #[arg(long = "device", value_name = "DEV")]
     pub device: Option<String>,
     /// Extension: training precision (evaluation, getY and checkpoints stay f64).
-    #[arg(long = "dtype", value_enum, default_value_t = Precision::F64)]
-    pub dtype: Precision,
+    #[arg(long = "dtype", default_value = "f64", value_parser = PossibleValuesParser::new(["f64", "f32"]))]
+    pub dtype: String,
     /// Extension: samples per forward/backward pass inside a batch (bounds memory; the
     /// gradients of a batch add up, so the result does not depend on it); 0: automatic.
     #[arg(long = "micro-batch", default_value_t = 0, value_name = "N", value_parser = whole::<usize>)]
@@ -263,7 +251,7 @@ impl Args {
             ("Tracers", b(self.tracers)),
             ("Perm", b(self.perm)),
             ("device", opt(self.device.clone())),
-            ("dtype", format!("{:?}", self.dtype).to_lowercase()),
+            ("dtype", self.dtype.clone()),
             ("micro_batch", self.micro_batch.to_string()),
             ("seed", opt(self.seed.map(|v| v.to_string()))),
             ("force", b(self.force)),
@@ -287,12 +275,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     if a.dump_args {
         dump_args(&a, &run)?;
     }
-    match run.cfg.mode {
-        Mode::Train => drop(run.train()?),
-        Mode::Eval => drop(run.eval()?),
-        Mode::GetY => drop(run.get_y()?),
-        Mode::GetRep => drop(run.get_rep()?),
-    }
+    run.run()?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -312,21 +295,15 @@ fn config(a: &Args) -> anyhow::Result<RunConfig> {
             c.to_digit(10).map(|d| d as i8).with_context(|| format!("-sp {sp}: `{c}` is not a species label (0-9)"))
         })
         .collect::<anyhow::Result<_>>()?;
-    let device = match a.device.as_deref() {
-        None => gcnet_net::default_device(),
-        Some("cpu") => Device::Cpu,
-        Some("cuda") => Device::Cuda(0),
-        Some(d) => Device::Cuda(
-            d.strip_prefix("cuda:")
-                .and_then(|n| n.parse().ok())
-                .with_context(|| format!("--device {d}: use cpu, cuda or cuda:N"))?,
-        ),
-    };
+    let device = a.device.as_deref().map(parse_device).transpose().map_err(anyhow::Error::msg)?;
     let form = match (a.tracers, a.bound_train) {
         (true, _) => Form::Tracer,
         (_, true) => Form::Boundary { jump_sort: jump_sort(a), add_on_sites: a.add_on_sites },
         _ => Form::Collective,
     };
+    let (nl, nch, ncl, a0, mean_wt, std_wt, nosym) = (a.nl, a.nch, a.ncl, a.a0, a.mean_wt, a.std_wt, a.nosym);
+    let (batch_size, micro_batch, learning_rate, decay, shuffle) =
+        (a.batch_size, a.micro_batch, a.lr, a.decay, a.shuffle);
     let clock =
         || std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
     Ok(RunConfig {
@@ -340,22 +317,13 @@ fn config(a: &Args) -> anyhow::Result<RunConfig> {
         form,
         all_jumps: a.all_jumps,
         all_jumps_net: a.all_jumps_net,
-        net: NetConfig {
-            nl: a.nl,
-            nch: a.nch,
-            ncl: a.ncl,
-            num_species: 0,
-            a0: a.a0,
-            mean_wt: a.mean_wt,
-            std_wt: a.std_wt,
-            nosym: a.nosym,
-        },
+        net: NetConfig { nl, nch, ncl, a0, mean_wt, std_wt, nosym, num_species: 0 },
         train: TrainConfig {
-            batch_size: a.batch_size,
-            micro_batch: a.micro_batch,
-            learning_rate: a.lr,
-            decay: a.decay,
-            shuffle: a.shuffle,
+            batch_size,
+            micro_batch,
+            learning_rate,
+            decay,
+            shuffle,
             seed: a.seed.unwrap_or_else(clock),
         },
         n_train: a.n_train,
@@ -367,8 +335,8 @@ fn config(a: &Args) -> anyhow::Result<RunConfig> {
         checks: DataChecks { full: !a.no_check, permuted: a.perm },
         force: a.force,
         adam: if a.restart_adam { AdamPolicy::Restart } else { AdamPolicy::Restore },
-        device,
-        kind: if a.dtype == Precision::F32 { Kind::Float } else { Kind::Double },
+        device: device.unwrap_or_else(gcnet_net::default_device),
+        kind: if a.dtype == "f32" { Kind::Float } else { Kind::Double },
         data_parallel: a.data_parallel,
         rep_layer: a.rep_layer,
         rep_start: a.rep_start,
@@ -400,6 +368,10 @@ fn dump_args(a: &Args, run: &Run) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn long_spellings(args: &[OsString]) -> Vec<OsString> {
+        crate::spellings::long_spellings(args, SPELLINGS)
+    }
 
     fn os(v: &[&str]) -> Vec<OsString> {
         v.iter().map(OsString::from).collect()

@@ -1,5 +1,4 @@
-//! `gcnet srb`: the options mapped onto `gcnet_srb::SrbRun`, which reads, checks,
-//! computes and writes; the report is printed.
+//! `gcnet srb`: the options mapped onto `gcnet_srb::srb::SrbRun`; the report is printed.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -84,15 +83,10 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
-    let config = SrbConfig {
-        species: parse_species(&a.species).context("--species")?,
-        vacancy: a.vacancy,
-        a0: a.a0,
-        n_train: a.n_train,
-        basis_labels: a.basis,
-        max_condition: a.max_condition,
-        singular: if a.pseudo_inverse { SingularPolicy::Truncate } else { SingularPolicy::Refuse },
-    };
+    let species = parse_species(&a.species).context("--species")?;
+    let (vacancy, a0, n_train, basis_labels, max_condition) = (a.vacancy, a.a0, a.n_train, a.basis, a.max_condition);
+    let singular = if a.pseudo_inverse { SingularPolicy::Truncate } else { SingularPolicy::Refuse };
+    let config = SrbConfig { species, vacancy, a0, n_train, basis_labels, max_condition, singular };
     let srb = SrbRun {
         data: a.data,
         crystal: a.crystal,

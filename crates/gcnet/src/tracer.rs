@@ -1,5 +1,4 @@
-//! `gcnet tracer`: exact finite-cell tracer correlation factors and network tracer
-//! training, both `gcnet_srb::tracer` workflows; this maps the options and prints.
+//! `gcnet tracer`: the options of `exact` and `train` mapped onto `gcnet_srb::tracer`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -7,7 +6,6 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Subcommand, ValueEnum};
 use gcnet_crystal::{CellKind, LatticeKind};
-use gcnet_plot::{Chart, Series};
 use gcnet_srb::tracer::{ExactTable, KmcWalks, TracerTraining};
 
 /// Tracer correlation factors: one vacancy and one tracer atom on a periodic supercell.
@@ -34,13 +32,6 @@ enum Command {
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
-enum LatticeArg {
-    Fcc,
-    Bcc,
-    Sc,
-}
-
-#[derive(Clone, Copy, Debug, ValueEnum)]
 enum CellArg {
     /// N x N x N primitive cells (N^3 sites)
     Primitive,
@@ -51,8 +42,8 @@ enum CellArg {
 #[derive(Debug, clap::Args)]
 struct ExactArgs {
     /// Lattices, comma-separated or repeated.
-    #[arg(long, value_enum, value_delimiter = ',', default_value = "fcc,bcc,sc")]
-    lattice: Vec<LatticeArg>,
+    #[arg(long, value_delimiter = ',', default_value = "fcc,bcc,sc", value_parser = lattice())]
+    lattice: Vec<LatticeKind>,
     /// Cell repeated to build each supercell.
     #[arg(long, value_enum, default_value = "primitive")]
     cell: CellArg,
@@ -114,12 +105,7 @@ fn exact(a: ExactArgs) -> anyhow::Result<ExitCode> {
         CellArg::Cubic => CellKind::Cubic,
     };
     let kmc = (a.kmc_walks > 0).then_some(KmcWalks { walks: a.kmc_walks, steps: a.kmc_steps, seed: a.seed });
-    for lattice in &a.lattice {
-        let lattice = match lattice {
-            LatticeArg::Fcc => LatticeKind::Fcc,
-            LatticeArg::Bcc => LatticeKind::Bcc,
-            LatticeArg::Sc => LatticeKind::Sc,
-        };
+    for lattice in a.lattice {
         let table = ExactTable { lattice, cell, sizes: a.sizes.clone(), kmc };
         table.validate()?;
         println!("{}", table.header());
@@ -135,28 +121,21 @@ fn exact(a: ExactArgs) -> anyhow::Result<ExitCode> {
 fn train(a: TrainArgs) -> anyhow::Result<ExitCode> {
     let lattice: LatticeKind = a.lattice.parse().map_err(|e| anyhow::anyhow!("--lattice: {e}"))?;
     let (size, nl, nch, epochs, learning_rate, seed) = (a.size, a.nl, a.nch, a.epochs, a.lr, a.seed);
+    let training = TracerTraining { lattice, size, nl, nch, epochs, learning_rate, seed };
     let start = std::time::Instant::now();
-    let curve = TracerTraining { lattice, size, nl, nch, epochs, learning_rate, seed }.run()?;
-    let seconds = start.elapsed().as_secs_f64();
-    let (best_epoch, best) = curve.best();
-    if let Some(e) = curve.within_half_percent() {
-        println!("within 0.5% of f_N from epoch {e}");
-    }
-    println!(
-        "{lattice} {size}x{size}x{size} ({} sites): exact f_N = {:.6}; network f = {best:.6} at epoch {best_epoch} ({:+.2}% from f_N), {epochs} epochs in {seconds:.0} s",
-        curve.num_sites,
-        curve.exact,
-        100.0 * (best - curve.exact) / curve.exact,
-    );
+    let curve = training.run()?;
+    println!("{}", curve.summary(&training, start.elapsed().as_secs_f64()));
     curve.check_bound()?;
-    let points: Vec<(f64, f64)> = curve.f.iter().enumerate().map(|(e, &f)| (e as f64, f)).collect();
-    Chart::new(format!("Tracer correlation factor, {lattice} {size}x{size}x{size}"), "epoch", "f")
-        .with(Series::line("GCNet", points))
-        .with_hline("exact f_N", curve.exact)
-        .save_png(&a.plot)
-        .with_context(|| format!("writing {}", a.plot.display()))?;
+    curve.chart(&training).save_png(&a.plot).with_context(|| format!("writing {}", a.plot.display()))?;
     println!("plot: {}", a.plot.display());
     Ok(ExitCode::SUCCESS)
+}
+
+/// The lattices by name, listed in the help as clap lists a value enum's.
+fn lattice() -> impl clap::builder::TypedValueParser<Value = LatticeKind> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(["fcc", "bcc", "sc"])
+        .map(|s| s.parse::<LatticeKind>().expect("one of the names listed"))
 }
 
 #[cfg(test)]

@@ -36,7 +36,7 @@ mod record;
 
 pub use data::{CheckedData, DataChecks};
 pub use job::Run;
-pub use modes::{Evaluated, Output, Outputs, Trained};
+pub use modes::{Done, Evaluated, Output, Outputs, Trained};
 
 /// The four modes of the published interface (`-m`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -250,6 +250,19 @@ impl RunConfig {
     pub fn prepare(&self) -> Result<Run> {
         self.validate()?;
         Run::new(self.clone())
+    }
+}
+
+/// `--device`: `cpu`, `cuda` (the first GPU) or `cuda:N`.
+pub fn parse_device(text: &str) -> std::result::Result<Device, String> {
+    match text {
+        "cpu" => Ok(Device::Cpu),
+        "cuda" => Ok(Device::Cuda(0)),
+        d => d
+            .strip_prefix("cuda:")
+            .and_then(|n| n.parse().ok())
+            .map(Device::Cuda)
+            .ok_or_else(|| format!("--device {d}: use cpu, cuda or cuda:N")),
     }
 }
 

@@ -75,7 +75,26 @@ impl Outputs {
     }
 }
 
+/// What [`Run::run`] did, by mode.
+#[derive(Clone, Debug)]
+pub enum Done {
+    Trained(Trained),
+    Evaluated(Evaluated),
+    /// getY or getRep.
+    Wrote(Outputs),
+}
+
 impl Run {
+    /// The mode of the configuration (-m).
+    pub fn run(&self) -> Result<Done> {
+        Ok(match self.cfg.mode {
+            super::Mode::Train => Done::Trained(self.train()?),
+            super::Mode::Eval => Done::Evaluated(self.eval()?),
+            super::Mode::GetY => Done::Wrote(self.get_y()?),
+            super::Mode::GetRep => Done::Wrote(self.get_rep()?),
+        })
+    }
+
     /// The published meaning of -scr and -sep in train: resume from ep_{sep}.pt when it
     /// exists (an ep_0.pt is never started over); without it, -scr starts a new network
     /// at epoch sep, and without -scr there is nothing to resume from.

@@ -6,6 +6,7 @@
 use gcnet_crystal::{CellKind, Crystal, CrystalData, LatticeKind};
 use gcnet_data::{Composition, LatticeGas};
 use gcnet_net::{Event, Gcnet, NetConfig, Objective, SampleSet, Schedule, Species, TrainConfig, Trainer, batch, eval};
+use gcnet_plot::{Chart, Series};
 use gcnet_progress::{bar, say};
 
 use super::exact_tracer_correlation;
@@ -53,6 +54,32 @@ impl TracerCurve {
     /// The first epoch within 0.5% of f_N, if any.
     pub fn within_half_percent(&self) -> Option<usize> {
         self.f.iter().position(|&f| f <= self.exact * 1.005)
+    }
+
+    /// What `gcnet tracer train` prints: the first epoch within 0.5% of f_N (if any), and
+    /// the best f against f_N.
+    pub fn summary(&self, t: &TracerTraining, seconds: f64) -> String {
+        let (best_epoch, best) = self.best();
+        let within = self.within_half_percent().map(|e| format!("within 0.5% of f_N from epoch {e}\n"));
+        format!(
+            "{}{} {n}x{n}x{n} ({} sites): exact f_N = {:.6}; network f = {best:.6} at epoch {best_epoch} ({:+.2}% from \
+             f_N), {} epochs in {seconds:.0} s",
+            within.unwrap_or_default(),
+            t.lattice,
+            self.num_sites,
+            self.exact,
+            100.0 * (best - self.exact) / self.exact,
+            t.epochs,
+            n = t.size
+        )
+    }
+
+    /// f against epoch, with f_N as a line.
+    pub fn chart(&self, t: &TracerTraining) -> Chart {
+        let points = self.f.iter().enumerate().map(|(e, &f)| (e as f64, f)).collect();
+        Chart::new(format!("Tracer correlation factor, {} {n}x{n}x{n}", t.lattice, n = t.size), "epoch", "f")
+            .with(Series::line("GCNet", points))
+            .with_hline("exact f_N", self.exact)
     }
 
     /// The variational principle: no relaxation vector gives less than the exact value.
