@@ -116,7 +116,7 @@ pub fn build(net: &Gcnet, set: &SampleSet<'_>, indices: &[usize], obj: &Objectiv
                 } else {
                     let mut d = [0.0; 3];
                     for &l in obj.species.labels() {
-                        (0..3).for_each(|x| d[x] += step.disps[l as usize][x]);
+                        (0..3).for_each(|x| d[x] += step.disps[l][x]);
                     }
                     d
                 };
@@ -201,7 +201,7 @@ fn uncorrelated_sum(net: &Gcnet, set: &SampleSet<'_>, obj: &Objective) -> f64 {
             _ => {
                 let mut d = [0.0; 3];
                 for &l in obj.species.labels() {
-                    (0..3).for_each(|x| d[x] += st.disps[l as usize][x]);
+                    (0..3).for_each(|x| d[x] += st.disps[l][x]);
                 }
                 d
             }
