@@ -44,6 +44,7 @@ mod landscape;
 mod latgas;
 pub mod rng;
 mod select;
+pub mod species;
 mod units;
 mod writer;
 
@@ -60,5 +61,6 @@ pub use generate::{GenerateFile, Generated};
 pub use kmc::{Duration, Estimate, KmcConfig, KmcResult};
 pub use latgas::{Composition, LatticeGas, RateModel, Sampler};
 pub use rng::splitmix64;
+pub use species::{SpeciesError, SpeciesSet, parse_labels};
 pub use units::{LengthUnit, check_lattice_parameter, lattice_parameter};
 pub use writer::DataFileWriter;

@@ -14,8 +14,7 @@ use gcnet_crystal::{CellKind, Crystal, CrystalData, LatticeKind};
 use gcnet_data::{CheckOptions, Dataset, Duration, KmcConfig, LatticeGas, check, kmc};
 use gcnet_files::Overwrite;
 use gcnet_net::{
-    CheckpointDir, Event, Form, Gcnet, NetConfig, Objective, SampleSet, Saving, Schedule, Species, TrainConfig,
-    Trainer, eval, fit,
+    CheckpointDir, Event, Gcnet, NetConfig, Objective, SampleSet, Schedule, Species, TrainConfig, Trainer, eval,
 };
 use gcnet_plot::{Chart, Series};
 use gcnet_srb::{RelaxationVectors, SingularPolicy, SrbConfig, scaled_residual_bias};
@@ -123,8 +122,7 @@ pub fn run(args: &[OsString]) -> anyhow::Result<ExitCode> {
         ..NetConfig::default()
     };
     let net = Gcnet::from_crystal(&crystal, &cfg, gcnet_net::default_device())?;
-    let species = Species::new(&[train_label], vacancy, data.num_labels())?;
-    let obj = Objective::new(species, Form::Collective, false, 1, crystal.z())?;
+    let obj = Objective::collective(Species::new(&[train_label], vacancy, data.num_labels())?);
     let train_set = SampleSet::new(&data, (0..args.n_train).collect(), false, net.geometry(), vacancy);
     let val_set = SampleSet::new(&data, (args.n_train..n_total).collect(), false, net.geometry(), vacancy);
     let tcfg = TrainConfig {
@@ -134,7 +132,6 @@ pub fn run(args: &[OsString]) -> anyhow::Result<ExitCode> {
         seed: args.seed,
         ..TrainConfig::default()
     };
-    let mut trainer = Trainer::new(&net, tcfg);
     let l_of = |set: &SampleSet<'_>| eval::loss_sum(&net, set, &obj, 256) / set.num_states() as f64;
     let mut curve_train = vec![(0.0, l_of(&train_set))];
     let mut curve_val = vec![(0.0, l_of(&val_set))];
@@ -148,36 +145,28 @@ pub fn run(args: &[OsString]) -> anyhow::Result<ExitCode> {
     let train_start = Instant::now();
     let mut best = (0usize, curve_val[0].1);
     // demo-output/ is the demo's own directory: a rerun replaces its checkpoints.
-    let ckpts = CheckpointDir::open(args.out.join("checkpoints"), true)?;
-    let schedule = Schedule { start: 0, end: args.epochs, interval: 1 };
+    let ckpts = CheckpointDir::create(args.out.join("checkpoints"))?.overwrite(Overwrite::Replace);
+    let mut trainer = Trainer::new(&net, tcfg).saving_to(ckpts);
     bar.set_message("1");
-    fit(
-        &net,
-        &mut trainer,
-        &train_set,
-        &obj,
-        &schedule,
-        Some(Saving { dir: &ckpts, overwrite: Overwrite::Replace, resumed: false }),
-        &mut |net, e| {
-            if let Event::Batch { .. } = e {
-                bar.inc(1);
+    trainer.fit(&net, &train_set, &obj, &Schedule::epochs(0, args.epochs), &mut |net, e| {
+        if let Event::Batch { .. } = e {
+            bar.inc(1);
+        }
+        if let Event::Epoch(r) = e {
+            // The training L is the running loss of the epoch (evaluating the whole training
+            // set again would cost as much as a third of the epoch).
+            let (epoch, lt) = (r.epoch + 1, r.loss);
+            let lv = eval::loss_sum(net, &val_set, &obj, 256) / val_set.num_states() as f64;
+            curve_train.push((epoch as f64, lt));
+            curve_val.push((epoch as f64, lv));
+            if lv < best.1 {
+                best = (epoch, lv);
             }
-            if let Event::Epoch(r) = e {
-                // The training L is the running loss of the epoch (evaluating the whole training
-                // set again would cost as much as a third of the epoch).
-                let (epoch, lt) = (r.epoch + 1, r.loss);
-                let lv = eval::loss_sum(net, &val_set, &obj, 256) / val_set.num_states() as f64;
-                curve_train.push((epoch as f64, lt));
-                curve_val.push((epoch as f64, lv));
-                if lv < best.1 {
-                    best = (epoch, lv);
-                }
-                say(&bar, format!("  epoch {epoch:>3}: L_train = {lt:.5}  L_val = {lv:.5}"));
-                bar.set_message(format!("{}", epoch + 1));
-            }
-            Ok(())
-        },
-    )?;
+            say(&bar, format!("  epoch {epoch:>3}: L_train = {lt:.5}  L_val = {lv:.5}"));
+            bar.set_message(format!("{}", epoch + 1));
+        }
+        Ok(())
+    })?;
     bar.finish_and_clear();
     step(&format!(
         "trained GCNet (nl {}, nch {}) for the {label_name}: {} epochs in {:.0} s; best validation epoch {}",
@@ -188,7 +177,7 @@ pub fn run(args: &[OsString]) -> anyhow::Result<ExitCode> {
         best.0
     ));
     let mut net = net;
-    gcnet_net::checkpoint::load(&mut net, &ckpts.weights(best.0))?;
+    gcnet_net::checkpoint::load(&mut net, &trainer.checkpoints().expect("saving to a directory").weights(best.0))?;
 
     // 4. y with exit states for every state, then the scaled residual bias.
     let y = relaxation_vectors_with_exits(&net, &data, &obj);

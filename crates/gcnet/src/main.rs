@@ -6,11 +6,9 @@
 use std::ffi::OsString;
 use std::process::ExitCode;
 
+mod bench;
 mod bench_data;
 mod check;
-mod cmd_net;
-mod cmd_physics;
-mod cmd_tracer_train;
 mod cmd_vce;
 mod crystal;
 mod demo;
@@ -23,7 +21,10 @@ mod mc_extract;
 mod neb;
 mod neb_bench;
 mod neb_merge;
+mod published;
 mod spellings;
+mod srb;
+mod tracer;
 
 /// Subcommands beside the published interface, with a one-line description each; the
 /// published interface's `-h` lists them too.
@@ -84,8 +85,9 @@ fn run() -> anyhow::Result<ExitCode> {
         "kmc" => kmc::run(parse(rest, &[])),
         "describe" => describe::run(parse(rest, &[])),
         "bench-data" => bench_data::run(parse(rest, &[])),
-        "bench" => cmd_net::bench(rest),
-        "tracer" | "srb" => cmd_physics::run(sub, rest),
+        "bench" => bench::run(parse(rest, &[])),
+        "tracer" => tracer::run(parse(rest, &[])),
+        "srb" => srb::run(parse(rest, srb::SPELLINGS)),
         "demo" => demo::run(rest),
         "neb" => neb::run(parse(rest, neb::SPELLINGS)),
         "neb-merge" => neb_merge::run(parse(rest, neb_merge::SPELLINGS)),
@@ -94,6 +96,6 @@ fn run() -> anyhow::Result<ExitCode> {
         "mc-extract" => mc_extract::run(parse(rest, &[])),
         "mc-bench" => mc_bench::run(parse(rest, mc_bench::SPELLINGS)),
         "vce" | "bench-vce" => cmd_vce::run(sub, rest),
-        _ => cmd_net::published(&args),
+        _ => published::run(published::parse(&args)),
     }
 }

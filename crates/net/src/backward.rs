@@ -198,7 +198,7 @@ mod tests {
     #[test]
     fn f32_gradients_match_f64_autograd() {
         let (data, mut net) = small_case(5, 3, 2, 4);
-        let obj = Objective::new(Species::new(&[2], 2, 3).unwrap(), Form::Collective, false, 1, 12).unwrap();
+        let obj = Objective::collective(Species::new(&[2], 2, 3).unwrap());
         let set = SampleSet::new(&data, (0..6).collect(), false, net.geometry(), 2);
         let order = [0, 1, 2, 3, 4, 5];
         let mut params = net.parameters();

@@ -78,7 +78,7 @@ pub fn build(net: &Gcnet, set: &SampleSet<'_>, indices: &[usize], obj: &Objectiv
     let g = net.geometry();
     let (b, s) = (indices.len(), g.num_sites);
     let ncl = net.config().ncl as usize;
-    let v = obj.species.vacancy;
+    let v = obj.species.vacancy_label();
     let mut st1 = Array2::<i8>::zeros((b, s));
     let mut st2 = Array2::<i8>::zeros((b, s));
     let (mut w1, mut w2, mut dx, mut rates) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
@@ -92,7 +92,7 @@ pub fn build(net: &Gcnet, set: &SampleSet<'_>, indices: &[usize], obj: &Objectiv
         let s1 = s1.to_vec();
         match obj.form {
             Form::Tracer => {
-                weight.extend(s1.iter().map(|&l| if obj.species.contains(l) { step.rate } else { 0.0 }));
+                weight.extend(s1.iter().map(|&l| if obj.species.holds(l) { step.rate } else { 0.0 }));
                 dest.extend(g.jump_dest[step.jump].iter().map(|&d| (bi * s + d) as i64));
                 let exchanged = g.neighbour(0, step.jump);
                 let mut rows = vec![0.0; 3 * s];
@@ -115,8 +115,8 @@ pub fn build(net: &Gcnet, set: &SampleSet<'_>, indices: &[usize], obj: &Objectiv
                     step.disps[v as usize]
                 } else {
                     let mut d = [0.0; 3];
-                    for &l in &obj.species.train {
-                        (0..3).for_each(|x| d[x] += step.disps[l as usize][x]);
+                    for &l in obj.species.labels() {
+                        (0..3).for_each(|x| d[x] += step.disps[l][x]);
                     }
                     d
                 };
@@ -186,7 +186,7 @@ pub fn training_l0(net: &Gcnet, set: &SampleSet<'_>, obj: &Objective) -> f64 {
 
 /// `sum_n W_n |dx_n|^2` over the samples of a set.
 fn uncorrelated_sum(net: &Gcnet, set: &SampleSet<'_>, obj: &Objective) -> f64 {
-    let v = obj.species.vacancy;
+    let v = obj.species.vacancy_label();
     let g = net.geometry();
     let mut total = 0.0;
     for i in 0..set.len() {
@@ -195,13 +195,13 @@ fn uncorrelated_sum(net: &Gcnet, set: &SampleSet<'_>, obj: &Objective) -> f64 {
         let d: [f64; 3] = match obj.form {
             Form::Tracer => {
                 let exchanged = set.data.init_states[[r.state, g.neighbour(0, st.jump)]];
-                if obj.species.contains(exchanged) { st.disps[v as usize] } else { [0.0; 3] }
+                if obj.species.holds(exchanged) { st.disps[v as usize] } else { [0.0; 3] }
             }
             _ if obj.species.is_vacancy() => st.disps[v as usize],
             _ => {
                 let mut d = [0.0; 3];
-                for &l in &obj.species.train {
-                    (0..3).for_each(|x| d[x] += st.disps[l as usize][x]);
+                for &l in obj.species.labels() {
+                    (0..3).for_each(|x| d[x] += st.disps[l][x]);
                 }
                 d
             }

@@ -68,7 +68,48 @@ pub enum Error {
 
     #[error(transparent)]
     Files(#[from] gcnet_files::Error),
+
+    #[error(transparent)]
+    Data(#[from] gcnet_data::Error),
+
+    #[error(transparent)]
+    Species(#[from] gcnet_data::SpeciesError),
+
+    /// A step of a workflow that failed, with what it was doing (as anyhow's context: the
+    /// whole chain reads `{what}: {source}`).
+    #[error("{what}")]
+    Context {
+        what: String,
+        #[source]
+        source: Box<Error>,
+    },
+
+    /// A refusal of a workflow, in the words of its configuration (the published flags).
+    #[error("{0}")]
+    Refused(String),
 }
+
+/// [`Error::Context`] on any result whose error converts into the crate's.
+pub(crate) trait Context<T> {
+    fn context(self, what: impl Into<String>) -> Result<T>;
+    fn with_context<S: Into<String>>(self, what: impl FnOnce() -> S) -> Result<T>;
+}
+
+impl<T, E: Into<Error>> Context<T> for std::result::Result<T, E> {
+    fn context(self, what: impl Into<String>) -> Result<T> {
+        self.map_err(|e| Error::Context { what: what.into(), source: Box::new(e.into()) })
+    }
+
+    fn with_context<S: Into<String>>(self, what: impl FnOnce() -> S) -> Result<T> {
+        self.map_err(|e| Error::Context { what: what().into(), source: Box::new(e.into()) })
+    }
+}
+
+/// A refusal: `Err(Error::Refused(..))` with the message.
+macro_rules! refuse {
+    ($($arg:tt)*) => { return Err($crate::error::Error::Refused(format!($($arg)*))) };
+}
+pub(crate) use refuse;
 
 impl Error {
     pub(crate) fn io(path: impl Into<PathBuf>, action: &'static str) -> impl FnOnce(std::io::Error) -> Error {
@@ -98,22 +139,6 @@ pub enum StateMismatch {
 /// What the species set and the form of y allow (SPEC section 5).
 #[derive(Debug, thiserror::Error)]
 pub enum ObjectiveError {
-    #[error("no species to train")]
-    NoSpecies,
-
-    #[error("species label {label} is not one of the data's labels {}", gcnet_data::label_range(*num_labels))]
-    UnknownLabel { label: i8, num_labels: usize },
-
-    #[error(
-        "the {} label {label} occurs on no site of the {states} training states (the labels that occur: {})",
-        if *vacancy { "vacancy" } else { "species" },
-        occurring.iter().map(|l| l.to_string()).collect::<Vec<_>>().join(", ")
-    )]
-    AbsentLabel { label: i8, vacancy: bool, states: usize, occurring: Vec<i8> },
-
-    #[error("the species set mixes the vacancy label {vacancy} with atom labels")]
-    MixedVacancy { vacancy: i8 },
-
     #[error("all-jumps sampling cannot be combined with boundary training")]
     AllJumpsWithBoundary,
 

@@ -6,6 +6,7 @@ use tch::{Device, Kind, Tensor};
 
 use crate::batch::{self, chunks};
 use crate::error::{Error, Result};
+use crate::geometry::Geometry;
 use crate::network::Gcnet;
 use crate::objective::{Form, Objective};
 use crate::samples::SampleSet;
@@ -72,7 +73,7 @@ pub fn relaxation_vectors(
                 .view([r.len() as i64, ncl as i64, s as i64])
                 .to_kind(net.kind())
                 .to_device(net.device());
-            let y = net.forward(&net.one_hot(st, obj.species.vacancy));
+            let y = net.forward(&net.one_hot(st, obj.species.vacancy_label()));
             let v = Tensor::einsum("bcxs,bcs->bx", &[&y, &w], None::<&[i64]>);
             let v = to_vec(&v);
             out.slice_mut(s![r, ..]).assign(&ArrayView2::from_shape((v.len() / 3, 3), &v).expect("(B,3)"));
@@ -97,13 +98,21 @@ pub fn exit_relaxation_vectors(
     let mut exits = Array2::zeros((n * z, 3));
     let per = batch_size.div_ceil(z).max(1);
     for r in chunks(n, per) {
-        let exit_states = Array2::from_shape_fn((r.len() * z, g.num_sites), |(row, site)| {
-            states[[r.start + row / z, g.jump_perm[row % z][site]]]
-        });
-        let ye = relaxation_vectors(net, exit_states.view(), None, obj, batch_size);
+        let exits_of_chunk = exit_states(g, states.slice(s![r.clone(), ..]));
+        let ye = relaxation_vectors(net, exits_of_chunk.view(), None, obj, batch_size);
         exits.slice_mut(s![r.start * z..r.end * z, ..]).assign(&ye);
     }
     (y, exits)
+}
+
+/// The z exit states of every state, row `n*z + j` the state reached from state n by
+/// jump j, translated so that the vacancy is back on site 0 (SPEC section 2's jump
+/// permutation).
+pub fn exit_states(geometry: &Geometry, states: ArrayView2<'_, i8>) -> Array2<i8> {
+    let z = geometry.z;
+    Array2::from_shape_fn((states.nrows() * z, geometry.num_sites), |(row, site)| {
+        states[[row / z, geometry.jump_perm[row % z][site]]]
+    })
 }
 
 /// Per-site vectors of channel 0, `(N, S, 3)`: the tracer relaxation of the atom on each

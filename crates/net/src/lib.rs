@@ -6,31 +6,34 @@
 //! 1. tables and layers: [`Geometry`] (crystal tables), [`GConv`], [`Gcnet`];
 //! 2. objectives and data: [`Species`], [`Objective`], [`SampleSet`], batches and the loss
 //!    ([`batch`]);
-//! 3. algorithms: [`Adam`], [`Trainer`] (one epoch), [`fit`] (the training loop with
-//!    checkpoints, resume and the stop on non-finite values), evaluation ([`eval`]);
+//! 3. algorithms: [`Adam`], [`Trainer`] (one epoch; [`Trainer::fit`], the training loop
+//!    with checkpoints, [`Trainer::resume`] and the stop on non-finite values), evaluation
+//!    ([`eval`]);
 //! 4. file format: `torch.save` archives ([`checkpoint`], [`pickle`]), network
-//!    directories ([`CheckpointDir`]).
+//!    directories ([`CheckpointDir`]);
+//! 5. workflows: the published modes ([`run`]) and the throughput benchmark ([`bench`]).
 //!
 //! ```no_run
 //! use gcnet_crystal::{CellKind, Crystal, CrystalData, LatticeKind};
-//! use gcnet_net::{Form, Gcnet, NetConfig, Objective, SampleSet, Species, TrainConfig};
+//! use gcnet_net::{CheckpointDir, Event, Gcnet, NetConfig, Objective, SampleSet, Schedule, Species, TrainConfig, Trainer};
 //! # fn demo(data: &gcnet_data::Dataset) -> gcnet_net::Result<()> {
 //! let crystal = CrystalData::from_crystal(&Crystal::cube(LatticeKind::Fcc, CellKind::Primitive, 8)?);
 //! let net = Gcnet::from_crystal(&crystal, &NetConfig::default(), gcnet_net::default_device())?;
-//! let species = Species::new(&[0], 0, data.num_labels())?; // the vacancy
-//! let obj = Objective::new(species, Form::Collective, false, 1, crystal.z())?;
+//! let obj = Objective::collective(Species::new(&[0], 0, data.num_labels())?); // the vacancy
 //! let set = SampleSet::new(data, (0..data.len()).collect(), false, net.geometry(), 0);
-//! let mut trainer = gcnet_net::Trainer::new(&net, TrainConfig::default());
-//! let schedule = gcnet_net::Schedule { start: 0, end: 10, interval: 1 };
-//! gcnet_net::fit(&net, &mut trainer, &set, &obj, &schedule, None, &mut |_, event| {
-//!     if let gcnet_net::Event::Epoch(r) = event {
+//! let mut trainer = Trainer::new(&net, TrainConfig::default()).saving_to(CheckpointDir::create("ep_T_1_vac")?);
+//! trainer.fit(&net, &set, &obj, &Schedule::epochs(0, 10), &mut |_, event| {
+//!     if let Event::Epoch(r) = event {
 //!         println!("epoch {}: {}", r.epoch, r.loss);
 //!     }
 //!     Ok(())
 //! })?;
-//! let l = gcnet_net::eval::loss_sum(&net, &set, &obj, 128) / set.num_states() as f64;
+//! let l = gcnet_net::eval::mean_loss(&net, &set, &obj, 128)?;
 //! # Ok(()) }
 //! ```
+//!
+//! The published command line's workflows (train, eval, getY, getRep with their files
+//! and records) are [`run`]: a [`run::RunConfig`], prepared once, then one call per mode.
 
 // `deny`, not `forbid`: ndarray's `s!` macro expands to an `#[allow(unsafe_code)]` of its own.
 #![deny(unsafe_code)]
@@ -38,6 +41,7 @@
 mod adam;
 mod backward;
 pub mod batch;
+pub mod bench;
 pub mod checkpoint;
 mod error;
 pub mod eval;
@@ -47,18 +51,20 @@ mod geometry;
 mod network;
 mod objective;
 pub mod pickle;
+pub mod run;
 mod samples;
 mod train;
 
 pub use adam::Adam;
 pub use error::{Error, ObjectiveError, Result, StateMismatch};
-pub use fit::{CheckpointDir, Event, Saving, Schedule, fit};
+pub use fit::{AdamPolicy, CheckpointDir, Event, Schedule};
+pub use gcnet_data::{SpeciesError, SpeciesSet};
 pub use gcnet_kernels::Products;
 pub use gconv::GConv;
 pub use geometry::Geometry;
 pub use network::{Gcnet, NetConfig};
 pub use objective::{Form, Objective, Species};
-pub use samples::{SampleRef, SampleSet, check_dataset, read_sample_permutation, training_size};
+pub use samples::{SampleRef, SampleSet, training_size};
 pub use train::{EpochReport, TrainConfig, Trainer, shuffle};
 
 /// The device to run on: the `GCNET_DEVICE` environment variable (`cpu`, `cuda`,

@@ -1,74 +1,9 @@
 //! What is trained: the species set S, the form of y(state) and the loss (SPEC section 5).
 
-use ndarray::ArrayView2;
-
 use crate::error::{ObjectiveError, Result};
 
-/// The species set S whose transport coefficient is learned, and the vacancy label v.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Species {
-    /// Vacancy label v (`-vSp`).
-    pub vacancy: i8,
-    /// Labels of S, sorted, without repeats (`-sp`).
-    pub train: Vec<i8>,
-    /// Number of labels in the data, vacancy included.
-    pub num_labels: usize,
-}
-
-impl Species {
-    /// Checks that every label exists in the data.
-    pub fn new(train: &[i8], vacancy: i8, num_labels: usize) -> Result<Self> {
-        let mut t = train.to_vec();
-        t.sort_unstable();
-        t.dedup();
-        if t.is_empty() {
-            return Err(ObjectiveError::NoSpecies.into());
-        }
-        if let Some(bad) = t.iter().chain([&vacancy]).find(|&&l| l < 0 || l as usize >= num_labels) {
-            return Err(ObjectiveError::UnknownLabel { label: *bad, num_labels }.into());
-        }
-        if t.contains(&vacancy) && t.len() > 1 {
-            return Err(ObjectiveError::MixedVacancy { vacancy }.into());
-        }
-        Ok(Species { vacancy, train: t, num_labels })
-    }
-
-    /// Refuses a label of S, or the vacancy, that occurs on no site of the states `rows`
-    /// of `states`: training on it gives loss 0 and L = 0, which would read as a result.
-    /// The error names the labels that do occur.
-    pub fn check_present(&self, states: ArrayView2<'_, i8>, rows: &[usize]) -> Result<()> {
-        let needed: Vec<i8> = self.train.iter().copied().chain([self.vacancy]).collect();
-        let mut seen = [false; 256];
-        for &r in rows {
-            states.row(r).iter().for_each(|&l| seen[l as u8 as usize] = true);
-            if needed.iter().all(|&l| seen[l as u8 as usize]) {
-                return Ok(());
-            }
-        }
-        let label = *needed.iter().find(|&&l| !seen[l as u8 as usize]).expect("one label is missing");
-        let occurring = (0..=255u8).filter(|&l| seen[l as usize]).map(|l| l as i8).collect();
-        Err(ObjectiveError::AbsentLabel { label, vacancy: label == self.vacancy, states: rows.len(), occurring }.into())
-    }
-
-    /// `S = {v}`.
-    pub fn is_vacancy(&self) -> bool {
-        self.train == [self.vacancy]
-    }
-
-    pub fn contains(&self, label: i8) -> bool {
-        self.train.contains(&label)
-    }
-
-    /// "vac", or the sorted labels joined (file and directory names, SPEC section 6).
-    pub fn name(&self) -> String {
-        if self.is_vacancy() { "vac".into() } else { self.train.iter().map(|l| l.to_string()).collect() }
-    }
-
-    /// Number of input channels of the network (non-vacancy labels).
-    pub fn num_channels(&self) -> usize {
-        self.num_labels - 1
-    }
-}
+/// The species set S and the vacancy label v: the data crate's one species type.
+pub use gcnet_data::SpeciesSet as Species;
 
 /// How y(state) is formed from the network's per-site vectors.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -94,26 +29,62 @@ pub struct Objective {
 }
 
 impl Objective {
-    /// Checks the published rules: `-bt` needs ncL = z and excludes `-aj` and `-trc`;
-    /// `-trc` needs S without the vacancy.
-    pub fn new(species: Species, form: Form, all_jumps: bool, ncl: i64, z: usize) -> Result<Self> {
-        match form {
-            Form::Boundary { .. } => {
-                if all_jumps {
-                    return Err(ObjectiveError::AllJumpsWithBoundary.into());
-                }
-                if ncl != z as i64 {
-                    return Err(ObjectiveError::BoundaryChannels { z, ncl }.into());
-                }
-            }
-            Form::Tracer => {
-                if species.contains(species.vacancy) {
-                    return Err(ObjectiveError::TracerWithVacancy { vacancy: species.vacancy }.into());
-                }
-            }
-            Form::Collective => {}
+    /// The collective relaxation vector of S from the recorded steps (the default form).
+    pub fn collective(species: Species) -> Objective {
+        Objective { species, form: Form::Collective, all_jumps: false, l0: 1.0 }
+    }
+
+    /// One relaxation vector per atom of S (`-trc`); S must not hold the vacancy.
+    pub fn tracer(species: Species) -> Result<Objective> {
+        Objective::with_form(species, Form::Tracer)
+    }
+
+    /// y of `form`; a tracer form refuses the vacancy in S.
+    pub fn with_form(species: Species, form: Form) -> Result<Objective> {
+        if form == Form::Tracer && species.contains(species.vacancy()) {
+            return Err(ObjectiveError::TracerWithVacancy { vacancy: species.vacancy_label() }.into());
         }
-        Ok(Objective { species, form, all_jumps, l0: 1.0 })
+        Ok(Objective { form, ..Objective::collective(species) })
+    }
+
+    /// Samples every exit of every state (`-aj`) instead of the recorded steps; boundary
+    /// training cannot.
+    pub fn over_all_jumps(self) -> Result<Objective> {
+        if matches!(self.form, Form::Boundary { .. }) {
+            return Err(ObjectiveError::AllJumpsWithBoundary.into());
+        }
+        Ok(Objective { all_jumps: true, ..self })
+    }
+
+    /// Boundary training needs one output channel per jump: `ncl` (the last layer's
+    /// channels) must be z.
+    pub fn check_channels(&self, ncl: i64, z: usize) -> Result<()> {
+        if matches!(self.form, Form::Boundary { .. }) && ncl != z as i64 {
+            return Err(ObjectiveError::BoundaryChannels { z, ncl }.into());
+        }
+        Ok(())
+    }
+
+    /// Every published rule at once, in the order of the command line's flags: `-bt`
+    /// needs ncL = z and excludes `-aj`; `-trc` needs S without the vacancy. The readable
+    /// forms are [`Objective::collective`], [`Objective::tracer`], [`Objective::with_form`]
+    /// and [`Objective::over_all_jumps`].
+    pub fn new(species: Species, form: Form, all_jumps: bool, ncl: i64, z: usize) -> Result<Self> {
+        let mut obj = Objective::with_form(species, form)?;
+        if all_jumps {
+            obj = obj.over_all_jumps()?;
+        }
+        obj.check_channels(ncl, z)?;
+        Ok(obj)
+    }
+
+    /// The name of the form in records and messages.
+    pub fn form_name(&self) -> &'static str {
+        match self.form {
+            Form::Collective => "collective",
+            Form::Tracer => "tracer",
+            Form::Boundary { .. } => "boundary",
+        }
     }
 
     /// Weights `w (ncL, S)` with `y(state) = sum_{c,s} w[c,s] y[c,:,s]` for the collective
@@ -130,7 +101,7 @@ impl Objective {
                 for (site, &l) in state.iter().enumerate() {
                     w[site] = if sp.is_vacancy() {
                         if site >= 1 { -1.0 } else { 0.0 }
-                    } else if sp.contains(l) {
+                    } else if sp.holds(l) {
                         1.0
                     } else {
                         0.0
@@ -152,7 +123,7 @@ impl Objective {
                         row[0] = -pc;
                         if add_on_sites {
                             for (site, &l) in state.iter().enumerate() {
-                                if sp.contains(l) {
+                                if sp.holds(l) {
                                     row[site] += pc;
                                 }
                             }

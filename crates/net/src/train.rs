@@ -10,6 +10,7 @@ use crate::adam::Adam;
 use crate::backward::{FilterGrads, Filters, train_pass};
 use crate::batch::{self, chunks};
 use crate::error::{Error, Result};
+use crate::fit::CheckpointDir;
 use crate::network::Gcnet;
 use crate::objective::Objective;
 use crate::samples::SampleSet;
@@ -49,27 +50,50 @@ pub struct EpochReport {
     pub batches: usize,
 }
 
-/// Adam state and settings for training one network.
+/// Adam state and settings for training one network, and where its checkpoints go.
 pub struct Trainer {
     pub cfg: TrainConfig,
-    pub adam: Adam,
+    pub(crate) adam: Adam,
     /// Copies of the network on the other devices of data-parallel training.
     replicas: Vec<Gcnet>,
+    /// The network directory [`Trainer::fit`] writes into (locked for this run).
+    pub(crate) checkpoints: Option<CheckpointDir>,
+    /// The epoch whose checkpoint the network and Adam were resumed from.
+    pub(crate) resumed_at: Option<usize>,
 }
 
 impl Trainer {
+    /// A fresh Adam for `net`'s parameters; no checkpoints are written.
     pub fn new(net: &Gcnet, cfg: TrainConfig) -> Self {
         let adam = Adam::new(&net.parameters(), cfg.learning_rate, cfg.decay);
-        Trainer { cfg, adam, replicas: Vec::new() }
+        Trainer { cfg, adam, replicas: Vec::new(), checkpoints: None, resumed_at: None }
     }
 
     /// Data-parallel training: `net` stays on its device, which does the Adam steps, and
     /// every device of `others` gets a replica that computes the gradients of its share of
     /// each batch. The result equals single-device training to rounding (tested).
     pub fn data_parallel(net: &Gcnet, cfg: TrainConfig, others: &[Device]) -> Result<Self> {
-        let mut t = Trainer::new(net, cfg);
-        t.replicas = others.iter().map(|&d| net.replica(d)).collect::<Result<_>>()?;
-        Ok(t)
+        Trainer::new(net, cfg).with_replicas(net, others)
+    }
+
+    /// [`Trainer::data_parallel`] for a trainer already built (resumed): replicas of `net`
+    /// as it is now (weights and kind) on `others`.
+    pub fn with_replicas(mut self, net: &Gcnet, others: &[Device]) -> Result<Self> {
+        self.replicas = others.iter().map(|&d| net.replica(d)).collect::<Result<_>>()?;
+        Ok(self)
+    }
+
+    /// Trains in `kind` (f32 or f64) from here on: the network's variables and Adam's
+    /// moments are converted, keeping their values. Call it before
+    /// [`Trainer::with_replicas`].
+    pub fn set_kind(&mut self, net: &mut Gcnet, kind: tch::Kind) {
+        net.set_kind(kind);
+        self.adam.set_kind(kind);
+    }
+
+    /// The optimiser's state (steps taken, moments).
+    pub fn adam(&self) -> &Adam {
+        &self.adam
     }
 
     /// The devices that compute gradients: the network's, then the replicas'.

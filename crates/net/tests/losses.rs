@@ -196,7 +196,7 @@ fn l0_scaling_divides_the_loss() {
     let crystal = fcc(4);
     let data = random_dataset(&crystal, 6, &[0.5, 0.5], &[1.0, 0.3], false, 3);
     let net = Gcnet::from_crystal(&crystal, &NetConfig::default(), common::device()).unwrap();
-    let mut obj = Objective::new(Species::new(&[0], 0, 3).unwrap(), Form::Collective, false, 1, 12).unwrap();
+    let mut obj = Objective::collective(Species::new(&[0], 0, 3).unwrap());
     let set = SampleSet::new(&data, (0..6).collect(), false, net.geometry(), 0);
     let l0 = gcnet_net::batch::uncorrelated_l0(&net, &set, &obj);
     let want: f64 = (0..6).map(|n| data.rates[n] * 0.5).sum::<f64>() / 36.0; // |dx|^2 = 1/2
@@ -218,7 +218,7 @@ fn training_l0_with_all_jumps_counts_every_jump_row() {
     let a = (0..3).map(|x| data.spec_disps[[0, 0, x]].powi(2)).sum::<f64>().sqrt()
         / crystal.jump_vectors().row(0).iter().map(|x| x * x).sum::<f64>().sqrt();
     for sp in [0i8, 1] {
-        let obj = Objective::new(Species::new(&[sp], 0, 3).unwrap(), Form::Collective, true, 1, 12).unwrap();
+        let obj = Objective::collective(Species::new(&[sp], 0, 3).unwrap()).over_all_jumps().unwrap();
         let set = SampleSet::new(&data, (0..6).collect(), true, net.geometry(), 0);
         let mut want = 0.0;
         for n in 0..6 {
@@ -255,7 +255,7 @@ fn relaxation_vectors_match_direct_computation() {
     }
     let cfg = NetConfig { ncl: 1, ..cfg };
     let net = Gcnet::from_crystal(&crystal, &cfg, common::device()).unwrap();
-    let obj = Objective::new(Species::new(&[0], 0, 3).unwrap(), Form::Collective, true, 1, 12).unwrap();
+    let obj = Objective::collective(Species::new(&[0], 0, 3).unwrap()).over_all_jumps().unwrap();
     let (y1, y2) = eval::exit_relaxation_vectors(&net, data.init_states.view(), &obj, 7);
     assert_eq!((y1.dim(), y2.dim()), ((5, 3), (60, 3)));
     for n in 0..5 {

@@ -8,8 +8,8 @@ mod common;
 use common::{fcc, random_dataset};
 use gcnet_files::Overwrite;
 use gcnet_net::{
-    Adam, CheckpointDir, Error, Event, Form, Gcnet, NetConfig, Objective, SampleSet, Saving, Schedule, Species,
-    TrainConfig, Trainer, checkpoint, eval, fit,
+    Adam, AdamPolicy, CheckpointDir, Error, Event, Gcnet, NetConfig, Objective, SampleSet, Schedule, Species,
+    TrainConfig, Trainer, checkpoint, eval,
 };
 use tch::Device;
 
@@ -41,21 +41,21 @@ fn a_few_epochs_lower_the_loss() {
     let (crystal, data) = setup(64);
     tch::manual_seed(0);
     let net = Gcnet::from_crystal(&crystal, &cfg(), Device::Cpu).unwrap();
-    let obj = Objective::new(Species::new(&[0], 0, 3).unwrap(), Form::Collective, false, 1, 12).unwrap();
+    let obj = Objective::collective(Species::new(&[0], 0, 3).unwrap());
     let set = SampleSet::new(&data, (0..64).collect(), false, net.geometry(), 0);
     let before = eval::loss_sum(&net, &set, &obj, 32) / 64.0;
     let tc =
         TrainConfig { batch_size: 16, micro_batch: 8, learning_rate: 0.01, shuffle: true, ..TrainConfig::default() };
     let mut trainer = Trainer::new(&net, tc);
-    let schedule = Schedule { start: 0, end: 6, interval: 1 };
     let mut epochs_seen = 0;
-    let reports = fit(&net, &mut trainer, &set, &obj, &schedule, None, &mut |_, e| {
-        if let Event::Epoch(_) = e {
-            epochs_seen += 1;
-        }
-        Ok(())
-    })
-    .unwrap();
+    let reports = trainer
+        .fit(&net, &set, &obj, &Schedule::epochs(0, 6), &mut |_, e| {
+            if let Event::Epoch(_) = e {
+                epochs_seen += 1;
+            }
+            Ok(())
+        })
+        .unwrap();
     let after = eval::loss_sum(&net, &set, &obj, 32) / 64.0;
     assert!(after < 0.97 * before, "loss {before} -> {after}");
     assert!(reports.last().unwrap().loss < reports[0].loss);
@@ -66,32 +66,21 @@ fn a_few_epochs_lower_the_loss() {
 fn resume_reproduces_an_uninterrupted_run() {
     let dir = tempfile::tempdir().unwrap();
     let (crystal, data) = setup(24);
-    let obj = Objective::new(Species::new(&[1], 0, 3).unwrap(), Form::Collective, false, 1, 12).unwrap();
+    let obj = Objective::collective(Species::new(&[1], 0, 3).unwrap());
     let tc = TrainConfig { batch_size: 8, micro_batch: 3, learning_rate: 0.01, ..TrainConfig::default() };
     tch::manual_seed(11);
     let full = Gcnet::from_crystal(&crystal, &cfg(), Device::Cpu).unwrap();
     let set = SampleSet::new(&data, (0..24).collect(), false, full.geometry(), 0);
     let mut t = Trainer::new(&full, tc.clone());
-    let r_full =
-        fit(&full, &mut t, &set, &obj, &Schedule { start: 0, end: 4, interval: 1 }, None, &mut no_events).unwrap();
+    let r_full = t.fit(&full, &set, &obj, &Schedule::epochs(0, 4), &mut no_events).unwrap();
 
     // epochs 0..2 into a network directory, then a fresh process resumes 2..4 from it
     tch::manual_seed(11);
     let first = Gcnet::from_crystal(&crystal, &cfg(), Device::Cpu).unwrap();
     {
-        let ckpts = CheckpointDir::open(dir.path().join("net"), true).unwrap();
-        let mut trainer = Trainer::new(&first, tc.clone());
-        let s = Schedule { start: 0, end: 2, interval: 2 };
-        fit(
-            &first,
-            &mut trainer,
-            &set,
-            &obj,
-            &s,
-            Some(Saving { dir: &ckpts, overwrite: Overwrite::Refuse, resumed: false }),
-            &mut no_events,
-        )
-        .unwrap();
+        let ckpts = CheckpointDir::create(dir.path().join("net")).unwrap();
+        let mut trainer = Trainer::new(&first, tc.clone()).saving_to(ckpts);
+        trainer.fit(&first, &set, &obj, &Schedule::epochs(0, 2).every(2), &mut no_events).unwrap();
     }
     let names = |d: &std::path::Path| {
         let mut v: Vec<String> =
@@ -103,22 +92,14 @@ fn resume_reproduces_an_uninterrupted_run() {
         names(&dir.path().join("net")),
         [".gcnet.lock", "ep_0.pt", "ep_2.pt", "optimizer_ep_0.pt", "optimizer_ep_2.pt"]
     );
-    let ckpts = CheckpointDir::open(dir.path().join("net"), false).unwrap();
+    let ckpts = CheckpointDir::open_existing(dir.path().join("net")).unwrap();
     let mut resumed = Gcnet::from_crystal(&crystal, &cfg(), Device::Cpu).unwrap();
-    let mut trainer = Trainer::new(&resumed, tc);
-    ckpts.resume(&mut resumed, Some(&mut trainer.adam), 2).unwrap();
-    assert_eq!(trainer.adam.step, 6);
-    let s = Schedule { start: 2, end: 4, interval: 1 };
-    let r = fit(
-        &resumed,
-        &mut trainer,
-        &set,
-        &obj,
-        &s,
-        Some(Saving { dir: &ckpts, overwrite: Overwrite::Refuse, resumed: true }),
-        &mut no_events,
-    )
-    .unwrap();
+    let mut trainer = Trainer::resume(&mut resumed, tc, ckpts, 2, AdamPolicy::Restore).unwrap();
+    assert_eq!(trainer.adam().step, 6);
+    // a schedule that does not start where the trainer resumed is refused
+    assert!(trainer.fit(&resumed, &set, &obj, &Schedule::epochs(1, 4), &mut no_events).is_err());
+    let r = trainer.fit(&resumed, &set, &obj, &Schedule::epochs(2, 4), &mut no_events).unwrap();
+    let ckpts = trainer.checkpoints().unwrap();
     let last = r.last().unwrap().loss;
     assert!((last - r_full[3].loss).abs() < 1e-10 * r_full[3].loss.abs().max(1.0));
     for (a, b) in full.parameters().iter().zip(resumed.parameters()) {
@@ -134,29 +115,19 @@ fn resume_reproduces_an_uninterrupted_run() {
 fn adam_state_must_belong_to_its_checkpoint() {
     let dir = tempfile::tempdir().unwrap();
     let (crystal, data) = setup(16);
-    let obj = Objective::new(Species::new(&[1], 0, 3).unwrap(), Form::Collective, false, 1, 12).unwrap();
+    let obj = Objective::collective(Species::new(&[1], 0, 3).unwrap());
     let tc = TrainConfig { batch_size: 8, learning_rate: 0.01, ..TrainConfig::default() };
     tch::manual_seed(3);
     let net = Gcnet::from_crystal(&crystal, &cfg(), Device::Cpu).unwrap();
     let set = SampleSet::new(&data, (0..16).collect(), false, net.geometry(), 0);
-    let ckpts = CheckpointDir::open(dir.path(), false).unwrap();
-    let mut trainer = Trainer::new(&net, tc.clone());
-    let s = Schedule { start: 0, end: 2, interval: 1 };
-    fit(
-        &net,
-        &mut trainer,
-        &set,
-        &obj,
-        &s,
-        Some(Saving { dir: &ckpts, overwrite: Overwrite::Refuse, resumed: false }),
-        &mut no_events,
-    )
-    .unwrap();
+    let mut trainer = Trainer::new(&net, tc.clone()).saving_to(CheckpointDir::open_existing(dir.path()).unwrap());
+    trainer.fit(&net, &set, &obj, &Schedule::epochs(0, 2), &mut no_events).unwrap();
+    let ckpts = trainer.checkpoints().unwrap();
     let fresh = || Gcnet::from_crystal(&crystal, &cfg(), Device::Cpu).unwrap();
     let resume = |k: usize| {
         let mut n = fresh();
-        let mut t = Trainer::new(&n, tc.clone());
-        ckpts.resume(&mut n, Some(&mut t.adam), k).map(|_| t.adam.step)
+        let mut adam = Adam::new(&n.parameters(), tc.learning_rate, tc.decay);
+        ckpts.resume(&mut n, Some(&mut adam), k).map(|_| adam.step)
     };
     assert_eq!(resume(1).unwrap(), 2);
     // the state of epoch 1 beside the weights of epoch 2
@@ -178,34 +149,25 @@ fn adam_state_must_belong_to_its_checkpoint() {
 fn existing_checkpoints_are_not_replaced_and_a_second_run_is_locked_out() {
     let dir = tempfile::tempdir().unwrap();
     let (crystal, data) = setup(16);
-    let obj = Objective::new(Species::new(&[1], 0, 3).unwrap(), Form::Collective, false, 1, 12).unwrap();
+    let obj = Objective::collective(Species::new(&[1], 0, 3).unwrap());
     let net = Gcnet::from_crystal(&crystal, &cfg(), Device::Cpu).unwrap();
     let set = SampleSet::new(&data, (0..16).collect(), false, net.geometry(), 0);
-    let ckpts = CheckpointDir::open(dir.path(), false).unwrap();
+    let ckpts = CheckpointDir::open_existing(dir.path()).unwrap();
     std::fs::write(ckpts.weights(3), b"an earlier run").unwrap();
-    let mut trainer = Trainer::new(&net, TrainConfig::default());
-    let s = Schedule { start: 1, end: 4, interval: 1 };
-    let e = fit(
-        &net,
-        &mut trainer,
-        &set,
-        &obj,
-        &s,
-        Some(Saving { dir: &ckpts, overwrite: Overwrite::Refuse, resumed: true }),
-        &mut no_events,
-    )
-    .unwrap_err();
+    let mut trainer = Trainer::new(&net, TrainConfig::default()).saving_to(ckpts);
+    let e = trainer.fit(&net, &set, &obj, &Schedule::epochs(1, 4), &mut no_events).unwrap_err();
+    let ckpts = trainer.checkpoints().unwrap();
     assert!(matches!(&e, Error::WouldReplace { files } if files == &[ckpts.weights(3)]), "{e}");
     assert_eq!(std::fs::read(ckpts.weights(3)).unwrap(), b"an earlier run");
-    assert!(!ckpts.weights(2).exists() && trainer.adam.step == 0);
-    let e = CheckpointDir::open(dir.path(), false).unwrap_err().to_string();
+    assert!(!ckpts.weights(2).exists() && trainer.adam().step == 0);
+    let e = CheckpointDir::open_existing(dir.path()).unwrap_err().to_string();
     assert!(e.contains("in use by another run"), "{e}");
 }
 
 #[test]
 fn non_finite_loss_stops_before_the_step() {
     let (crystal, mut data) = setup(16);
-    let obj = Objective::new(Species::new(&[0], 0, 3).unwrap(), Form::Collective, false, 1, 12).unwrap();
+    let obj = Objective::collective(Species::new(&[0], 0, 3).unwrap());
     let tc = TrainConfig { batch_size: 8, ..TrainConfig::default() };
     // a NaN rate in the first batch: no step at all, the weights are untouched
     data.rates[3] = f64::NAN;
@@ -215,7 +177,7 @@ fn non_finite_loss_stops_before_the_step() {
     let mut trainer = Trainer::new(&net, tc.clone());
     let err = trainer.run_epoch(&net, &set, &obj, 0, &mut |_, _| {}).unwrap_err();
     assert!(matches!(err, Error::NonFiniteLoss { epoch: 0, batch: 0, .. }), "{err}");
-    assert_eq!(trainer.adam.step, 0);
+    assert_eq!(trainer.adam().step, 0);
     assert!(same_weights(&before, &weights(&net)));
     // in the second batch: the first stepped, the bad one did not
     data.rates[3] = 1.0;
@@ -224,7 +186,7 @@ fn non_finite_loss_stops_before_the_step() {
     let mut trainer = Trainer::new(&net, tc);
     let err = trainer.run_epoch(&net, &set, &obj, 0, &mut |_, _| {}).unwrap_err();
     assert!(matches!(err, Error::NonFiniteLoss { epoch: 0, batch: 1, .. }), "{err}");
-    assert_eq!(trainer.adam.step, 1);
+    assert_eq!(trainer.adam().step, 1);
     assert!(!same_weights(&before, &weights(&net)));
 }
 
@@ -234,23 +196,14 @@ fn non_finite_loss_stops_before_the_step() {
 fn non_finite_weights_stop_training_and_keep_the_last_good_checkpoint() {
     let dir = tempfile::tempdir().unwrap();
     let (crystal, data) = setup(16);
-    let obj = Objective::new(Species::new(&[0], 0, 3).unwrap(), Form::Collective, false, 1, 12).unwrap();
+    let obj = Objective::collective(Species::new(&[0], 0, 3).unwrap());
     let net = Gcnet::from_crystal(&crystal, &cfg(), Device::Cpu).unwrap();
     let set = SampleSet::new(&data, (0..16).collect(), false, net.geometry(), 0);
-    let ckpts = CheckpointDir::open(dir.path(), false).unwrap();
     let mut trainer =
-        Trainer::new(&net, TrainConfig { batch_size: 8, learning_rate: f64::NAN, ..TrainConfig::default() });
-    let s = Schedule { start: 0, end: 3, interval: 1 };
-    let e = fit(
-        &net,
-        &mut trainer,
-        &set,
-        &obj,
-        &s,
-        Some(Saving { dir: &ckpts, overwrite: Overwrite::Refuse, resumed: false }),
-        &mut no_events,
-    )
-    .unwrap_err();
+        Trainer::new(&net, TrainConfig { batch_size: 8, learning_rate: f64::NAN, ..TrainConfig::default() })
+            .saving_to(CheckpointDir::open_existing(dir.path()).unwrap());
+    let e = trainer.fit(&net, &set, &obj, &Schedule::epochs(0, 3), &mut no_events).unwrap_err();
+    let ckpts = trainer.checkpoints().unwrap();
     match &e {
         Error::TrainingStopped { source, last_good } => {
             assert!(matches!(**source, Error::NonFiniteWeights { epoch: 0, batch: 0 }), "{e}");
@@ -287,7 +240,7 @@ fn adam_matches_torch_formula_on_one_parameter() {
 #[test]
 fn data_parallel_equals_single_device() {
     let (crystal, data) = setup(40);
-    let obj = Objective::new(Species::new(&[1], 0, 3).unwrap(), Form::Collective, false, 1, 12).unwrap();
+    let obj = Objective::collective(Species::new(&[1], 0, 3).unwrap());
     let tc =
         TrainConfig { batch_size: 16, micro_batch: 3, learning_rate: 0.01, shuffle: true, ..TrainConfig::default() };
     tch::manual_seed(5);

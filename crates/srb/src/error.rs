@@ -31,4 +31,33 @@ pub enum Error {
 
     #[error("the scaled residual bias matrix W is singular: {0}")]
     Singular(String),
+
+    #[error(transparent)]
+    Data(#[from] gcnet_data::Error),
+
+    #[error(transparent)]
+    Files(#[from] gcnet_files::Error),
+
+    #[error(transparent)]
+    Net(#[from] gcnet_net::Error),
+
+    /// A step of a workflow that failed, with what it was doing (the chain reads
+    /// `{what}: {source}`, as anyhow's context).
+    #[error("{what}")]
+    Context {
+        what: String,
+        #[source]
+        source: Box<Error>,
+    },
+}
+
+/// [`Error::Context`] on any result whose error converts into the crate's.
+pub(crate) trait Context<T> {
+    fn context(self, what: impl Into<String>) -> Result<T>;
+}
+
+impl<T, E: Into<Error>> Context<T> for std::result::Result<T, E> {
+    fn context(self, what: impl Into<String>) -> Result<T> {
+        self.map_err(|e| Error::Context { what: what.into(), source: Box::new(e.into()) })
+    }
 }

@@ -5,11 +5,14 @@
 //! Modules:
 //! - [`tracer`]: one vacancy and one tracer on a periodic supercell; the exact
 //!   finite-cell correlation factor `f_N` from the variational principle (conjugate
-//!   gradients on the jump network) and a multi-step KMC estimate to check it.
+//!   gradients on the jump network), a multi-step KMC estimate to check it, the table of
+//!   `gcnet tracer exact` ([`tracer::ExactTable`]) and the network tracer training of
+//!   `gcnet tracer train` ([`tracer::TracerTraining`], through `gcnet-net`).
 //! - [`srb`]: scaled residual bias (SPEC section 7): per-label basis vectors built from
 //!   y of the states and of their exit states, the coefficients that minimise `L` on the
 //!   training samples, and `L[y]` beside the corrected `L` on training and validation
-//!   samples.
+//!   samples; [`srb::SrbRun`] is the whole `gcnet srb` (files read and checked, report
+//!   written).
 //!
 //! Both take the crystal as [`gcnet_crystal::CrystalData`]; the scaled residual bias takes
 //! the data set as an in-memory [`gcnet_data::Dataset`] and y as arrays.

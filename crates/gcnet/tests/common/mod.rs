@@ -18,7 +18,9 @@ pub fn text(out: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
 }
 
-/// Every file under `dir` with its size and modification time.
+/// Every file under `dir` with its size and modification time; the run lock of a network
+/// directory (`.gcnet.lock`, written by every run that takes the directory) is not a
+/// result and is left out.
 pub fn snapshot(dir: &Path) -> BTreeMap<PathBuf, (u64, SystemTime)> {
     let mut out = BTreeMap::new();
     let mut stack = vec![dir.to_path_buf()];
@@ -26,6 +28,9 @@ pub fn snapshot(dir: &Path) -> BTreeMap<PathBuf, (u64, SystemTime)> {
         for e in std::fs::read_dir(&d).unwrap() {
             let e = e.unwrap();
             let m = e.metadata().unwrap();
+            if e.file_name() == gcnet_files::RunLock::FILE_NAME {
+                continue;
+            }
             if m.is_dir() {
                 stack.push(e.path());
             }

@@ -46,12 +46,13 @@ pub mod expansion;
 pub mod files;
 mod problem;
 mod report;
-mod species;
+pub mod run;
 
 pub use expansion::{Coefficients, Expansion, SingularPolicy};
-pub use problem::SrbProblem;
-pub use report::{DEFAULT_MAX_CONDITION, SampleSetEstimate, SrbConfig, SrbReport, scaled_residual_bias};
-pub use species::{SpeciesSet, parse_species};
+pub use gcnet_data::SpeciesSet;
+pub use problem::{DEFAULT_MAX_CONDITION, SrbConfig, SrbProblem};
+pub use report::{SampleSetEstimate, SrbReport, scaled_residual_bias};
+pub use run::{SrbRun, parse_species};
 
 use ndarray::Array2;
 

@@ -9,10 +9,34 @@ use ndarray::{Array1, Array2, Array3, ArrayView1, ArrayView2};
 
 use super::RelaxationVectors;
 use super::basis::{exchanged_labels, jump_probabilities, residual_bias_basis};
+use super::expansion::SingularPolicy;
 use super::expansion::{Expansion, corrected_l, expand, sample_terms};
-use super::report::SrbConfig;
-use super::species::SpeciesSet;
 use crate::error::{Error, Result};
+use gcnet_data::SpeciesSet;
+
+/// What to compute. No `Default`: S, v and the training size always come from the user.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SrbConfig {
+    /// S: the labels whose transport coefficient is computed (SPEC section 5).
+    pub species: Vec<usize>,
+    /// The vacancy label v.
+    pub vacancy: usize,
+    /// Lattice parameter of the data: jump j displaces the vacancy by `a0 * dx_j`.
+    pub a0: f64,
+    /// Samples `0..n_train` fit theta; the rest are the validation samples.
+    pub n_train: usize,
+    /// Labels that get a basis vector; `None`: every label, vacancy included.
+    pub basis_labels: Option<Vec<usize>>,
+    /// Largest condition number of the unit-diagonal-scaled W that is still solved
+    /// ([`DEFAULT_MAX_CONDITION`]).
+    pub max_condition: f64,
+    /// Refuse a singular W (default) or solve in its well-conditioned subspace.
+    pub singular: SingularPolicy,
+}
+
+/// A scaled condition number above this leaves fewer than about 6 significant digits in
+/// theta.
+pub const DEFAULT_MAX_CONDITION: f64 = 1e10;
 
 /// The samples in the form the expansion needs.
 #[derive(Clone, Debug)]
@@ -37,7 +61,8 @@ impl SrbProblem {
         let n = data.len();
         let num_labels = data.num_labels();
         check_inputs(data, crystal, y, config)?;
-        let species = SpeciesSet::new(&config.species, config.vacancy, num_labels)?;
+        let species =
+            SpeciesSet::new(&config.species, config.vacancy, num_labels).map_err(|e| Error::Species(e.to_string()))?;
         let basis_labels = match &config.basis_labels {
             None => (0..num_labels).collect::<Vec<_>>(),
             Some(labels) => {

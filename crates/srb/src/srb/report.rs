@@ -4,33 +4,9 @@ use gcnet_crystal::CrystalData;
 use gcnet_data::Dataset;
 
 use super::RelaxationVectors;
-use super::expansion::{Coefficients, Expansion, SingularPolicy, solve_coefficients};
-use super::problem::SrbProblem;
+use super::expansion::{Coefficients, Expansion, solve_coefficients};
+use super::problem::{SrbConfig, SrbProblem};
 use crate::error::Result;
-
-/// What to compute. No `Default`: S, v and the training size always come from the user.
-#[derive(Clone, Debug, PartialEq)]
-pub struct SrbConfig {
-    /// S: the labels whose transport coefficient is computed (SPEC section 5).
-    pub species: Vec<usize>,
-    /// The vacancy label v.
-    pub vacancy: usize,
-    /// Lattice parameter of the data: jump j displaces the vacancy by `a0 * dx_j`.
-    pub a0: f64,
-    /// Samples `0..n_train` fit theta; the rest are the validation samples.
-    pub n_train: usize,
-    /// Labels that get a basis vector; `None`: every label, vacancy included.
-    pub basis_labels: Option<Vec<usize>>,
-    /// Largest condition number of the unit-diagonal-scaled W that is still solved
-    /// ([`DEFAULT_MAX_CONDITION`]).
-    pub max_condition: f64,
-    /// Refuse a singular W (default) or solve in its well-conditioned subspace.
-    pub singular: SingularPolicy,
-}
-
-/// A scaled condition number above this leaves fewer than about 6 significant digits in
-/// theta.
-pub const DEFAULT_MAX_CONDITION: f64 = 1e10;
 
 /// Transport coefficients of one sample set, in the data's units (length^2 x rate).
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -35,7 +35,11 @@
 mod exact;
 mod kmc;
 mod network;
+mod table;
+mod train;
 
 pub use exact::{TracerCorrelation, exact_tracer_correlation, exact_tracer_correlation_cube};
 pub use kmc::{TracerKmcEstimate, tracer_kmc};
 pub use network::{TracerNetwork, TracerTransition};
+pub use table::{ExactRow, ExactTable, KmcWalks};
+pub use train::{TracerCurve, TracerTraining};

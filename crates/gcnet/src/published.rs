@@ -1,11 +1,16 @@
-//! The published GCNetRun.py command line (SPEC section 6): every option with its
-//! single-dash spelling and its `--Long` name, the published defaults, and the plain
-//! configuration the library is called with.
+//! The published GCNetRun.py command line (SPEC section 6), the default command: every
+//! option with its single-dash spelling, `--Long` name and default, as a `RunConfig`.
 
 use std::ffi::OsString;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
-use clap::{Parser, ValueEnum};
+use anyhow::{Context, bail};
+use clap::Parser;
+use clap::builder::PossibleValuesParser;
+use gcnet_net::run::{DataChecks, Mode, Run, RunConfig, parse_device};
+use gcnet_net::{AdamPolicy, Form, NetConfig, TrainConfig};
+use tch::Kind;
 
 use crate::spellings::{py_float, whole};
 
@@ -49,15 +54,9 @@ pub const SPELLINGS: &[(&str, &str)] = &[
     ("-dpf", "--DumpFile"),
 ];
 
-/// The published spellings of this interface mapped onto the long names.
-pub fn long_spellings(args: &[OsString]) -> Vec<OsString> {
-    crate::spellings::long_spellings(args, SPELLINGS)
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Precision {
-    F64,
-    F32,
+/// The whole command line (`args[0]` the program) parsed, published spellings included.
+pub fn parse(args: &[OsString]) -> Args {
+    Args::parse_from(crate::spellings::long_spellings(args, SPELLINGS))
 }
 
 /// gcnet: train and evaluate GCNet relaxation vectors from single-step KMC data (the
@@ -65,7 +64,7 @@ pub enum Precision {
 /// in brackets).
 #[derive(Debug, Parser)]
 #[command(name = "gcnet", version, after_help = subcommand_help(), disable_help_subcommand = true, args_override_self = true, allow_negative_numbers = true)]
-pub struct NetArgs {
+pub struct Args {
     /// [-DP] Path to the single-step data set (HDF5).
     #[arg(long = "DataPath", value_name = "PATH")]
     pub data_path: Option<PathBuf>,
@@ -80,8 +79,8 @@ pub struct NetArgs {
     #[arg(long = "LatParam", default_value_t = 1.0, value_name = "A0")]
     pub a0: f64,
     /// [-m] Mode: train, eval, getY or getRep.
-    #[arg(long = "Mode", value_name = "MODE")]
-    pub mode: Option<String>,
+    #[arg(long = "Mode", value_name = "MODE", value_parser = |s: &str| s.parse::<Mode>())]
+    pub mode: Option<Mode>,
     /// [-trc] Train atom tracers (per-atom relaxation vectors).
     #[arg(long = "Tracers")]
     pub tracers: bool,
@@ -183,8 +182,8 @@ pub struct NetArgs {
     #[arg(long = "device", value_name = "DEV")]
     pub device: Option<String>,
     /// Extension: training precision (evaluation, getY and checkpoints stay f64).
-    #[arg(long = "dtype", value_enum, default_value_t = Precision::F64)]
-    pub dtype: Precision,
+    #[arg(long = "dtype", default_value = "f64", value_parser = PossibleValuesParser::new(["f64", "f32"]))]
+    pub dtype: String,
     /// Extension: samples per forward/backward pass inside a batch (bounds memory; the
     /// gradients of a batch add up, so the result does not depend on it); 0: automatic.
     #[arg(long = "micro-batch", default_value_t = 0, value_name = "N", value_parser = whole::<usize>)]
@@ -206,7 +205,7 @@ pub struct NetArgs {
     pub no_check: bool,
 }
 
-impl NetArgs {
+impl Args {
     /// `name: value` per argument, as the published code's -d writes `vars(args)`: the
     /// published names in the published order with Python's spelling of the values
     /// (True, None, 0.001), as the run uses them (getY and getRep set End_epoch to
@@ -219,7 +218,7 @@ impl NetArgs {
             ("DataPath", path(&self.data_path)),
             ("CrysDatPath", path(&self.crys_path)),
             ("LatParam", py_float(self.a0)),
-            ("Mode", opt(self.mode.clone())),
+            ("Mode", opt(self.mode.map(|m| m.name().to_string()))),
             ("RepLayer", opt(self.rep_layer.map(|v| v.to_string()))),
             ("RepStart", self.rep_start.to_string()),
             ("BoundTrain", b(self.bound_train)),
@@ -252,7 +251,7 @@ impl NetArgs {
             ("Tracers", b(self.tracers)),
             ("Perm", b(self.perm)),
             ("device", opt(self.device.clone())),
-            ("dtype", format!("{:?}", self.dtype).to_lowercase()),
+            ("dtype", self.dtype.clone()),
             ("micro_batch", self.micro_batch.to_string()),
             ("seed", opt(self.seed.map(|v| v.to_string()))),
             ("force", b(self.force)),
@@ -271,9 +270,108 @@ fn subcommand_help() -> String {
     s
 }
 
+pub fn run(a: Args) -> anyhow::Result<ExitCode> {
+    let run = config(&a)?.prepare()?;
+    if a.dump_args {
+        dump_args(&a, &run)?;
+    }
+    run.run()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The arguments as the library's configuration; what only the command line can get
+/// wrong (a missing option, a label that is not a digit) is refused here.
+fn config(a: &Args) -> anyhow::Result<RunConfig> {
+    let mode = a.mode.context("no mode given: -m train, eval, getY or getRep")?;
+    let tdata = a.tdata.clone().context("-td (--Tdata) is required")?;
+    let tnet = a.tnet.clone().context("-tn (--TNet) is required")?;
+    if a.tracers && a.bound_train {
+        bail!("-trc (tracers) cannot be combined with -bt (boundary training)");
+    }
+    let sp = a.spec_train.as_deref().unwrap_or("");
+    let species = sp
+        .chars()
+        .map(|c| {
+            c.to_digit(10).map(|d| d as i8).with_context(|| format!("-sp {sp}: `{c}` is not a species label (0-9)"))
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let device = a.device.as_deref().map(parse_device).transpose().map_err(anyhow::Error::msg)?;
+    let form = match (a.tracers, a.bound_train) {
+        (true, _) => Form::Tracer,
+        (_, true) => Form::Boundary { jump_sort: jump_sort(a), add_on_sites: a.add_on_sites },
+        _ => Form::Collective,
+    };
+    let (nl, nch, ncl, a0, mean_wt, std_wt, nosym) = (a.nl, a.nch, a.ncl, a.a0, a.mean_wt, a.std_wt, a.nosym);
+    let (batch_size, micro_batch, learning_rate, decay, shuffle) =
+        (a.batch_size, a.micro_batch, a.lr, a.decay, a.shuffle);
+    let clock =
+        || std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
+    Ok(RunConfig {
+        mode,
+        data: a.data_path.clone().unwrap_or_default(),
+        crystal: a.crys_path.clone().unwrap_or_default(),
+        tdata,
+        tnet,
+        species,
+        vacancy: a.vac_spec,
+        form,
+        all_jumps: a.all_jumps,
+        all_jumps_net: a.all_jumps_net,
+        net: NetConfig { nl, nch, ncl, a0, mean_wt, std_wt, nosym, num_species: 0 },
+        train: TrainConfig {
+            batch_size,
+            micro_batch,
+            learning_rate,
+            decay,
+            shuffle,
+            seed: a.seed.unwrap_or_else(clock),
+        },
+        n_train: a.n_train,
+        start: a.start_epoch.unwrap_or(0),
+        end: a.end_epoch,
+        interval: a.interval,
+        scratch: a.scratch,
+        scale_l0: a.scale_l0,
+        checks: DataChecks { full: !a.no_check, permuted: a.perm },
+        force: a.force,
+        adam: if a.restart_adam { AdamPolicy::Restart } else { AdamPolicy::Restore },
+        device: device.unwrap_or_else(gcnet_net::default_device),
+        kind: if a.dtype == "f32" { Kind::Float } else { Kind::Double },
+        data_parallel: a.data_parallel,
+        rep_layer: a.rep_layer,
+        rep_start: a.rep_start,
+        work_dir: PathBuf::new(),
+    })
+}
+
+/// -nosym switches jump sorting off, as published (the sort is only symmetric with the
+/// whole group).
+fn jump_sort(a: &Args) -> bool {
+    !a.no_jump_sort && !a.nosym
+}
+
+/// -d: `name: value` per argument into -dpf, which must not be an input of the run (nor a
+/// file of its network directory) and is not replaced without --force.
+fn dump_args(a: &Args, run: &Run) -> anyhow::Result<()> {
+    let path: &Path = a.dump_file.as_deref().context("-d (--DumpArgs) needs -dpf (--DumpFile) FILE to write to")?;
+    let mut inputs = run.inputs.clone();
+    if run.dir.is_dir() {
+        inputs.extend(std::fs::read_dir(&run.dir).into_iter().flatten().flatten().map(|e| e.path()));
+    }
+    let end = if matches!(run.cfg.mode, Mode::GetY | Mode::GetRep) { Some(run.cfg.start) } else { a.end_epoch };
+    let text = a.dump_lines(end, jump_sort(a));
+    crate::spellings::write_dump(path, &inputs, gcnet_files::Overwrite::force(a.force), &text)?;
+    eprintln!("gcnet: arguments written to {}", path.display());
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn long_spellings(args: &[OsString]) -> Vec<OsString> {
+        crate::spellings::long_spellings(args, SPELLINGS)
+    }
 
     fn os(v: &[&str]) -> Vec<OsString> {
         v.iter().map(OsString::from).collect()
@@ -305,7 +403,7 @@ mod tests {
 
     #[test]
     fn every_option_has_its_spelling_and_published_default() {
-        let a = NetArgs::parse_from(long_spellings(&os(&["gcnet"])));
+        let a = Args::parse_from(long_spellings(&os(&["gcnet"])));
         assert_eq!((a.a0, a.nl, a.nch, a.ncl, a.n_train, a.interval), (1.0, 1, 4, 1, 10000, 1));
         assert_eq!(
             (a.lr, a.decay, a.batch_size, a.mean_wt, a.std_wt, a.vac_spec, a.rep_start),
@@ -322,7 +420,7 @@ mod tests {
             "-td", "1000", "-tn", "900", "-sep", "2", "-eep", "9", "-sp", "1", "-vSp", "2", "-aj", "-ajn", "-nt", "50",
             "-i", "3", "-lr", "0.01", "-dcy", "0", "-bs", "64", "-wm", "-0.1", "-ws", "0.3", "-d", "-dpf", "args.txt",
         ];
-        let a = NetArgs::try_parse_from(long_spellings(&os(&all))).unwrap();
+        let a = Args::try_parse_from(long_spellings(&os(&all))).unwrap();
         assert_eq!(a.data_path, Some("d".into()));
         assert!(a.perm && a.tracers && a.shuffle && a.bound_train && a.no_jump_sort && a.add_on_sites && a.nosym);
         assert!(a.scale_l0 && a.scratch && a.data_parallel && a.all_jumps && a.all_jumps_net && a.dump_args);
@@ -342,7 +440,7 @@ mod tests {
 
     #[test]
     fn dump_lines_use_the_published_names_and_python_values() {
-        let a = NetArgs::parse_from(long_spellings(&os(&[
+        let a = Args::parse_from(long_spellings(&os(&[
             "gcnet", "-DP", "d.h5", "-cr", "c.h5", "-m", "getY", "-td", "1", "-tn", "1", "-sep", "4", "-sp", "1",
         ])));
         let text = a.dump_lines(Some(4), true);

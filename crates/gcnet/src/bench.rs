@@ -1,0 +1,71 @@
+//! `gcnet bench`: the options mapped onto `gcnet_net::bench`, which measures and reports.
+
+use std::process::ExitCode;
+
+use clap::builder::PossibleValuesParser;
+use gcnet_net::Products;
+use gcnet_net::bench::BenchConfig;
+use gcnet_net::run::parse_device;
+use tch::{Device, Kind};
+
+/// GCNet throughput: trains and evaluates the published default network (-nl 6 -nch 8
+/// -ncL 1, batch 128) on a generated SR-2 data set in an N x N x N primitive FCC cell.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Hidden layers.
+    #[arg(long, default_value_t = 6)]
+    nl: i64,
+    /// Channels per hidden layer.
+    #[arg(long, default_value_t = 8)]
+    nch: i64,
+    /// Channels of the last layer.
+    #[arg(long, default_value_t = 1)]
+    ncl: i64,
+    /// Samples per Adam step.
+    #[arg(long, default_value_t = 128)]
+    batch: usize,
+    /// Samples per forward/backward pass (0: automatic, activations under 6 MiB).
+    #[arg(long, default_value_t = 0)]
+    micro_batch: usize,
+    /// Cells along each edge of the FCC supercell.
+    #[arg(long, default_value_t = 8)]
+    size: usize,
+    /// Training samples timed (a multiple of --batch is best).
+    #[arg(long, default_value_t = 256)]
+    samples: usize,
+    /// Samples of the generated data set held in memory (default: --samples); the first
+    /// --samples are timed. Shows the peak memory of training with a large data set.
+    #[arg(long)]
+    dataset: Option<usize>,
+    /// Training precision(s) to time; evaluation is always f64.
+    #[arg(long, default_value = "both", value_parser = PossibleValuesParser::new(["f64", "f32", "both"]))]
+    dtype: String,
+    /// Device (cpu, cuda, cuda:N); default the first GPU if there is one.
+    #[arg(long, value_parser = parse_device)]
+    device: Option<Device>,
+    /// libtorch intra-op threads (default: libtorch's choice, one per core).
+    #[arg(long)]
+    threads: Option<i32>,
+    /// Seed of the data set and the weights.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// The code for the layers' matrix products: `gemm` (the gemm crate on the CPU, the
+    /// default) or `libtorch` (libtorch's products, as on CUDA).
+    #[arg(long, default_value = "gemm", value_parser = PossibleValuesParser::new(["gemm", "libtorch"]))]
+    products: String,
+}
+
+pub fn run(a: Args) -> anyhow::Result<ExitCode> {
+    if let Some(t) = a.threads {
+        tch::set_num_threads(t);
+    }
+    let device = a.device.unwrap_or_else(gcnet_net::default_device);
+    let kinds = [("f64", Kind::Double), ("f32", Kind::Float)];
+    let kinds = kinds.into_iter().filter(|(name, _)| a.dtype == "both" || a.dtype == *name).map(|(_, k)| k).collect();
+    let products = if a.products == "gemm" { Products::Gemm } else { Products::Libtorch };
+    let (nl, nch, ncl, batch, micro_batch, size, samples, dataset, seed) =
+        (a.nl, a.nch, a.ncl, a.batch, a.micro_batch, a.size, a.samples, a.dataset, a.seed);
+    let cfg = BenchConfig { nl, nch, ncl, batch, micro_batch, size, samples, dataset, kinds, device, seed, products };
+    print!("{}", gcnet_net::bench::run(&cfg)?);
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,282 @@
+//! Throughput of training and evaluation (`gcnet bench`): samples/s and GFLOP/s of the
+//! network on a generated SR-2 data set, against a plain libtorch matmul of the GConv
+//! shape measured in the same run, and on the CPU also against the same product through
+//! the `gemm` crate, which the layers use.
+
+use std::fmt;
+use std::time::Instant;
+
+use gcnet_crystal::{CellKind, Crystal, CrystalData, LatticeKind};
+use gcnet_data::LatticeGas;
+use tch::{Device, Kind, Tensor};
+
+use crate::error::{Context, Result};
+use crate::{Gcnet, NetConfig, Objective, Products, SampleSet, Species, TrainConfig, Trainer, eval};
+
+/// What to time: the published default network (-nl 6 -nch 8 -ncL 1, batch 128) on an
+/// N x N x N primitive FCC cell by default.
+#[derive(Clone, Debug)]
+pub struct BenchConfig {
+    pub nl: i64,
+    pub nch: i64,
+    pub ncl: i64,
+    /// Samples per Adam step.
+    pub batch: usize,
+    /// Samples per forward/backward pass (0: automatic).
+    pub micro_batch: usize,
+    /// Cells along each edge of the FCC supercell.
+    pub size: usize,
+    /// Training samples timed.
+    pub samples: usize,
+    /// Samples of the generated data set held in memory (`None`: `samples`).
+    pub dataset: Option<usize>,
+    /// Training precisions timed, in order (evaluation is always f64).
+    pub kinds: Vec<Kind>,
+    pub device: Device,
+    /// Seed of the data set and the weights.
+    pub seed: u64,
+    /// The code for the layers' matrix products.
+    pub products: Products,
+}
+
+impl Default for BenchConfig {
+    fn default() -> Self {
+        BenchConfig {
+            nl: 6,
+            nch: 8,
+            ncl: 1,
+            batch: 128,
+            micro_batch: 0,
+            size: 8,
+            samples: 256,
+            dataset: None,
+            kinds: vec![Kind::Double, Kind::Float],
+            device: crate::default_device(),
+            seed: 1,
+            products: Products::Gemm,
+        }
+    }
+}
+
+/// The figures of one training precision.
+#[derive(Clone, Debug)]
+pub struct KindFigures {
+    pub kind: Kind,
+    pub micro_batch: usize,
+    pub train_rate: f64,
+    pub train_gflops: f64,
+    /// The matmul rate of the training precision (the faster of before and after).
+    pub matmul: f64,
+    /// Loss of the timed epoch.
+    pub loss: f64,
+    /// The rate of the layers' own product for the training shape (the gemm crate).
+    pub train_layers_rate: Option<f64>,
+    pub eval_rate: f64,
+    pub eval_gflops: f64,
+    pub matmul_f64: f64,
+    pub eval_layers_rate: Option<f64>,
+    /// L of the trained weights, evaluated in f64.
+    pub l: f64,
+}
+
+/// Everything `gcnet bench` prints.
+#[derive(Clone, Debug)]
+pub struct BenchReport {
+    pub cfg: BenchConfig,
+    pub num_sites: usize,
+    pub held: usize,
+    pub threads: i32,
+    pub train_flops: f64,
+    pub eval_flops: f64,
+    pub kinds: Vec<KindFigures>,
+    pub peak_rss_gib: Option<f64>,
+}
+
+fn sync(device: Device) {
+    if let Device::Cuda(i) = device {
+        tch::Cuda::synchronize(i as i64);
+    }
+}
+
+/// GFLOP/s of `(rows, k) x (k, n)` matrix products, through libtorch's `mm` or, with
+/// `layers`, through the `gemm` crate's product that the GConv layers use.
+fn matmul_rate(rows: i64, k: i64, n: i64, kind: Kind, device: Device, layers: bool) -> f64 {
+    let a = Tensor::randn([rows, k], (kind, device));
+    let b = Tensor::randn([k, n], (kind, device));
+    let product = || if layers { gcnet_kernels::products::mm(Products::Gemm, &a, &b) } else { a.mm(&b) };
+    let _ = product();
+    sync(device);
+    let reps = 10;
+    let t = Instant::now();
+    for _ in 0..reps {
+        let _ = product();
+    }
+    sync(device);
+    2.0 * (rows * k * n) as f64 * reps as f64 / t.elapsed().as_secs_f64() / 1e9
+}
+
+fn peak_rss_gib() -> Option<f64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / (1024.0 * 1024.0))
+}
+
+/// Trains one epoch and evaluates once per precision of `cfg`, timing both.
+pub fn run(cfg: &BenchConfig) -> Result<BenchReport> {
+    let device = cfg.device;
+    let crystal = CrystalData::from_crystal(&Crystal::cube(LatticeKind::Fcc, CellKind::Primitive, cfg.size)?);
+    let n = cfg.samples.max(1);
+    let held = cfg.dataset.unwrap_or(n).max(n);
+    let data = LatticeGas::sr2(0.5).generate(&crystal, held, cfg.seed).context("generating the SR-2 data set")?;
+    let v = 2i8; // SR-2: species 0 and 1, vacancy label 2
+    let net_cfg = NetConfig { nl: cfg.nl, nch: cfg.nch, ncl: cfg.ncl, num_species: 2, ..NetConfig::default() };
+    let obj = Objective::collective(Species::new(&[v], v, 3)?);
+    let (s, k, ng) = (crystal.num_sites() as f64, (crystal.z() + 1) as f64, crystal.num_group_ops() as f64);
+    let forward_flops: f64 = net_cfg.layer_channels().iter().map(|&(i, o)| 2.0 * s * k * (i * o) as f64 * ng).sum();
+    let mut report = BenchReport {
+        cfg: cfg.clone(),
+        num_sites: crystal.num_sites(),
+        held,
+        threads: tch::get_num_threads(),
+        // training: forward + two backward products per layer, for s1 and s2
+        train_flops: 2.0 * 3.0 * forward_flops,
+        eval_flops: 2.0 * forward_flops,
+        kinds: Vec::new(),
+        peak_rss_gib: None,
+    };
+    let (kk, nn) = ((k as i64) * cfg.nch, (ng as i64) * cfg.nch);
+    // The rate of the layers' own product, where that is not libtorch's (the gemm crate
+    // on the CPU).
+    let layers_rate = |rows: i64, kind: Kind| {
+        cfg.products.uses_gemm(kind, device).then(|| matmul_rate(rows, kk, nn, kind, device, true))
+    };
+    for &kind in &cfg.kinds {
+        let fresh = || -> Result<Gcnet> {
+            tch::manual_seed(cfg.seed as i64);
+            let mut net = Gcnet::from_crystal(&crystal, &net_cfg, device)?;
+            net.set_kind(kind);
+            net.set_products(cfg.products);
+            Ok(net)
+        };
+        let net = fresh()?;
+        let mb = if cfg.micro_batch == 0 { net.auto_micro_batch() } else { cfg.micro_batch }.min(cfg.batch);
+        let rows = (mb as f64 * s) as i64;
+        let tc = TrainConfig { batch_size: cfg.batch, micro_batch: mb, ..TrainConfig::default() };
+        // warm-up on one micro-batch (allocations, index caches), with its own optimizer
+        let warm = SampleSet::new(&data, (0..mb.min(n)).collect(), false, net.geometry(), v);
+        Trainer::new(&net, tc.clone()).run_epoch(&net, &warm, &obj, 0, &mut |_, _| {})?;
+        // the matmul reference before and after the timed run; the faster one counts
+        let mm_before = matmul_rate(rows, kk, nn, kind, device, false);
+        let mut net = fresh()?;
+        let set = SampleSet::new(&data, (0..n).collect(), false, net.geometry(), v);
+        let mut trainer = Trainer::new(&net, tc);
+        sync(device);
+        let t = Instant::now();
+        let epoch = trainer.run_epoch(&net, &set, &obj, 0, &mut |_, _| {})?;
+        sync(device);
+        let train_s = t.elapsed().as_secs_f64();
+        let matmul = mm_before.max(matmul_rate(rows, kk, nn, kind, device, false));
+        let train_rate = n as f64 / train_s;
+        let train_gflops = train_rate * report.train_flops / 1e9;
+        let train_layers_rate = layers_rate(rows, kind);
+        // evaluation in f64 of the trained weights
+        net.set_kind(Kind::Double);
+        let emb = net.auto_micro_batch().min(cfg.batch);
+        let erows = (emb as f64 * s) as i64;
+        let _ = eval::loss_sum(&net, &warm, &obj, cfg.batch);
+        let mm64_before = matmul_rate(erows, kk, nn, Kind::Double, device, false);
+        sync(device);
+        let t = Instant::now();
+        let l = eval::loss_sum(&net, &set, &obj, cfg.batch) / n as f64;
+        sync(device);
+        let eval_rate = n as f64 / t.elapsed().as_secs_f64();
+        let matmul_f64 = mm64_before.max(matmul_rate(erows, kk, nn, Kind::Double, device, false));
+        let eval_gflops = eval_rate * report.eval_flops / 1e9;
+        report.kinds.push(KindFigures {
+            kind,
+            micro_batch: mb,
+            train_rate,
+            train_gflops,
+            matmul,
+            loss: epoch.loss,
+            train_layers_rate,
+            eval_rate,
+            eval_gflops,
+            matmul_f64,
+            eval_layers_rate: layers_rate(erows, Kind::Double),
+            l,
+        });
+    }
+    report.peak_rss_gib = peak_rss_gib();
+    Ok(report)
+}
+
+fn kind_name(kind: Kind) -> &'static str {
+    if kind == Kind::Float { "f32" } else { "f64" }
+}
+
+/// The printed report: the same lines, in the same order, as `gcnet bench` has printed.
+impl fmt::Display for BenchReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let c = &self.cfg;
+        let n = c.samples.max(1);
+        writeln!(
+            f,
+            "gcnet bench: {0}x{0}x{0} FCC ({1} sites), SR-2, nl {2} nch {3} ncL {4}, batch {5} (micro-batch {6}), {n} samples timed of {7} held, device {8:?}, {9} threads",
+            c.size, self.num_sites, c.nl, c.nch, c.ncl, c.batch, c.micro_batch, self.held, c.device, self.threads
+        )?;
+        writeln!(
+            f,
+            "  {:.2} GFLOP per training sample, {:.2} GFLOP per evaluated sample",
+            self.train_flops / 1e9,
+            self.eval_flops / 1e9
+        )?;
+        let layers = |f: &mut fmt::Formatter<'_>, gflops: f64, rate: Option<f64>| match rate {
+            Some(r) => writeln!(
+                f,
+                "    (the layers' products go through the gemm crate, whose rate for this shape is {r:.1} GFLOP/s: {:.0}% of it)",
+                100.0 * gflops / r
+            ),
+            None => Ok(()),
+        };
+        for k in &self.kinds {
+            let name = kind_name(k.kind);
+            writeln!(
+                f,
+                "  train {name} (micro-batch {}): {:.2} samples/s, {:.1} GFLOP/s = {:.0}% of the {name} matmul rate {:.1} GFLOP/s (loss {:.6e})",
+                k.micro_batch,
+                k.train_rate,
+                k.train_gflops,
+                100.0 * k.train_gflops / k.matmul,
+                k.matmul,
+                k.loss
+            )?;
+            layers(f, k.train_gflops, k.train_layers_rate)?;
+            writeln!(
+                f,
+                "  eval f64 after {name} training: {:.2} samples/s, {:.1} GFLOP/s = {:.0}% of the f64 matmul rate {:.1} GFLOP/s; L = {:.10e}",
+                k.eval_rate,
+                k.eval_gflops,
+                100.0 * k.eval_gflops / k.matmul_f64,
+                k.matmul_f64,
+                k.l
+            )?;
+            layers(f, k.eval_gflops, k.eval_layers_rate)?;
+        }
+        if let [a, b] = self.kinds.as_slice()
+            && (a.kind, b.kind) == (Kind::Double, Kind::Float)
+        {
+            writeln!(
+                f,
+                "  f32 training: {:.2}x the f64 throughput; evaluated L differs from f64 training by {:.2e} (relative)",
+                b.train_rate / a.train_rate,
+                ((b.l - a.l) / a.l).abs()
+            )?;
+        }
+        if let Some(p) = self.peak_rss_gib {
+            writeln!(f, "  peak resident memory {p:.2} GiB")?;
+        }
+        Ok(())
+    }
+}
