@@ -6,6 +6,7 @@
 use std::ffi::OsString;
 use std::process::ExitCode;
 
+mod bench_vce;
 mod cmd_crystal;
 mod cmd_data;
 mod cmd_mc;
@@ -13,9 +14,9 @@ mod cmd_neb;
 mod cmd_net;
 mod cmd_physics;
 mod cmd_tracer_train;
-mod cmd_vce;
 mod demo;
 mod spellings;
+mod vce;
 
 /// Subcommands beside the published interface, with a one-line description each; the
 /// published interface's `-h` lists them too.
@@ -77,7 +78,8 @@ fn run() -> anyhow::Result<ExitCode> {
         "demo" => demo::run(rest),
         "neb" | "neb-merge" | "neb-bench" => cmd_neb::run(sub, rest),
         "mc" | "mc-extract" | "mc-bench" => cmd_mc::run(sub, rest),
-        "vce" | "bench-vce" => cmd_vce::run(sub, rest),
+        "vce" => vce::run(parse(rest, vce::SPELLINGS)),
+        "bench-vce" => bench_vce::run(parse(rest, &[])),
         _ => cmd_net::published(&args),
     }
 }
