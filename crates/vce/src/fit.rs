@@ -127,7 +127,7 @@ pub fn solve(normal: &NormalEquations, rcond: f64) -> Result<Solution> {
     if normal.w.iter().chain(normal.b.iter()).any(|x| !x.is_finite()) {
         return Err(Error::Parameter("W or b holds a value that is not finite".into()));
     }
-    let ls = least_squares(&normal.w, &normal.b.mapv(|x| -x), rcond);
+    let ls = least_squares(&normal.w, &normal.b.mapv(|x| -x), rcond)?;
     Ok(Solution { eta: ls.solution, singular_values: ls.singular_values, rank: ls.rank, rcond })
 }
 
