@@ -346,34 +346,7 @@ pub fn run(config: &VceConfig, log: &dyn Fn(&str)) -> Result<VceOutcome> {
     }
     config.require_paths()?;
     let names = config.names();
-    let mut inputs: Vec<PathBuf> = vec![config.data.clone(), config.crystal.clone()];
-    if p.build.is_none() {
-        inputs.push(names.jit_arrays.clone());
-    }
-    if !p.expand && !p.array_only {
-        inputs.extend([names.wbar.clone(), names.bbar.clone()]);
-    }
-    let mut outputs: Vec<&Path> = Vec::new();
-    outputs.extend(p.save_ce.then_some(names.vclus_exp.as_path()));
-    outputs.extend(p.save_jit.then_some(names.jit_arrays.as_path()));
-    if !p.array_only {
-        outputs.extend([names.etabar.as_path(), &names.singvals]);
-        if p.expand {
-            outputs.extend([names.wbar.as_path(), &names.bbar]);
-        }
-        if p.transport {
-            outputs.extend([names.l.as_path(), &names.l_train, &names.l_val]);
-        }
-    }
-    // The run replaces its own results; the dump replaces a file only when told to.
-    let guarded = outputs.into_iter().map(|o| (o, Overwrite::Replace));
-    for (o, overwrite) in guarded.chain(config.dump.iter().map(|d| (d.path.as_path(), d.overwrite))) {
-        check_output(o, &inputs, overwrite).map_err(|e| match e {
-            e @ gcnet_files::Error::Exists { .. } => e.into(),
-            e => Error::Context { context: "inputs are never written over".into(), source: Box::new(e.into()) },
-        })?;
-    }
-
+    let inputs = guard_outputs(config, &p, &names)?;
     let input = read_inputs(config, &p, &names, log)?;
     log(&format!("lattice parameter of the data {}", input.samples.lattice_parameter()));
 
@@ -422,6 +395,38 @@ pub fn run(config: &VceConfig, log: &dyn Fn(&str)) -> Result<VceOutcome> {
     }
     outcome.seconds = started.elapsed().as_secs_f64();
     Ok(outcome)
+}
+
+/// The run's inputs, after checking that no output is one of them and that the dump
+/// replaces a file only when told to (the run replaces its own results).
+fn guard_outputs(config: &VceConfig, p: &Plan, names: &OutputNames) -> Result<Vec<PathBuf>> {
+    let mut inputs: Vec<PathBuf> = vec![config.data.clone(), config.crystal.clone()];
+    if p.build.is_none() {
+        inputs.push(names.jit_arrays.clone());
+    }
+    if !p.expand && !p.array_only {
+        inputs.extend([names.wbar.clone(), names.bbar.clone()]);
+    }
+    let mut outputs: Vec<&Path> = Vec::new();
+    outputs.extend(p.save_ce.then_some(names.vclus_exp.as_path()));
+    outputs.extend(p.save_jit.then_some(names.jit_arrays.as_path()));
+    if !p.array_only {
+        outputs.extend([names.etabar.as_path(), &names.singvals]);
+        if p.expand {
+            outputs.extend([names.wbar.as_path(), &names.bbar]);
+        }
+        if p.transport {
+            outputs.extend([names.l.as_path(), &names.l_train, &names.l_val]);
+        }
+    }
+    let guarded = outputs.into_iter().map(|o| (o, Overwrite::Replace));
+    for (o, overwrite) in guarded.chain(config.dump.iter().map(|d| (d.path.as_path(), d.overwrite))) {
+        check_output(o, &inputs, overwrite).map_err(|e| match e {
+            e @ gcnet_files::Error::Exists { .. } => e.into(),
+            e => Error::Context { context: "inputs are never written over".into(), source: Box::new(e.into()) },
+        })?;
+    }
+    Ok(inputs)
 }
 
 /// Reads and checks the crystal, the data set, the expansion and the W, b to reuse.
