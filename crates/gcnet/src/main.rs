@@ -8,8 +8,8 @@ use std::process::ExitCode;
 
 mod bench;
 mod bench_data;
+mod bench_vce;
 mod check;
-mod cmd_vce;
 mod crystal;
 mod demo;
 mod describe;
@@ -25,6 +25,7 @@ mod published;
 mod spellings;
 mod srb;
 mod tracer;
+mod vce;
 
 /// Subcommands beside the published interface, with a one-line description each; the
 /// published interface's `-h` lists them too.
@@ -95,7 +96,8 @@ fn run() -> anyhow::Result<ExitCode> {
         "mc" => mc::run(parse(rest, mc::SPELLINGS)),
         "mc-extract" => mc_extract::run(parse(rest, &[])),
         "mc-bench" => mc_bench::run(parse(rest, mc_bench::SPELLINGS)),
-        "vce" | "bench-vce" => cmd_vce::run(sub, rest),
+        "vce" => vce::run(parse(rest, vce::SPELLINGS)),
+        "bench-vce" => bench_vce::run(parse(rest, &[])),
         _ => published::run(published::parse(&args)),
     }
 }

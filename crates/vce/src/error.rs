@@ -55,4 +55,24 @@ pub enum Error {
     /// A saved expansion that is not one, or that belongs to another crystal or labels.
     #[error("{path}: {reason}")]
     ExpansionFile { path: PathBuf, reason: String },
+
+    /// An error of one step of a run, with the flag and the file that step was about (the
+    /// chain prints as `context: source`, as the command line always printed it).
+    #[error("{context}")]
+    Context {
+        context: String,
+        #[source]
+        source: Box<Error>,
+    },
+}
+
+/// Adds the step a failure happened in ([`Error::Context`]).
+pub(crate) trait Context<T> {
+    fn context(self, context: impl FnOnce() -> String) -> Result<T>;
+}
+
+impl<T, E: Into<Error>> Context<T> for std::result::Result<T, E> {
+    fn context(self, context: impl FnOnce() -> String) -> Result<T> {
+        self.map_err(|e| Error::Context { context: context(), source: Box::new(e.into()) })
+    }
 }

@@ -127,7 +127,7 @@ pub fn solve(normal: &NormalEquations, rcond: f64) -> Result<Solution> {
     if normal.w.iter().chain(normal.b.iter()).any(|x| !x.is_finite()) {
         return Err(Error::Parameter("W or b holds a value that is not finite".into()));
     }
-    let ls = least_squares(&normal.w, &normal.b.mapv(|x| -x), rcond);
+    let ls = least_squares(&normal.w, &normal.b.mapv(|x| -x), rcond)?;
     Ok(Solution { eta: ls.solution, singular_values: ls.singular_values, rank: ls.rank, rcond })
 }
 
@@ -247,8 +247,13 @@ fn check_split(samples: &Samples, n_train: usize) -> Result<()> {
 /// `L_term` (`W_n |dx_n + Delta_n eta|^2 / 6`), `L0_term` (eta = 0), and `dy_x`, `dy_y`,
 /// `dy_z` (`Delta_n eta`).
 pub fn sample_frame(samples: &Samples, result: &VceResult) -> PolarsResult<DataFrame> {
+    frame(samples, &result.train, result.validation.as_ref())
+}
+
+/// [`sample_frame`] of the estimates `train` and `validation`.
+pub(crate) fn frame(samples: &Samples, train: &Estimate, validation: Option<&Estimate>) -> PolarsResult<DataFrame> {
     let sets: Vec<(&str, &Estimate)> =
-        std::iter::once(("train", &result.train)).chain(result.validation.iter().map(|v| ("val", v))).collect();
+        std::iter::once(("train", train)).chain(validation.map(|v| ("val", v))).collect();
     let rows: Vec<(usize, &str, &Estimate, usize)> =
         sets.iter().flat_map(|&(name, e)| e.samples.clone().enumerate().map(move |(i, n)| (n, name, e, i))).collect();
     let columns = vec![

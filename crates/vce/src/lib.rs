@@ -12,7 +12,10 @@
 //!    the clusters that hold the two exchanged sites);
 //! 4. the data: [`Samples`] (a data set checked as the published tool checks it), [`fit`]
 //!    (`W`, `b`, the solve with the `-rc` threshold, `L` and its standard error, a polars
-//!    frame of the per-sample terms), [`file`] (the saved expansion, HDF5), [`bench`].
+//!    frame of the per-sample terms), [`file`] (the saved expansion, HDF5);
+//! 5. the workflows: [`run()`] (one published VCE run on files: [`VceConfig`] in,
+//!    [`VceOutcome`] out, every output written as one result set) and [`bench`] (`gcnet
+//!    bench-vce`).
 //!
 //! Units: displacements in the data's lattice-parameter units, rates per unit time, `L` per
 //! vacancy in a0^2 x rate (as `gcnet describe` and GCNet's eval).
@@ -45,6 +48,7 @@ pub mod fit;
 mod geometry;
 pub mod linalg;
 pub mod orbits;
+mod run;
 mod samples;
 pub mod saved;
 
@@ -54,5 +58,6 @@ pub use file::{Contents, read_expansion, write_expansion};
 pub use fit::{Estimate, NormalEquations, Solution, VceResult};
 pub use geometry::{IntRotation, Point, SiteGeometry};
 pub use orbits::{BasisParams, ClusterBasis, Orbit, SpeciesCluster};
+pub use run::{Dump, JIT_ARRAYS, OutputNames, VCLUS_EXP, VceConfig, VceOutcome, run};
 pub use samples::{Samples, SpeciesChoice};
 pub use saved::{NormalSettings, check_saved_expansion, read_normal_equations, save_expansion};

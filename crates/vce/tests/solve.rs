@@ -25,7 +25,7 @@ fn coefficients_minimise_the_training_l() {
     let l_at = |eta: &Array1<f64>| transport(&e, &samples, eta, 0..400).unwrap().l;
     // Along every eigenvector of W the training L rises by lambda h^2 / 6 (the functions are
     // linearly dependent, so some eigenvalues are zero: there L stays at the minimum).
-    let eigen = symmetric_eigen(&result.normal.w);
+    let eigen = symmetric_eigen(&result.normal.w).unwrap();
     let largest = eigen.values.iter().fold(0.0f64, |m, x| m.max(x.abs()));
     let mut rising = 0;
     for (i, &lambda) in eigen.values.iter().enumerate() {
