@@ -20,14 +20,7 @@ pub struct ArgumentDump {
 impl ArgumentDump {
     /// Refuses a dump file that is one of `inputs`; writes nothing.
     pub(crate) fn check(&self, inputs: &[PathBuf]) -> Result<()> {
-        match inputs.iter().find(|i| gcnet_files::same_file(i, &self.path)) {
-            Some(input) => Err(Error::Config(format!(
-                "-dpf {}: that is {}, an input of this run; it is never written over",
-                self.path.display(),
-                input.display()
-            ))),
-            None => Ok(()),
-        }
+        gcnet_files::refuse_input(&self.path, inputs).map_err(|e| Error::Config(format!("-dpf {e}")))
     }
 
     /// Checks again, writes the file atomically and says so on stderr.

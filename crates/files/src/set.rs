@@ -28,7 +28,7 @@ pub fn refuse_input(output: &Path, inputs: &[PathBuf]) -> Result<()> {
     match inputs.iter().find(|i| same_file(i, output)) {
         Some(input) => Err(Error::Record {
             path: output.to_path_buf(),
-            reason: format!("is {}, an input of this run: refusing to write over it", input.display()),
+            reason: format!("that is {}, an input of this run; it is never written over", input.display()),
         }),
         None => Ok(()),
     }

@@ -3,13 +3,11 @@
 //! for the fast species, eval on training and validation samples, y with exit states,
 //! the scaled residual bias correction, and multi-step KMC for the reference.
 
-use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use clap::Parser;
 use gcnet_crystal::{CellKind, Crystal, CrystalData, LatticeKind};
 use gcnet_data::{CheckOptions, Dataset, Duration, KmcConfig, LatticeGas, check, kmc};
 use gcnet_files::Overwrite;
@@ -18,15 +16,13 @@ use gcnet_net::{
 };
 use gcnet_plot::{Chart, Series};
 use gcnet_srb::{RelaxationVectors, SingularPolicy, SrbConfig, scaled_residual_bias};
-use indicatif::{ProgressBar, ProgressStyle};
 
 use gcnet_progress::say;
 
 /// Run the end-to-end demo: SR-2 lattice gas on 8x8x8 FCC, GCNet for the fast species,
 /// scaled residual bias, and multi-step KMC as the reference.
-#[derive(Debug, Parser)]
-#[command(name = "gcnet demo")]
-struct Args {
+#[derive(Debug, clap::Args)]
+pub struct Args {
     /// Output directory (data set, checkpoints, plot, results).
     #[arg(long, default_value = "demo-output")]
     out: PathBuf,
@@ -68,8 +64,7 @@ struct Args {
     seed: u64,
 }
 
-pub fn run(args: &[OsString]) -> anyhow::Result<ExitCode> {
-    let args = Args::parse_from(args);
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
     tch::manual_seed(args.seed as i64);
@@ -136,12 +131,7 @@ pub fn run(args: &[OsString]) -> anyhow::Result<ExitCode> {
     let mut curve_train = vec![(0.0, l_of(&train_set))];
     let mut curve_val = vec![(0.0, l_of(&val_set))];
     let batches = args.n_train.div_ceil(args.batch);
-    let bar = ProgressBar::new((args.epochs * batches) as u64).with_style(
-        ProgressStyle::with_template(
-            "  training {bar:30} {pos}/{len} batches, epoch {msg} [{elapsed_precise} < {eta}]",
-        )
-        .expect("valid template"),
-    );
+    let bar = gcnet_progress::bar((args.epochs * batches) as u64, "training batches, epoch");
     let train_start = Instant::now();
     let mut best = (0usize, curve_val[0].1);
     // demo-output/ is the demo's own directory: a rerun replaces its checkpoints.

@@ -183,16 +183,16 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
 
 #[cfg(test)]
 mod tests {
-    use std::ffi::OsString;
 
     use super::*;
 
     #[test]
     fn defaults_are_the_published_ones() {
-        let a: Args = crate::parse(
-            &["mc", "-pp", "pot", "-na", "100", "100", "100", "100", "99", "-T", "1173"].map(OsString::from),
-            SPELLINGS,
-        );
+        let crate::Command::Mc(a) =
+            crate::parse_words(&["mc", "-pp", "pot", "-na", "100", "100", "100", "100", "99", "-T", "1173"])
+        else {
+            unreachable!()
+        };
         assert_eq!(a.nunits, [5, 5, 5]);
         assert_eq!((a.lat_par, a.nsteps, a.neqb, a.nsave, a.force_tol, a.en_tol), (3.595, 60000, 2000, 200, 1e-3, 0.0));
         assert_eq!(
@@ -205,11 +205,11 @@ mod tests {
             "potPath:\tpot\nNatoms:\t[100, 100, 100, 100, 99]\nUseLastChkPt:\tFalse\nNunits:\t[5, 5, 5]\n"
         ));
         assert!(a.dump().contains("Temp:\t1173.0\n"));
-        let b: Args = crate::parse(
-            &["mc", "-pp", "p", "-na", "1", "-u", "3", "3", "3", "-T", "1", "-nosr", "-ckp", "-nv", "-pr"]
-                .map(OsString::from),
-            SPELLINGS,
-        );
+        let crate::Command::Mc(b) = crate::parse_words(&[
+            "mc", "-pp", "p", "-na", "1", "-u", "3", "3", "3", "-T", "1", "-nosr", "-ckp", "-nv", "-pr",
+        ]) else {
+            unreachable!()
+        };
         assert_eq!(
             (b.nunits.clone(), b.no_srun, b.use_last_chk_pt, b.no_vac, b.prim),
             (vec![3, 3, 3], true, true, true, true)

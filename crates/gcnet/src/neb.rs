@@ -257,10 +257,11 @@ mod tests {
 
     #[test]
     fn defaults_are_the_published_ones() {
-        let a: Args = crate::parse(
-            &["neb", "-cr", "c.h5", "-pp", "pot", "-if", "s.npy", "-T", "1000"].map(OsString::from),
-            SPELLINGS,
-        );
+        let crate::Command::Neb(a) =
+            crate::parse_words(&["neb", "-cr", "c.h5", "-pp", "pot", "-if", "s.npy", "-T", "1000"])
+        else {
+            unreachable!()
+        };
         assert_eq!((a.lat_par, a.n_images, a.n_steps, a.force_tol, a.en_tol), (3.595, 11, 100, 1e-3, 0.0));
         assert_eq!(
             (a.disp_threshold, a.time_step, a.spring_constant, a.perp_spring_constant),

@@ -7,8 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use clap::Parser;
-use clap::builder::PossibleValuesParser;
-use gcnet_net::run::{DataChecks, Mode, Run, RunConfig, parse_device};
+use gcnet_net::run::{DataChecks, Mode, Run, RunConfig, device_name, parse_device};
 use gcnet_net::{AdamPolicy, Form, NetConfig, TrainConfig};
 use tch::Kind;
 
@@ -63,7 +62,7 @@ pub fn parse(args: &[OsString]) -> Args {
 /// published GCNetRun.py interface; every option also has its single-dash spelling, shown
 /// in brackets).
 #[derive(Debug, Parser)]
-#[command(name = "gcnet", version, after_help = subcommand_help(), disable_help_subcommand = true, args_override_self = true, allow_negative_numbers = true)]
+#[command(name = "gcnet", version, after_help = crate::subcommand_help(), disable_help_subcommand = true, args_override_self = true, allow_negative_numbers = true)]
 pub struct Args {
     /// [-DP] Path to the single-step data set (HDF5).
     #[arg(long = "DataPath", value_name = "PATH")]
@@ -179,11 +178,11 @@ pub struct Args {
     pub dump_file: Option<PathBuf>,
     /// Extension: device (cpu, cuda, cuda:N); default the first GPU if there is one (or
     /// the GCNET_DEVICE environment variable).
-    #[arg(long = "device", value_name = "DEV")]
-    pub device: Option<String>,
+    #[arg(long = "device", value_name = "DEV", value_parser = |s: &str| parse_device(s))]
+    pub device: Option<tch::Device>,
     /// Extension: training precision (evaluation, getY and checkpoints stay f64).
-    #[arg(long = "dtype", default_value = "f64", value_parser = PossibleValuesParser::new(["f64", "f32"]))]
-    pub dtype: String,
+    #[arg(long = "dtype", value_enum, default_value_t = Dtype::F64)]
+    pub dtype: Dtype,
     /// Extension: samples per forward/backward pass inside a batch (bounds memory; the
     /// gradients of a batch add up, so the result does not depend on it); 0: automatic.
     #[arg(long = "micro-batch", default_value_t = 0, value_name = "N", value_parser = whole::<usize>)]
@@ -203,6 +202,13 @@ pub struct Args {
     /// on every sample first).
     #[arg(long = "no-check")]
     pub no_check: bool,
+}
+
+/// Training precision (--dtype).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Dtype {
+    F64,
+    F32,
 }
 
 impl Args {
@@ -250,8 +256,8 @@ impl Args {
             ("DumpFile", path(&self.dump_file)),
             ("Tracers", b(self.tracers)),
             ("Perm", b(self.perm)),
-            ("device", opt(self.device.clone())),
-            ("dtype", self.dtype.clone()),
+            ("device", opt(self.device.map(device_name))),
+            ("dtype", format!("{:?}", self.dtype).to_lowercase()),
             ("micro_batch", self.micro_batch.to_string()),
             ("seed", opt(self.seed.map(|v| v.to_string()))),
             ("force", b(self.force)),
@@ -260,14 +266,6 @@ impl Args {
         ];
         rows.iter().map(|(k, v)| format!("{k}: {v}\n")).collect()
     }
-}
-
-fn subcommand_help() -> String {
-    let mut s = String::from("Project subcommands (gcnet <subcommand> -h):\n");
-    for (name, what) in crate::SUBCOMMANDS {
-        s.push_str(&format!("  {name:<11} {what}\n"));
-    }
-    s
 }
 
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
@@ -295,7 +293,6 @@ fn config(a: &Args) -> anyhow::Result<RunConfig> {
             c.to_digit(10).map(|d| d as i8).with_context(|| format!("-sp {sp}: `{c}` is not a species label (0-9)"))
         })
         .collect::<anyhow::Result<_>>()?;
-    let device = a.device.as_deref().map(parse_device).transpose().map_err(anyhow::Error::msg)?;
     let form = match (a.tracers, a.bound_train) {
         (true, _) => Form::Tracer,
         (_, true) => Form::Boundary { jump_sort: jump_sort(a), add_on_sites: a.add_on_sites },
@@ -335,8 +332,11 @@ fn config(a: &Args) -> anyhow::Result<RunConfig> {
         checks: DataChecks { full: !a.no_check, permuted: a.perm },
         force: a.force,
         adam: if a.restart_adam { AdamPolicy::Restart } else { AdamPolicy::Restore },
-        device: device.unwrap_or_else(gcnet_net::default_device),
-        kind: if a.dtype == "f32" { Kind::Float } else { Kind::Double },
+        device: a.device.unwrap_or_else(gcnet_net::default_device),
+        kind: match a.dtype {
+            Dtype::F64 => Kind::Double,
+            Dtype::F32 => Kind::Float,
+        },
         data_parallel: a.data_parallel,
         rep_layer: a.rep_layer,
         rep_start: a.rep_start,

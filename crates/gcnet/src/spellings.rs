@@ -5,7 +5,7 @@
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use gcnet_files::{Overwrite, write_atomic};
 
 /// Rewrites the published single-dash options of `table` (`-DP x`, `-DP=x`) into their
@@ -60,10 +60,7 @@ pub fn py_float(x: f64) -> String {
 /// `inputs`, whatever `overwrite` says.
 /// The refusal of [`write_dump`] alone, for a run to give before it takes its directory.
 pub fn check_dump(path: &Path, inputs: &[PathBuf]) -> anyhow::Result<()> {
-    if let Some(input) = inputs.iter().find(|i| gcnet_files::same_file(i, path)) {
-        bail!("-dpf {}: that is {}, an input of this run; it is never written over", path.display(), input.display());
-    }
-    Ok(())
+    gcnet_files::refuse_input(path, inputs).map_err(|e| anyhow::anyhow!("-dpf {e}"))
 }
 
 pub fn write_dump(path: &Path, inputs: &[PathBuf], overwrite: Overwrite, text: &str) -> anyhow::Result<()> {

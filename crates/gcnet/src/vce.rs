@@ -207,11 +207,11 @@ impl Args {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::ffi::OsString;
 
     fn parse(words: &[&str]) -> Args {
-        let args: Vec<OsString> = std::iter::once("vce").chain(words.iter().copied()).map(OsString::from).collect();
-        crate::parse(&args, SPELLINGS)
+        let words: Vec<&str> = std::iter::once("vce").chain(words.iter().copied()).collect();
+        let crate::Command::Vce(a) = crate::parse_words(&words) else { unreachable!() };
+        a
     }
 
     #[test]
