@@ -31,11 +31,13 @@ mod atomic;
 mod error;
 mod lock;
 pub mod numpy;
+mod python;
 mod record;
 mod set;
 
 pub use atomic::{AtomicFile, Overwrite, TEMP_PREFIX, check_writable, remove_orphans, write_atomic};
 pub use error::{Error, Result};
 pub use lock::RunLock;
+pub use python::py_float;
 pub use record::{Expect, Input, Member, Record, SIDECAR_SUFFIX, check_same_set, content_hash, sidecar_path};
 pub use set::{ResultSet, check_output, refuse_input, same_file};

@@ -1,11 +1,12 @@
 //! The published command lines' conventions, shared by every subcommand that takes them:
 //! single-dash multi-letter options (argparse style) mapped onto clap's long names, and
-//! Python's spelling of float values for the argument dumps (-d/-dpf).
+//! Python's spelling of float values for the argument dumps (-d/-dpf, from gcnet-files).
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+pub use gcnet_files::py_float;
 use gcnet_files::{Overwrite, write_atomic};
 
 /// Rewrites the published single-dash options of `table` (`-DP x`, `-DP=x`) into their
@@ -37,25 +38,6 @@ pub fn whole<T: std::str::FromStr>(s: &str) -> Result<T, String> {
     s.trim().parse::<T>().map_err(|_| format!("`{s}` is not a whole number >= 0 (or is too large)"))
 }
 
-/// A float as Python's `repr` writes it: shortest round trip, `1.0` for whole numbers,
-/// exponent form below 1e-4 and from 1e16 (`1e-05`, `1.5e+16`).
-pub fn py_float(x: f64) -> String {
-    if x.is_nan() {
-        return "nan".into();
-    }
-    if x.is_infinite() {
-        return if x > 0.0 { "inf".into() } else { "-inf".into() };
-    }
-    if x == 0.0 || (1e-4..1e16).contains(&x.abs()) {
-        let s = format!("{x}");
-        return if s.contains('.') { s } else { format!("{s}.0") };
-    }
-    let s = format!("{x:e}"); // e.g. 1.5e-5
-    let (mant, exp) = s.split_once('e').expect("exponent form");
-    let (sign, digits) = exp.strip_prefix('-').map_or(("+", exp), |d| ("-", d));
-    format!("{mant}e{sign}{digits:0>2}")
-}
-
 /// Writes the argument dump of -dmp/-d to `path` (atomically): never over one of the run's
 /// `inputs`, whatever `overwrite` says.
 /// The refusal of [`write_dump`] alone, for a run to give before it takes its directory.
@@ -73,30 +55,6 @@ pub fn write_dump(path: &Path, inputs: &[PathBuf], overwrite: Overwrite, text: &
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn floats_are_written_as_python_repr_writes_them() {
-        for (x, want) in [
-            (1.0, "1.0"),
-            (0.001, "0.001"),
-            (0.0005, "0.0005"),
-            (0.0001, "0.0001"),
-            (5e-5, "5e-05"),
-            (1.5e-7, "1.5e-07"),
-            (3.595, "3.595"),
-            (-0.02, "-0.02"),
-            (0.0, "0.0"),
-            (0.71, "0.71"),
-            (1e16, "1e+16"),
-            (1.5e16, "1.5e+16"),
-            (123456789.0, "123456789.0"),
-            (2.5e-123, "2.5e-123"),
-            (f64::NAN, "nan"),
-            (f64::NEG_INFINITY, "-inf"),
-        ] {
-            assert_eq!(py_float(x), want, "{x:e}");
-        }
-    }
 
     #[test]
     fn class5_negative_counts_get_our_message() {
