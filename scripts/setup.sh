@@ -2,7 +2,7 @@
 # One setup path for both README commands. Idempotent: every step checks first and
 # does nothing when what it installs is already there.
 #   bash scripts/setup.sh              # system packages, .venv with torch, .libtorch link
-#   bash scripts/setup.sh --notebooks  # ... plus the evcxr Jupyter kernel
+#   bash scripts/setup.sh --notebooks  # ... plus what the tests need: rustfmt, clippy, SLURM, the evcxr kernel
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -51,6 +51,8 @@ fi
 #    rustup profile lacks both), and the evcxr Jupyter kernel: pinned, built once per machine.
 if ((NOTEBOOKS)); then
   export PATH="$HOME/.cargo/bin:$PATH"
+  # Debian's SLURM and munge for the cluster tests (scripts/slurm_local.sh runs them).
+  bash scripts/slurm_local.sh install
   if ! cargo fmt --version >/dev/null 2>&1 || ! cargo clippy --version >/dev/null 2>&1; then
     step "adding the rustfmt and clippy components"
     rustup component add rustfmt clippy

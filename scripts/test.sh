@@ -7,6 +7,10 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh --notebooks
 start=$(date +%s)
 bash scripts/lint.sh
+# A one-node SLURM for the cluster tests (stopped again however the tests end).
+bash scripts/slurm_local.sh start >/dev/null
+trap 'bash scripts/slurm_local.sh stop >/dev/null' EXIT
+export SLURM_CONF=${GCNET_SLURM_DIR:-/tmp/gcnet-slurm}/slurm.conf
 cargo test --release --workspace
 if compgen -G "notebooks/*.ipynb" >/dev/null; then
   .venv/bin/python scripts/run_notebooks.py notebooks/*.ipynb

@@ -150,7 +150,7 @@ impl Drop for Group {
         let Some(pid) = Pid::from_raw(pgid) else { return };
         let started = Instant::now();
         let mut killed = false;
-        while test_kill_process_group(pid).is_ok() {
+        while test_kill_process_group(pid).is_ok() && runs_in_group(pgid) {
             if !killed && started.elapsed() > GRACE {
                 signal_group(pgid, Signal::KILL);
                 killed = true;
@@ -162,4 +162,19 @@ impl Drop for Group {
         }
         groups().remove(&pgid);
     }
+}
+
+/// Whether a process of group `pgid` still runs. A group whose members have all exited can
+/// still hold zombies: srun forks a helper that is reparented to init when srun exits, and
+/// an init that reaps slowly (a container's) kept every NEB waiting 1-2 s for it.
+fn runs_in_group(pgid: i32) -> bool {
+    let Ok(entries) = std::fs::read_dir("/proc") else { return true };
+    entries.flatten().any(|e| {
+        let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else { return false };
+        // `pid (comm) state ppid pgrp ...`; comm may hold spaces and parentheses.
+        let Some((_, rest)) = stat.rsplit_once(')') else { return false };
+        let mut fields = rest.split_whitespace();
+        let (state, _ppid, group) = (fields.next(), fields.next(), fields.next());
+        group == Some(pgid.to_string().as_str()) && state != Some("Z")
+    })
 }

@@ -22,8 +22,9 @@ use crate::error::{Error, Result};
 pub enum Launcher {
     /// `mpiexec -n NI lmp ...` (MPICH's hydra from the project's venv, or the one on PATH).
     Mpiexec,
-    /// `srun --exclusive -n NI --cpus-per-task=1 [--mem-per-cpu=M] lmp ...` inside a SLURM
-    /// allocation, as the published scripts do.
+    /// `srun --exclusive -n NI --cpus-per-task=1 --mpi=pmi2 [--mem-per-cpu=M] lmp ...`
+    /// inside a SLURM allocation, as the published scripts do (`--mpi` from
+    /// SLURM_MPI_TYPE when that is set).
     Srun,
 }
 
@@ -33,6 +34,28 @@ impl Launcher {
             Launcher::Mpiexec => "mpiexec",
             Launcher::Srun => "srun",
         }
+    }
+
+    /// Refuses, before any work, a launcher that cannot start ranks here: `srun` outside a
+    /// SLURM allocation (each NEB is a job step of the job's allocation) or not on PATH.
+    pub fn check(self) -> Result<()> {
+        if self == Launcher::Srun {
+            if std::env::var_os("SLURM_JOB_ID").is_none() {
+                return Err(Error::Config(
+                    "--launcher srun starts each NEB as a job step of a SLURM allocation, and this process is \
+                     not inside one (SLURM_JOB_ID is not set): run it in an sbatch or salloc job, or use \
+                     --launcher mpiexec"
+                        .into(),
+                ));
+            }
+            if find_on_path("srun").is_none() {
+                return Err(Error::LauncherNotFound {
+                    launcher: "srun".into(),
+                    hint: " on PATH although SLURM_JOB_ID is set".into(),
+                });
+            }
+        }
+        Ok(())
     }
 }
 
@@ -190,6 +213,14 @@ impl Lammps {
                 };
                 let mut cmd = Command::new(srun);
                 cmd.args(["--exclusive", "-n", &ranks.to_string(), "--cpus-per-task=1"]);
+                // Without a PMI the ranks do not find each other: plain srun (MpiDefault=none)
+                // starts N separate 1-rank LAMMPS runs, and the NEB stops with "Processor
+                // partitions do not match". The project's MPICH speaks PMI-2; an LAMMPS built
+                // on the cluster's MPI gets its PMI from SLURM_MPI_TYPE (e.g. pmix), which
+                // srun reads itself.
+                if std::env::var_os("SLURM_MPI_TYPE").is_none() {
+                    cmd.arg("--mpi=pmi2");
+                }
                 if let Some(m) = launch.mem_per_cpu_mb {
                     cmd.arg(format!("--mem-per-cpu={m}M"));
                 }

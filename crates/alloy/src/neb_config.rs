@@ -133,6 +133,7 @@ impl NebConfig {
     /// Checks every input and loads it; nothing is written.
     fn prepare(&self) -> Result<(CrystalData, Model, InitialStates)> {
         self.validate()?;
+        self.launcher.check()?;
         if let Some(d) = &self.dataset {
             gcnet_files::check_output(d, &self.inputs(), self.overwrite).within("--dataset")?;
         }

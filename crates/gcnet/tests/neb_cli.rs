@@ -527,3 +527,178 @@ fn class5_neb_refuses_impossible_temperatures_and_negative_values() {
         fails(d, &neb_args(&pot, "c3.h5", "states.npy", extra), needle);
     }
 }
+
+#[test]
+fn srun_outside_an_allocation_is_refused_naming_the_alternative() {
+    let dir = setup();
+    let d = dir.path();
+    let pot = potential();
+    let (cr, st) = (d.join("c3.h5").display().to_string(), d.join("states.npy").display().to_string());
+    let out = Command::new(env!("CARGO_BIN_EXE_gcnet"))
+        .current_dir(d)
+        .args(neb_args(&pot, &cr, &st, &["-ns", "1", "-bs", "1", "--launcher", "srun"]))
+        .env_remove("SLURM_JOB_ID")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let t = text(&out);
+    assert!(t.contains("SLURM_JOB_ID is not set") && t.contains("--launcher mpiexec"), "{t}");
+    assert!(!d.join("data_1_0.h5").exists());
+}
+
+/// On a real SLURM (scripts/slurm_local.sh, started by scripts/test.sh, which exports
+/// SLURM_CONF): inside `sbatch -n 3`, `gcnet neb -ni 3 --launcher srun` runs every NEB as
+/// one 3-rank job step (`srun --mpi=pmi2`; without it srun starts three 1-rank LAMMPS runs
+/// and LAMMPS stops with "Processor partitions do not match"), and the step file equals the
+/// one of the same shard run with mpiexec outside SLURM.
+#[test]
+fn srun_launcher_runs_each_neb_as_one_multi_rank_job_step() {
+    slurm_conf();
+    let _one = LAMMPS_RUNS.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = setup();
+    let d = dir.path();
+    let pot = potential();
+    let (cr, st) = (d.join("c3.h5").display().to_string(), d.join("states.npy").display().to_string());
+    let args = neb_args(&pot, &cr, &st, &["-ni", "3", "-ns", "1", "-bs", "1"]);
+    let direct = mkdir(&d.join("direct"));
+    ok(&direct, &args);
+    let slurm = mkdir(&d.join("slurm"));
+    let mut line = vec![env!("CARGO_BIN_EXE_gcnet").to_string()];
+    line.extend(args.iter().map(|a| a.to_string()));
+    line.extend(["--launcher".to_string(), "srun".to_string()]);
+    let job =
+        sbatch(&slurm, &[], &["-n", "3", "-o", "job.log", "--job-name", "gcnet-neb-test", "--wrap", &line.join(" ")]);
+    let state = wait_for_job(&job);
+    let log = std::fs::read_to_string(slurm.join("job.log")).unwrap_or_default();
+    assert_eq!(state, "COMPLETED", "the sbatch job failed:\n{log}");
+    let (a, b) = (datasets(&direct.join("data_1_0.h5")), datasets(&slurm.join("data_1_0.h5")));
+    assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
+    for (name, (shape, ty, values)) in &a {
+        let (shape2, ty2, values2) = &b[name];
+        assert!(shape == shape2 && ty == ty2 && same_values(values, values2), "{name} differs under srun");
+    }
+}
+
+/// The SLURM configuration of the local cluster, or a failure that says how to start it.
+fn slurm_conf() -> String {
+    let conf = std::env::var("SLURM_CONF").unwrap_or_default();
+    assert!(
+        Path::new(&conf).is_file(),
+        "this test needs a SLURM cluster: `bash scripts/slurm_local.sh start` and export \
+         SLURM_CONF=/tmp/gcnet-slurm/slurm.conf (scripts/test.sh does both)"
+    );
+    conf
+}
+
+/// Waits until job `id` (every task of an array) has ended; its state. Polls `scontrol`
+/// (the cluster keeps ended jobs for MinJobAge = 300 s), which answers within 0.2 s where
+/// `sbatch --wait` polls with growing pauses.
+fn wait_for_job(id: &str) -> String {
+    let until = Instant::now() + Duration::from_secs(900);
+    loop {
+        let out = Command::new("scontrol").args(["show", "job", "-o", id]).output().expect("scontrol on PATH");
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        let states: Vec<&str> = text.split_whitespace().filter_map(|w| w.strip_prefix("JobState=")).collect();
+        let ended = |s: &&str| !matches!(*s, "PENDING" | "RUNNING" | "CONFIGURING" | "COMPLETING" | "REQUEUED");
+        if !states.is_empty() && states.iter().all(ended) {
+            return states.join(",");
+        }
+        assert!(Instant::now() < until, "job {id} did not end in 15 minutes: {text}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// `sbatch ARGS` in `dir`, with `env` added; the job id (`--parsable`).
+fn sbatch(dir: &Path, env: &[(&str, String)], args: &[&str]) -> String {
+    let out = Command::new("sbatch")
+        .current_dir(dir)
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .arg("--parsable")
+        .args(args)
+        .output()
+        .expect("sbatch on PATH");
+    assert!(out.status.success(), "sbatch {args:?}: {}", text(&out));
+    String::from_utf8_lossy(&out.stdout).trim().split(';').next().unwrap().to_string()
+}
+
+/// docs/slurm_neb_array.sh, unchanged, as a two-task array on the local SLURM (a 3x3x3
+/// cell, 3 images, one state per task), then a dependent job that merges and checks: the
+/// merged data set equals the merge of the same shards run directly, without SLURM.
+#[test]
+fn slurm_neb_array_script_runs_unchanged_and_merges_like_direct_shards() {
+    slurm_conf();
+    let _one = LAMMPS_RUNS.lock().unwrap_or_else(|e| e.into_inner());
+    let started = Instant::now();
+    let dir = setup();
+    let d = dir.path();
+    let pot = potential();
+    let (cr, st) = (d.join("c3.h5").display().to_string(), d.join("states.npy").display().to_string());
+    let gcnet_exe = env!("CARGO_BIN_EXE_gcnet");
+
+    // The same shards directly (mpiexec), merged.
+    let direct = mkdir(&d.join("direct"));
+    for idx in ["0", "1"] {
+        let extra = ["-ni", "3", "-ns", "2", "-idx", idx, "-bs", "1", "-cs", "1", "--seed", "0"];
+        let dataset = format!("dataset_{idx}.h5");
+        let mut args = neb_args(&pot, &cr, &st, &extra);
+        args.extend(["--dataset", &dataset]);
+        ok(&direct, &args);
+    }
+    ok(&direct, &["neb-merge", "dataset_0.h5", "dataset_1.h5", "-cr", &cr, "-o", "merged.h5"]);
+    eprintln!("direct shards and merge: {:.0} s", started.elapsed().as_secs_f64());
+
+    // The script as a job array, and the merge as the dependent job of its comment.
+    let run = d.join("run");
+    let env = [
+        ("GCNET_ROOT", root().display().to_string()),
+        ("GCNET", gcnet_exe.to_string()),
+        ("RUN_DIR", run.display().to_string()),
+        ("STATES", st.clone()),
+        ("CRYSTAL", cr.clone()),
+        ("POTENTIAL", pot.clone()),
+        ("T", "1000".into()),
+        ("UNITS", "3".into()),
+        ("IMAGES", "3".into()),
+        ("FTOL", "0.05".into()),
+        ("BS", "1".into()),
+        ("CS", "1".into()),
+        ("MPC", "100".into()),
+        ("PARALLEL", "1".into()),
+    ];
+    let script = root().join("docs/slurm_neb_array.sh").display().to_string();
+    let array =
+        sbatch(d, &env, &["--array=0-1", "--ntasks=3", "--mem-per-cpu=100M", "--output=neb_%A_%a.out", &script]);
+    let merge = format!(
+        "cd {} && {gcnet_exe} neb-merge dataset_*.h5 -cr {cr} -o ../merged.h5 && {gcnet_exe} check ../merged.h5 --crystal {cr}",
+        run.display()
+    );
+    let dependency = format!("--dependency=afterok:{array}");
+    let merge_job = sbatch(d, &env, &[&dependency, "--output=merge.out", "--wrap", &merge]);
+    let log = |name: &str| std::fs::read_to_string(d.join(name)).unwrap_or_default();
+    let tasks = wait_for_job(&array);
+    assert_eq!(
+        tasks,
+        "COMPLETED,COMPLETED",
+        "{}\n{}",
+        log(&format!("neb_{array}_0.out")),
+        log(&format!("neb_{array}_1.out"))
+    );
+    wait_for_job(&merge_job);
+    let merged = d.join("merged.h5");
+    assert!(
+        merged.is_file(),
+        "no merged data set; merge job:\n{}\ntasks:\n{}\n{}",
+        log("merge.out"),
+        log(&format!("neb_{array}_0.out")),
+        log(&format!("neb_{array}_1.out"))
+    );
+    assert!(log("merge.out").contains("all checks passed"), "{}", log("merge.out"));
+    assert!(log(&format!("neb_{array}_0.out")).contains("3 ranks"), "{}", log(&format!("neb_{array}_0.out")));
+    let (a, b) = (datasets(&direct.join("merged.h5")), datasets(&merged));
+    assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
+    for (name, (shape, ty, values)) in &a {
+        let (shape2, ty2, values2) = &b[name];
+        assert!(shape == shape2 && ty == ty2 && same_values(values, values2), "{name} differs under SLURM");
+    }
+    eprintln!("with the SLURM array: {:.0} s", started.elapsed().as_secs_f64());
+}
