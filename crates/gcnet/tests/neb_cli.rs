@@ -90,8 +90,10 @@ fn read_step(path: &Path) -> StepData {
     StepData::read(path).unwrap().0
 }
 
+type Datasets = BTreeMap<String, (Vec<usize>, String, Vec<f64>)>;
+
 /// Every dataset of an HDF5 file as (shape, type, values as f64).
-fn datasets(path: &Path) -> BTreeMap<String, (Vec<usize>, String, Vec<f64>)> {
+fn datasets(path: &Path) -> Datasets {
     let f = hdf5::File::open(path).unwrap();
     f.datasets()
         .unwrap()
@@ -103,6 +105,15 @@ fn datasets(path: &Path) -> BTreeMap<String, (Vec<usize>, String, Vec<f64>)> {
             (name, (d.shape(), ty, values))
         })
         .collect()
+}
+
+/// Every dataset of `b` equals `a`'s, name, shape, type and values, bit for bit.
+fn assert_same_datasets(a: &Datasets, b: &Datasets, under: &str) {
+    assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
+    for (name, (shape, ty, values)) in a {
+        let (shape2, ty2, values2) = &b[name];
+        assert!(shape == shape2 && ty == ty2 && same_values(values, values2), "{name} differs under {under}");
+    }
 }
 
 fn same_values(a: &[f64], b: &[f64]) -> bool {
@@ -572,11 +583,7 @@ fn srun_launcher_runs_each_neb_as_one_multi_rank_job_step() {
     let log = std::fs::read_to_string(slurm.join("job.log")).unwrap_or_default();
     assert_eq!(state, "COMPLETED", "the sbatch job failed:\n{log}");
     let (a, b) = (datasets(&direct.join("data_1_0.h5")), datasets(&slurm.join("data_1_0.h5")));
-    assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
-    for (name, (shape, ty, values)) in &a {
-        let (shape2, ty2, values2) = &b[name];
-        assert!(shape == shape2 && ty == ty2 && same_values(values, values2), "{name} differs under srun");
-    }
+    assert_same_datasets(&a, &b, "srun");
 }
 
 /// The SLURM configuration of the local cluster, or a failure that says how to start it.
@@ -695,10 +702,6 @@ fn slurm_neb_array_script_runs_unchanged_and_merges_like_direct_shards() {
     assert!(log("merge.out").contains("all checks passed"), "{}", log("merge.out"));
     assert!(log(&format!("neb_{array}_0.out")).contains("3 ranks"), "{}", log(&format!("neb_{array}_0.out")));
     let (a, b) = (datasets(&direct.join("merged.h5")), datasets(&merged));
-    assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
-    for (name, (shape, ty, values)) in &a {
-        let (shape2, ty2, values2) = &b[name];
-        assert!(shape == shape2 && ty == ty2 && same_values(values, values2), "{name} differs under SLURM");
-    }
+    assert_same_datasets(&a, &b, "SLURM");
     eprintln!("with the SLURM array: {:.0} s", started.elapsed().as_secs_f64());
 }
