@@ -10,9 +10,16 @@
 #
 # Every task writes data_{step}_{idx}.h5 and dataset_{idx}.h5 into the run directory, and
 # keeps its scratch files in .gcnet-neb-{idx}/ there, so all tasks can share one
-# directory. A task that was killed (time limit, preemption) continues where it stopped
-# when it is submitted again with the same arguments (sbatch --array=<that task's id>):
-# at most the chunk of -cs states in progress is lost.
+# directory. A task that was stopped (time limit, preemption: SLURM's SIGTERM, then
+# SIGKILL after KillWait) continues where it stopped when it runs again with the same
+# arguments: `scontrol requeue <jobid>_<task>`, or `sbatch --array=<task>` of this script.
+# At most the chunk of -cs states in progress is lost; the data set is the same as without
+# the stop. On SIGTERM gcnet stops its LAMMPS job steps, says where it stopped and exits.
+# A stopped task (failed at its time limit, or requeued while it ran) leaves the merge job
+# pending for ever (DependencyNeverSatisfied, SLURM 22.05; the array as a whole keeps the
+# failure even after the rerun completed): once the rerun has completed, renew the
+# dependency on the tasks one by one:
+#   scontrol update JobId=<merge job> Dependency=afterok:<array>_0:<array>_1:...
 #
 # LAMMPS: each NEB is one job step of the task's allocation, `srun --mpi=pmi2 -n NI lmp`
 # (`--launcher srun`), with the project's LAMMPS (`bash scripts/setup.sh`: the lammps[mpi]
@@ -50,7 +57,9 @@ export GCNET_ROOT
 mkdir -p "$RUN_DIR"
 cd "$RUN_DIR"
 
-"$GCNET" neb \
+# exec: gcnet is the batch step itself, so SLURM's signals reach it (and it ends its
+# LAMMPS job steps) rather than a shell that dies first.
+exec "$GCNET" neb \
   -cr "$CRYSTAL" -pp "$POTENTIAL" -if "$STATES" \
   -T "${T:-1073}" -a0 "${A0:-3.595}" -u "${UNITS:-5}" -ni "${IMAGES:-11}" -ns "${STEPS:-2}" \
   -ftol "${FTOL:-0.001}" -idx "$IDX" -bs "$BS" -cs "${CS:-4}" \

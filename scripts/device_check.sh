@@ -36,6 +36,10 @@ t_tests=$(( $(date +%s) - t0 ))
 
 log "gcnet bench on CUDA (f64 and f32)"
 bench=$(target/release/gcnet bench --device cuda --samples 1024 2>&1 | tee /dev/stderr)
+# The CPU thread count (gcnet_kernels::threads: affinity, cgroup, SLURM_CPUS_PER_TASK,
+# OMP_NUM_THREADS, --threads) is for CPU work: on CUDA the bench header names no count.
+cuda_threads=ok
+grep "^gcnet bench:" <<<"$bench" | grep -q " thread" && cuda_threads="FAILED (the CPU thread logic ran on CUDA)"
 log "PyTorch baseline on the same GPU"
 py64=$($PY scripts/bench_pytorch.py --device cuda --samples 1024 --dtype f64 | tee /dev/stderr)
 py32=$($PY scripts/bench_pytorch.py --device cuda --samples 1024 --dtype f32 | tee /dev/stderr)
@@ -48,10 +52,11 @@ p64=$(grep -oE '[0-9.]+ samples/s' <<<"$py64" | cut -d' ' -f1); p32=$(grep -oE '
   echo "| check | result |"
   echo "|---|---|"
   echo "| network tests on CUDA (equivariance, losses, gradients vs autograd, checkpoints) | $tests_ok in ${t_tests} s |"
+  echo "| CPU thread logic kept off the CUDA path | $cuda_threads |"
   echo "| gcnet train f64 (-nl 6 -nch 8, batch 128) | $g64 samples/s |"
   echo "| gcnet train f32 | $g32 samples/s |"
   echo "| gcnet eval f64 | $e64 samples/s |"
   echo "| PyTorch autograd train f64 / f32 (same network) | $p64 / $p32 samples/s |"
   awk -v a="$g64" -v b="$p64" -v c="$g32" -v d="$p32" 'BEGIN { if (b > 0 && d > 0) printf "| gcnet / PyTorch | %.2fx f64, %.2fx f32 |\n", a / b, c / d }'
 } | tee "$out"
-[ "$tests_ok" = passed ]
+[ "$tests_ok" = passed ] && [ "$cuda_threads" = ok ]

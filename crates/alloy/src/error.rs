@@ -79,10 +79,12 @@ pub enum Error {
     #[error("{path}: {reason}")]
     Merge { path: PathBuf, reason: String },
 
+    /// SIGINT/SIGTERM (a time limit, a preemption, Ctrl-C) stopped the run; `resume`
+    /// says how to continue it.
     #[error(
-        "stopped by {signal} {place}; every LAMMPS process it started has ended and no file is half-written. Rerun the same command in the same directory to continue from there"
+        "stopped by {signal} {place}; every LAMMPS process it started has ended and no file is half-written. {resume}"
     )]
-    Interrupted { signal: &'static str, place: String },
+    Interrupted { signal: &'static str, place: String, resume: &'static str },
 
     #[error("{0}")]
     Config(String),

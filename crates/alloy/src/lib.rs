@@ -64,7 +64,7 @@ mod dataset;
 mod error;
 pub mod fingerprint;
 mod geometry;
-pub mod interrupt;
+mod interrupt;
 mod jobs;
 pub mod kmc;
 mod lammps;

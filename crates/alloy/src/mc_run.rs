@@ -419,7 +419,38 @@ impl McRun<'_> {
     }
 
     /// Runs every chain to `trials` trials from where [`McRun::start`] found them.
+    /// From here on SIGINT/SIGTERM stop every chain after its current trial
+    /// ([`Error::Interrupted`], naming each chain's last complete checkpoint); no
+    /// checkpoint is written out of turn, so a continued chain (-ckp) equals an
+    /// uninterrupted one.
     pub fn run(&self, start: McStart, on_event: &(dyn Fn(McEvent) + Sync)) -> Result<Vec<ChainSummary>> {
+        crate::interrupt::install()?;
+        let result = self.run_chains(start, on_event);
+        match crate::interrupt::requested() {
+            Some(signal) if result.is_err() => Err(self.stopped(signal)),
+            _ => result,
+        }
+    }
+
+    /// The stop, told with every chain's last complete checkpoint.
+    fn stopped(&self, signal: &'static str) -> Error {
+        let last: Vec<String> = (0..self.chains)
+            .map(|c| {
+                let dir = chain_dir(&self.out_dir, c);
+                match checkpoint_trials(&dir).ok().and_then(|t| t.last().copied()) {
+                    Some(t) => format!("{} at trial {t}", dir.display()),
+                    None => format!("{}: none", dir.display()),
+                }
+            })
+            .collect();
+        Error::Interrupted {
+            signal,
+            place: format!("(last complete checkpoints: {})", last.join(", ")),
+            resume: "Rerun the same command with -ckp in the same directory to continue every chain from its last complete checkpoint",
+        }
+    }
+
+    fn run_chains(&self, start: McStart, on_event: &(dyn Fn(McEvent) + Sync)) -> Result<Vec<ChainSummary>> {
         let McStart { _lock, starts } = start;
         for (c, start) in starts.iter().enumerate() {
             let dir = chain_dir(&self.out_dir, c);
@@ -475,6 +506,8 @@ impl McRun<'_> {
         on_event(McEvent::Started { chain: c, trial: before, energy: chain.energy() });
         let started = Instant::now();
         while chain.trials_done() < self.trials {
+            // A stop ends the chain between two trials; what it has saved is complete.
+            crate::interrupt::check(String::new)?;
             chain.step(&mut energy, self.physics.temperature)?;
             let t = chain.trials_done();
             on_event(McEvent::Trial { chain: c, trial: t, energy: chain.energy(), acceptance: chain.acceptance() });

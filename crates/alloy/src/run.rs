@@ -347,7 +347,11 @@ impl NebKmc<'_> {
                 // However the stop reached the run (a job refused, a LAMMPS run killed),
                 // it is told as the stop, with where the run can continue.
                 match crate::interrupt::requested() {
-                    Some(signal) => Error::Interrupted { signal, place: self.stopped_in(step, scratch) },
+                    Some(signal) => Error::Interrupted {
+                        signal,
+                        place: self.stopped_in(step, scratch),
+                        resume: crate::interrupt::RERUN,
+                    },
                     None => e,
                 }
             })?;

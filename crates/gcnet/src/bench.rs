@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::builder::PossibleValuesParser;
 use gcnet_net::Products;
-use gcnet_net::bench::BenchConfig;
+use gcnet_net::bench::{BenchConfig, ContentionConfig};
 use gcnet_net::run::parse_device;
 use tch::{Device, Kind};
 
@@ -43,9 +43,10 @@ pub struct Args {
     /// Device (cpu, cuda, cuda:N); default the first GPU if there is one.
     #[arg(long, value_parser = parse_device)]
     device: Option<Device>,
-    /// libtorch intra-op threads (default: libtorch's choice, one per core).
+    /// CPU threads (default: the CPUs this process may use, limited by
+    /// SLURM_CPUS_PER_TASK and OMP_NUM_THREADS).
     #[arg(long)]
-    threads: Option<i32>,
+    threads: Option<usize>,
     /// Seed of the data set and the weights.
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -53,19 +54,53 @@ pub struct Args {
     /// default) or `libtorch` (libtorch's products, as on CUDA).
     #[arg(long, default_value = "gemm", value_parser = PossibleValuesParser::new(["gemm", "libtorch"]))]
     products: String,
+    /// Measure one f64 training epoch quiet and beside N busy single-threaded processes
+    /// (`yes > /dev/null`), for gcnet and the PyTorch baseline (scripts/bench_pytorch.py
+    /// with the project's .venv), and print both rates and the slowdowns.
+    #[arg(long, value_name = "N")]
+    contend: Option<usize>,
 }
 
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
-    if let Some(t) = a.threads {
-        tch::set_num_threads(t);
-    }
     let device = a.device.unwrap_or_else(gcnet_net::default_device);
     let kinds = [("f64", Kind::Double), ("f32", Kind::Float)];
     let kinds = kinds.into_iter().filter(|(name, _)| a.dtype == "both" || a.dtype == *name).map(|(_, k)| k).collect();
     let products = if a.products == "gemm" { Products::Gemm } else { Products::Libtorch };
     let (nl, nch, ncl, batch, micro_batch, size, samples, dataset, seed) =
         (a.nl, a.nch, a.ncl, a.batch, a.micro_batch, a.size, a.samples, a.dataset, a.seed);
-    let cfg = BenchConfig { nl, nch, ncl, batch, micro_batch, size, samples, dataset, kinds, device, seed, products };
-    print!("{}", gcnet_net::bench::run(&cfg)?);
+    let threads = a.threads;
+    let cfg = BenchConfig {
+        nl,
+        nch,
+        ncl,
+        batch,
+        micro_batch,
+        size,
+        samples,
+        dataset,
+        kinds,
+        device,
+        seed,
+        products,
+        threads,
+    };
+    match a.contend {
+        None => print!("{}", gcnet_net::bench::run(&cfg)?),
+        Some(busy) => {
+            // The checkout this binary was built in (target/release/gcnet) holds the venv
+            // and the baseline script.
+            let exe = std::env::current_exe()?;
+            let root = exe.ancestors().nth(3).map(std::path::Path::to_path_buf).unwrap_or_default();
+            let (python, script) = (root.join(".venv/bin/python"), root.join("scripts/bench_pytorch.py"));
+            let baseline = (python.is_file() && script.is_file()).then_some((python, script));
+            if baseline.is_none() {
+                eprintln!(
+                    "gcnet bench: no .venv/bin/python and scripts/bench_pytorch.py beside {}: gcnet alone",
+                    exe.display()
+                );
+            }
+            print!("{}", gcnet_net::bench::contention(&ContentionConfig { bench: cfg, busy, baseline })?);
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -187,6 +187,10 @@ pub struct Args {
     /// gradients of a batch add up, so the result does not depend on it); 0: automatic.
     #[arg(long = "micro-batch", default_value_t = 0, value_name = "N", value_parser = whole::<usize>)]
     pub micro_batch: usize,
+    /// Extension: CPU threads (default: the CPUs this process may use, limited by
+    /// SLURM_CPUS_PER_TASK and OMP_NUM_THREADS).
+    #[arg(long = "threads", value_name = "N", value_parser = whole::<usize>)]
+    pub threads: Option<usize>,
     /// Extension: seed of the initial weights and of -shf (default: from the clock).
     #[arg(long = "seed", value_name = "N", value_parser = whole::<u64>)]
     pub seed: Option<u64>,
@@ -260,6 +264,7 @@ impl Args {
             ("dtype", format!("{:?}", self.dtype).to_lowercase()),
             ("micro_batch", self.micro_batch.to_string()),
             ("seed", opt(self.seed.map(|v| v.to_string()))),
+            ("threads", opt(self.threads.map(|v| v.to_string()))),
             ("force", b(self.force)),
             ("restart_adam", b(self.restart_adam)),
             ("no_check", b(self.no_check)),
@@ -337,6 +342,7 @@ fn config(a: &Args) -> anyhow::Result<RunConfig> {
             Dtype::F64 => Kind::Double,
             Dtype::F32 => Kind::Float,
         },
+        threads: a.threads,
         data_parallel: a.data_parallel,
         rep_layer: a.rep_layer,
         rep_start: a.rep_start,

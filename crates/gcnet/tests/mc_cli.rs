@@ -15,6 +15,7 @@ use gcnet_alloy::{InitialStates, LabelType, provenance};
 use gcnet_crystal::CrystalData;
 use ndarray::{Array1, Array2, ArrayD, Ix1};
 
+use common::slurm::{self, sbatch, sigterm, wait_for_job, wait_while_running};
 use common::{gcnet, snapshot, text};
 
 static LAMMPS_RUNS: Mutex<()> = Mutex::new(());
@@ -252,6 +253,51 @@ fn killed_run_continues_from_the_last_checkpoint() {
     resume.push("-ckp");
     let log = ok(&b, &resume);
     eprintln!("killed after {done} saved trials; {log}");
+    assert!(log.contains("continuing after trial"), "{log}");
+    assert_eq!(results(&a.join("chain_0")), results(&b.join("chain_0")));
+}
+
+/// `gcnet mc` as a SLURM batch job, stopped mid-chain as a cluster stops jobs (SIGTERM to
+/// every process of the job: `scancel --signal=TERM --full`): it ends promptly, names the
+/// last complete checkpoint and -ckp, leaves no half-written file; submitted again with
+/// -ckp it continues, and the files equal those of an uninterrupted run.
+#[test]
+fn chain_stopped_by_slurm_continues_with_ckp_like_an_uninterrupted_one() {
+    slurm::conf();
+    let _one = LAMMPS_RUNS.lock().unwrap_or_else(|e| e.into_inner());
+    let pot = potential();
+    let root = tempfile::tempdir().unwrap();
+    let (a, b) = (root.path().join("a"), root.path().join("b"));
+    for d in [&a, &b] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    let args = mc_args(&pot, &["-T", "1000", "-nt", "3000", "-ns", "50", "--chains", "1", "--no-relax", "--seed", "5"]);
+    let started = Instant::now();
+    ok(&a, &args);
+    eprintln!("uninterrupted: {:.1} s", started.elapsed().as_secs_f64());
+    let line = |extra: &str| format!("exec {} {} {extra}", env!("CARGO_BIN_EXE_gcnet"), args.join(" "));
+    let job = sbatch(&b, &[], &["--output=job.out", "--wrap", &line("")]);
+    wait_while_running(&job, "checkpoint 300", || b.join("chain_0/chkpt/state_300.npy").exists());
+    let signalled = Instant::now();
+    sigterm(&job);
+    let state = wait_for_job(&job);
+    let log = std::fs::read_to_string(b.join("job.out")).unwrap_or_default();
+    assert_eq!(state, "FAILED", "{log}");
+    eprintln!("ended {:.1} s after SIGTERM: {log}", signalled.elapsed().as_secs_f64());
+    assert!(
+        log.contains("stopped by SIGTERM") && log.contains("last complete checkpoints") && log.contains("-ckp"),
+        "{log}"
+    );
+    let done = i64s(&b.join("chain_0/accepts_all_steps.npy")).len();
+    assert!(done < 3000, "the run was to be stopped before its end ({done} trials saved)");
+    for e in std::fs::read_dir(b.join("chain_0")).unwrap().chain(std::fs::read_dir(b.join("chain_0/chkpt")).unwrap()) {
+        let name = e.unwrap().file_name().to_string_lossy().to_string();
+        assert!(!name.starts_with(gcnet_files::TEMP_PREFIX), "the stopped run left {name}");
+    }
+    let job = sbatch(&b, &[], &["--output=job2.out", "--wrap", &line("-ckp")]);
+    let state = wait_for_job(&job);
+    let log = std::fs::read_to_string(b.join("job2.out")).unwrap_or_default();
+    assert_eq!(state, "COMPLETED", "{log}");
     assert!(log.contains("continuing after trial"), "{log}");
     assert_eq!(results(&a.join("chain_0")), results(&b.join("chain_0")));
 }

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use gcnet_alloy::{STEP_DATASETS, StepData, kmc};
 use ndarray::Array2;
 
+use common::slurm::{self, renew_dependency, requeue, sbatch, sigterm, wait_for_job, wait_while_running};
 use common::{fails, gcnet, snapshot, text};
 
 static LAMMPS_RUNS: Mutex<()> = Mutex::new(());
@@ -564,7 +565,7 @@ fn srun_outside_an_allocation_is_refused_naming_the_alternative() {
 /// one of the same shard run with mpiexec outside SLURM.
 #[test]
 fn srun_launcher_runs_each_neb_as_one_multi_rank_job_step() {
-    slurm_conf();
+    slurm::conf();
     let _one = LAMMPS_RUNS.lock().unwrap_or_else(|e| e.into_inner());
     let dir = setup();
     let d = dir.path();
@@ -586,54 +587,18 @@ fn srun_launcher_runs_each_neb_as_one_multi_rank_job_step() {
     assert_same_datasets(&a, &b, "srun");
 }
 
-/// The SLURM configuration of the local cluster, or a failure that says how to start it.
-fn slurm_conf() -> String {
-    let conf = std::env::var("SLURM_CONF").unwrap_or_default();
-    assert!(
-        Path::new(&conf).is_file(),
-        "this test needs a SLURM cluster: `bash scripts/slurm_local.sh start` and export \
-         SLURM_CONF=/tmp/gcnet-slurm/slurm.conf (scripts/test.sh does both)"
-    );
-    conf
-}
-
-/// Waits until job `id` (every task of an array) has ended; its state. Polls `scontrol`
-/// (the cluster keeps ended jobs for MinJobAge = 300 s), which answers within 0.2 s where
-/// `sbatch --wait` polls with growing pauses.
-fn wait_for_job(id: &str) -> String {
-    let until = Instant::now() + Duration::from_secs(900);
-    loop {
-        let out = Command::new("scontrol").args(["show", "job", "-o", id]).output().expect("scontrol on PATH");
-        let text = String::from_utf8_lossy(&out.stdout).to_string();
-        let states: Vec<&str> = text.split_whitespace().filter_map(|w| w.strip_prefix("JobState=")).collect();
-        let ended = |s: &&str| !matches!(*s, "PENDING" | "RUNNING" | "CONFIGURING" | "COMPLETING" | "REQUEUED");
-        if !states.is_empty() && states.iter().all(ended) {
-            return states.join(",");
-        }
-        assert!(Instant::now() < until, "job {id} did not end in 15 minutes: {text}");
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
-
-/// `sbatch ARGS` in `dir`, with `env` added; the job id (`--parsable`).
-fn sbatch(dir: &Path, env: &[(&str, String)], args: &[&str]) -> String {
-    let out = Command::new("sbatch")
-        .current_dir(dir)
-        .envs(env.iter().map(|(k, v)| (k, v)))
-        .arg("--parsable")
-        .args(args)
-        .output()
-        .expect("sbatch on PATH");
-    assert!(out.status.success(), "sbatch {args:?}: {}", text(&out));
-    String::from_utf8_lossy(&out.stdout).trim().split(';').next().unwrap().to_string()
-}
-
 /// docs/slurm_neb_array.sh, unchanged, as a two-task array on the local SLURM (a 3x3x3
-/// cell, 3 images, one state per task), then a dependent job that merges and checks: the
-/// merged data set equals the merge of the same shards run directly, without SLURM.
+/// cell, 3 images, one state per task, two steps), then a dependent job that merges and
+/// checks, as its comment says. Each task is stopped in step 2 as a cluster stops jobs:
+/// task 0 by SIGTERM (`scancel --signal=TERM --full`, as at a time limit), then requeued,
+/// task 1 by `scontrol requeue` while it runs (a preemption); then the merge job's
+/// dependency is renewed (the script's comment says why). Each stops promptly with a
+/// message saying where, leaves no half-written file, and its requeued run continues
+/// after step 1; the merged data set equals the merge of the same shards run directly,
+/// without SLURM and without stops.
 #[test]
-fn slurm_neb_array_script_runs_unchanged_and_merges_like_direct_shards() {
-    slurm_conf();
+fn slurm_neb_array_script_survives_sigterm_and_requeue_and_merges_like_direct_shards() {
+    slurm::conf();
     let _one = LAMMPS_RUNS.lock().unwrap_or_else(|e| e.into_inner());
     let started = Instant::now();
     let dir = setup();
@@ -673,8 +638,12 @@ fn slurm_neb_array_script_runs_unchanged_and_merges_like_direct_shards() {
         ("PARALLEL", "1".into()),
     ];
     let script = root().join("docs/slurm_neb_array.sh").display().to_string();
-    let array =
-        sbatch(d, &env, &["--array=0-1", "--ntasks=3", "--mem-per-cpu=100M", "--output=neb_%A_%a.out", &script]);
+    // --open-mode=append: a requeued task's log keeps what its stopped run said.
+    let array = sbatch(
+        d,
+        &env,
+        &["--array=0-1", "--ntasks=3", "--mem-per-cpu=100M", "--output=neb_%A_%a.out", "--open-mode=append", &script],
+    );
     let merge = format!(
         "cd {} && {gcnet_exe} neb-merge dataset_*.h5 -cr {cr} -o ../merged.h5 && {gcnet_exe} check ../merged.h5 --crystal {cr}",
         run.display()
@@ -682,26 +651,53 @@ fn slurm_neb_array_script_runs_unchanged_and_merges_like_direct_shards() {
     let dependency = format!("--dependency=afterok:{array}");
     let merge_job = sbatch(d, &env, &[&dependency, "--output=merge.out", "--wrap", &merge]);
     let log = |name: &str| std::fs::read_to_string(d.join(name)).unwrap_or_default();
+    let task_log = |t: usize| log(&format!("neb_{array}_{t}.out"));
+    let no_temporary_files = |what: &str| {
+        for e in std::fs::read_dir(&run).unwrap() {
+            let name = e.unwrap().file_name().to_string_lossy().to_string();
+            assert!(!name.starts_with(gcnet_files::TEMP_PREFIX), "{what} left {name}");
+        }
+    };
+
+    // Task 0: SIGTERM in step 2 (its step 1 file exists), then requeued.
+    let task0 = format!("{array}_0");
+    wait_while_running(&task0, "step 1 of task 0 was written", || run.join("data_1_0.h5").is_file());
+    let signalled = Instant::now();
+    sigterm(&task0);
+    let state = wait_for_job(&task0);
+    let stopped_in = signalled.elapsed().as_secs_f64();
+    let t0 = task_log(0);
+    assert_eq!(state, "FAILED", "task 0 was stopped:\n{t0}");
+    assert!(t0.contains("stopped by SIGTERM in step 2 of 2") && t0.contains("Rerun the same command"), "{t0}");
+    assert!(!run.join("data_2_0.h5").exists() && !run.join("dataset_0.h5").exists(), "{t0}");
+    no_temporary_files("task 0 stopped by SIGTERM");
+    eprintln!("task 0 ended {stopped_in:.1} s after SIGTERM");
+    requeue(&task0);
+
+    // Task 1: requeued while it runs step 2 (SLURM stops it with SIGTERM, then starts it
+    // again).
+    let task1 = format!("{array}_1");
+    wait_while_running(&task1, "step 1 of task 1 was written", || run.join("data_1_1.h5").is_file());
+    requeue(&task1);
+
     let tasks = wait_for_job(&array);
-    assert_eq!(
-        tasks,
-        "COMPLETED,COMPLETED",
-        "{}\n{}",
-        log(&format!("neb_{array}_0.out")),
-        log(&format!("neb_{array}_1.out"))
-    );
+    let (t0, t1) = (task_log(0), task_log(1));
+    assert_eq!(tasks, "COMPLETED,COMPLETED", "{t0}\n{t1}");
+    for (t, text) in [(0, &t0), (1, &t1)] {
+        assert!(text.contains("stopped by SIGTERM in step 2 of 2"), "task {t}:\n{text}");
+        assert!(text.contains("continuing after step 1"), "task {t} did not continue after step 1:\n{text}");
+    }
+    no_temporary_files("the requeued tasks");
+    // The stopped tasks left the merge job waiting for ever; as the script's comment says.
+    let reason = slurm::reason(&merge_job);
+    assert!(reason.contains("Dependency"), "the merge job is not waiting for its dependency: {reason}");
+    renew_dependency(&merge_job, &format!("afterok:{task0}:{task1}"));
     wait_for_job(&merge_job);
     let merged = d.join("merged.h5");
-    assert!(
-        merged.is_file(),
-        "no merged data set; merge job:\n{}\ntasks:\n{}\n{}",
-        log("merge.out"),
-        log(&format!("neb_{array}_0.out")),
-        log(&format!("neb_{array}_1.out"))
-    );
+    assert!(merged.is_file(), "no merged data set; merge job:\n{}\ntasks:\n{t0}\n{t1}", log("merge.out"));
     assert!(log("merge.out").contains("all checks passed"), "{}", log("merge.out"));
-    assert!(log(&format!("neb_{array}_0.out")).contains("3 ranks"), "{}", log(&format!("neb_{array}_0.out")));
+    assert!(t0.contains("3 ranks"), "{t0}");
     let (a, b) = (datasets(&direct.join("merged.h5")), datasets(&merged));
-    assert_same_datasets(&a, &b, "SLURM");
-    eprintln!("with the SLURM array: {:.0} s", started.elapsed().as_secs_f64());
+    assert_same_datasets(&a, &b, "SLURM with a SIGTERM and a requeue");
+    eprintln!("with the SLURM array, stopped and requeued: {:.0} s", started.elapsed().as_secs_f64());
 }

@@ -114,17 +114,16 @@ fn fusable(t: &Tensor, cols: i64) -> Option<Kind> {
     ok.then(|| t.kind()).filter(|k| matches!(k, Kind::Double | Kind::Float))
 }
 
-/// Threads for `n` elements: libtorch's thread count, fewer for small tensors.
-fn threads_for(n: usize) -> usize {
-    (tch::get_num_threads().max(1) as usize).min(n / PARALLEL_MIN).max(1)
+/// Parts of `n` elements (parallel::parts; one for small tensors).
+fn parts_for(n: usize) -> usize {
+    parallel::parts(n, PARALLEL_MIN)
 }
 
 /// Runs `f(pre_chunk, out_chunk, first_group)` on whole groups, split over libtorch's
 /// threads.
 fn parallel_groups<T: Send>(pre: &mut [T], out: &mut [T], ng: usize, f: impl Fn(&mut [T], &mut [T], usize) + Sync) {
     assert_eq!(pre.len(), out.len() * ng, "pre-activations and group means do not match");
-    let threads = threads_for(pre.len());
-    let per = out.len().div_ceil(threads).max(1);
+    let per = out.len().div_ceil(parts_for(pre.len())).max(1);
     let parts: Vec<_> = pre.chunks_mut(per * ng).zip(out.chunks_mut(per)).enumerate().collect();
     parallel::for_each_part(parts, |(i, (p, o))| f(p, o, i * per));
 }
@@ -138,15 +137,15 @@ fn parallel_rows<T: Send + Sync + Copy + Default + std::ops::AddAssign>(
     cols: usize,
     f: impl Fn(&mut [T], &[T], &mut [T]) + Sync,
 ) {
-    let threads = threads_for(slope.len());
+    let parts = parts_for(slope.len());
     let rows = slope.len() / cols;
     let gcols = grad.len() / rows.max(1);
     assert_eq!((rows * cols, rows * gcols, sums.len()), (slope.len(), grad.len(), cols), "slopes, gradient, sums");
-    if threads == 1 {
+    if parts == 1 {
         return f(slope, grad, sums);
     }
-    let per = rows.div_ceil(threads);
-    let mut partial = vec![T::default(); threads * cols];
+    let per = rows.div_ceil(parts);
+    let mut partial = vec![T::default(); parts * cols];
     let parts: Vec<_> =
         slope.chunks_mut(per * cols).zip(grad.chunks(per * gcols)).zip(partial.chunks_mut(cols)).collect();
     parallel::for_each_part(parts, |((s, g), p)| f(s, g, p));

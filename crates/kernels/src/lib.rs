@@ -9,7 +9,9 @@
 //!   the caller chooses ([`Products`]);
 //! - [`neighbour_sum`]: the backward of the neighbour gather;
 //! - [`allocator`]: glibc allocator tuning for large activations, an explicit call for
-//!   programs that want it.
+//!   programs that want it;
+//! - [`threads`]: the thread count from what the process may use (affinity, cgroup quota,
+//!   SLURM_CPUS_PER_TASK, OMP_NUM_THREADS) or `--threads`, given to libtorch.
 //!
 //! Work is split over libtorch's own OpenMP team by one helper (`parallel::for_each_part`),
 //! which hands every thread disjoint pieces made with safe slice splitting.
@@ -32,6 +34,7 @@ pub mod neighbour_sum;
 mod parallel;
 pub mod products;
 mod slices;
+pub mod threads;
 
 pub use neighbour_sum::neighbour_sum;
 pub use products::Products;

@@ -9,7 +9,28 @@
 //! are used.
 
 use std::ffi::{c_char, c_int, c_uint, c_void};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
+
+/// Parts per thread. The parts are taken as threads come free, so a thread slowed by other
+/// work on its core (shared nodes, a build, NEB ranks) does not hold the others up: they
+/// take its share. Part boundaries depend on the sizes and the thread count only, never on
+/// which thread takes which part, so results are the same from run to run.
+const PARTS_PER_THREAD: usize = 1;
+
+/// libtorch's intra-op threads (gcnet_kernels::threads sets them).
+pub(crate) fn threads() -> usize {
+    tch::get_num_threads().max(1) as usize
+}
+
+/// How many parts `len` units make with at least `min` units each: up to
+/// [`PARTS_PER_THREAD`] per thread, one when there is one thread.
+pub(crate) fn parts(len: usize, min: usize) -> usize {
+    match threads() {
+        1 => 1,
+        t => (t * PARTS_PER_THREAD).min(len / min.max(1)).max(1),
+    }
+}
 
 type ParallelFn = unsafe extern "C" fn(extern "C" fn(*mut c_void), *mut c_void, c_uint, c_uint);
 type ThreadNumFn = unsafe extern "C" fn() -> c_int;
@@ -86,21 +107,23 @@ fn run(threads: usize, f: &(dyn Fn(usize, usize) + Sync)) {
     });
 }
 
-/// Runs `f` on every item, the items spread over up to `items.len()` threads of
-/// libtorch's team. The items are the disjoint pieces of the work (made with safe slice
-/// splitting: `chunks_mut`, `split_at_mut`), so no two threads ever reach the same memory.
-/// `f` must not panic (see [`run`]).
+/// Runs `f` on every item on libtorch's team, each thread taking the next item not yet
+/// taken until none is left (a slow thread takes fewer). The items are the disjoint pieces
+/// of the work (made with safe slice splitting: `chunks_mut`, `split_at_mut`), so no two
+/// threads ever reach the same memory. `f` must not panic (see [`run`]).
 pub(crate) fn for_each_part<W: Send>(items: Vec<W>, f: impl Fn(W) + Sync) {
     let n = items.len();
-    if n <= 1 {
+    let team = threads().min(n);
+    if team <= 1 {
         items.into_iter().for_each(f);
         return;
     }
-    // Each item is taken exactly once, by whichever thread reaches its slot; a team smaller
-    // than asked for takes several items per thread.
     let slots: Vec<Mutex<Option<W>>> = items.into_iter().map(|w| Mutex::new(Some(w))).collect();
-    run(n, &|t, threads| {
-        for slot in slots.iter().skip(t).step_by(threads.max(1)) {
+    let next = AtomicUsize::new(0);
+    run(team, &|_, _| {
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(slot) = slots.get(i) else { break };
             let item = slot.lock().unwrap_or_else(|e| e.into_inner()).take();
             if let Some(item) = item {
                 f(item);

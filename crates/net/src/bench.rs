@@ -8,9 +8,10 @@ use std::time::Instant;
 
 use gcnet_crystal::{CellKind, Crystal, CrystalData, LatticeKind};
 use gcnet_data::LatticeGas;
+use gcnet_kernels::threads::Threads;
 use tch::{Device, Kind, Tensor};
 
-use crate::error::{Context, Result};
+use crate::error::{Context, Error, Result};
 use crate::{Gcnet, NetConfig, Objective, Products, SampleSet, Species, TrainConfig, Trainer, eval};
 
 /// What to time: the published default network (-nl 6 -nch 8 -ncL 1, batch 128) on an
@@ -37,6 +38,8 @@ pub struct BenchConfig {
     pub seed: u64,
     /// The code for the layers' matrix products.
     pub products: Products,
+    /// CPU threads (`None`: what the process may use, gcnet_kernels::threads).
+    pub threads: Option<usize>,
 }
 
 impl Default for BenchConfig {
@@ -54,6 +57,7 @@ impl Default for BenchConfig {
             device: crate::default_device(),
             seed: 1,
             products: Products::Gemm,
+            threads: None,
         }
     }
 }
@@ -85,7 +89,8 @@ pub struct BenchReport {
     pub cfg: BenchConfig,
     pub num_sites: usize,
     pub held: usize,
-    pub threads: i32,
+    /// The CPU threads and why (`None` on CUDA).
+    pub threads: Option<Threads>,
     pub train_flops: f64,
     pub eval_flops: f64,
     pub kinds: Vec<KindFigures>,
@@ -138,7 +143,10 @@ pub fn run(cfg: &BenchConfig) -> Result<BenchReport> {
         cfg: cfg.clone(),
         num_sites: crystal.num_sites(),
         held,
-        threads: tch::get_num_threads(),
+        threads: match device {
+            Device::Cpu => Some(gcnet_kernels::threads::configure(cfg.threads).map_err(Error::Config)?),
+            _ => None,
+        },
         // training: forward + two backward products per layer, for s1 and s2
         train_flops: 2.0 * 3.0 * forward_flops,
         eval_flops: 2.0 * forward_flops,
@@ -223,8 +231,17 @@ impl fmt::Display for BenchReport {
         let n = c.samples.max(1);
         writeln!(
             f,
-            "gcnet bench: {0}x{0}x{0} FCC ({1} sites), SR-2, nl {2} nch {3} ncL {4}, batch {5} (micro-batch {6}), {n} samples timed of {7} held, device {8:?}, {9} threads",
-            c.size, self.num_sites, c.nl, c.nch, c.ncl, c.batch, c.micro_batch, self.held, c.device, self.threads
+            "gcnet bench: {0}x{0}x{0} FCC ({1} sites), SR-2, nl {2} nch {3} ncL {4}, batch {5} (micro-batch {6}), {n} samples timed of {7} held, device {8:?}{9}",
+            c.size,
+            self.num_sites,
+            c.nl,
+            c.nch,
+            c.ncl,
+            c.batch,
+            c.micro_batch,
+            self.held,
+            c.device,
+            self.threads.map_or(String::new(), |t| format!(", {t}"))
         )?;
         writeln!(
             f,
@@ -278,5 +295,135 @@ impl fmt::Display for BenchReport {
             writeln!(f, "  peak resident memory {p:.2} GiB")?;
         }
         Ok(())
+    }
+}
+
+/// What `gcnet bench --contend N` measures: one f64 training epoch of the bench network,
+/// quiet and beside `busy` single-threaded busy processes (`yes > /dev/null`, as other work
+/// on shared cores), for gcnet and for the PyTorch baseline of the same network.
+#[derive(Clone, Debug)]
+pub struct ContentionConfig {
+    pub bench: BenchConfig,
+    pub busy: usize,
+    /// The PyTorch baseline: a Python interpreter with torch and scripts/bench_pytorch.py
+    /// (`None`: gcnet alone).
+    pub baseline: Option<(std::path::PathBuf, std::path::PathBuf)>,
+}
+
+/// Training samples/s of gcnet and of the baseline in one condition.
+#[derive(Clone, Debug)]
+pub struct Condition {
+    pub busy: usize,
+    pub gcnet: f64,
+    pub pytorch: Option<f64>,
+}
+
+/// Everything `gcnet bench --contend` prints.
+#[derive(Clone, Debug)]
+pub struct ContentionReport {
+    pub threads: Option<Threads>,
+    pub quiet: Condition,
+    pub contended: Condition,
+}
+
+/// Busy processes that end when dropped.
+struct Busy(Vec<std::process::Child>);
+
+impl Busy {
+    fn start(n: usize) -> Result<Busy> {
+        let mut children = Busy(Vec::new());
+        for _ in 0..n {
+            let child = std::process::Command::new("yes")
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .map_err(|e| Error::Config(format!("cannot start a busy process (`yes`): {e}")))?;
+            children.0.push(child);
+        }
+        Ok(children)
+    }
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        for c in &mut self.0 {
+            c.kill().ok();
+            c.wait().ok();
+        }
+    }
+}
+
+/// Samples/s that scripts/bench_pytorch.py prints for the bench network, f64.
+fn pytorch_rate(
+    python: &std::path::Path,
+    script: &std::path::Path,
+    cfg: &BenchConfig,
+    threads: Option<Threads>,
+) -> Result<f64> {
+    let mut cmd = std::process::Command::new(python);
+    gcnet_kernels::threads::without_own_spin_count(&mut cmd);
+    cmd.arg(script).args(["--samples", &cfg.samples.to_string(), "--batch", &cfg.batch.to_string(), "--dtype", "f64"]);
+    if let Some(t) = threads {
+        cmd.args(["--threads", &t.count.to_string()]);
+    }
+    let out = cmd.output().map_err(|e| Error::Config(format!("cannot run {}: {e}", python.display())))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let rate = text
+        .split(": ")
+        .last()
+        .and_then(|t| t.trim().strip_suffix(" samples/s"))
+        .and_then(|t| t.parse().ok())
+        .filter(|_| out.status.success());
+    rate.ok_or_else(|| {
+        Error::Config(format!(
+            "{} {}: no rate in its output: {text}{}",
+            python.display(),
+            script.display(),
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    })
+}
+
+/// Measures gcnet and the baseline quiet, then beside `busy` busy processes.
+pub fn contention(cfg: &ContentionConfig) -> Result<ContentionReport> {
+    let bench = BenchConfig { kinds: vec![Kind::Double], ..cfg.bench.clone() };
+    let mut threads = None;
+    let mut measure = |busy: usize| -> Result<Condition> {
+        let _busy = Busy::start(busy)?;
+        let report = run(&bench)?;
+        threads = report.threads;
+        let gcnet = report.kinds[0].train_rate;
+        let pytorch = match &cfg.baseline {
+            Some((python, script)) => Some(pytorch_rate(python, script, &bench, report.threads)?),
+            None => None,
+        };
+        Ok(Condition { busy, gcnet, pytorch })
+    };
+    let quiet = measure(0)?;
+    let contended = measure(cfg.busy)?;
+    Ok(ContentionReport { threads, quiet, contended })
+}
+
+impl fmt::Display for ContentionReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let threads = self.threads.map_or("CUDA".to_string(), |t| t.to_string());
+        writeln!(f, "gcnet bench --contend: one f64 training epoch, {threads}")?;
+        writeln!(
+            f,
+            "{:<28} {:>16} {:>16} {:>14}",
+            "condition", "gcnet samples/s", "PyTorch samples/s", "gcnet/PyTorch"
+        )?;
+        for c in [&self.quiet, &self.contended] {
+            let name = if c.busy == 0 { "quiet".to_string() } else { format!("{} busy process(es)", c.busy) };
+            let (py, ratio) = match c.pytorch {
+                Some(p) => (format!("{p:.2}"), format!("{:.2}x", c.gcnet / p)),
+                None => ("-".into(), "-".into()),
+            };
+            writeln!(f, "{name:<28} {:>16.2} {py:>16} {ratio:>14}", c.gcnet)?;
+        }
+        write!(f, "slowdown beside the busy processes: gcnet {:.2}x", self.quiet.gcnet / self.contended.gcnet)?;
+        if let (Some(q), Some(c)) = (self.quiet.pytorch, self.contended.pytorch) {
+            write!(f, ", PyTorch {:.2}x", q / c)?;
+        }
+        writeln!(f)
     }
 }

@@ -57,6 +57,17 @@ pub enum Error {
     #[error("{source}; the last good checkpoint is {}", last_good.as_ref().map_or("none (no checkpoint was written)".to_string(), |p| p.display().to_string()))]
     TrainingStopped { source: Box<Error>, last_good: Option<PathBuf> },
 
+    /// SIGINT/SIGTERM (a batch system's time limit or preemption) stopped training between
+    /// two batches; `last_good` is the last checkpoint written (epoch, file), if any.
+    #[error(
+        "stopped by {signal} in epoch {epoch} before batch {batch}; no file is half-written; {}",
+        match last_good {
+            Some((k, p)) => format!("the last complete checkpoint is {} (epoch {k}): continue from it with -sep {k}, the rest of the command unchanged", p.display()),
+            None => "no checkpoint was written by this run".to_string(),
+        }
+    )]
+    Interrupted { signal: &'static str, epoch: usize, batch: usize, last_good: Option<(usize, PathBuf)> },
+
     #[error("{path}: tensor `{tensor}` holds NaN or infinite values; such weights are refused")]
     NonFiniteCheckpoint { path: PathBuf, tensor: String },
 

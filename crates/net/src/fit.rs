@@ -292,13 +292,14 @@ impl Trainer {
         saves: &[usize],
         on_event: &mut dyn FnMut(&Gcnet, Event<'_>) -> Result<()>,
     ) -> Result<Vec<EpochReport>> {
-        let mut last_saved = dir.filter(|_| self.resumed_at.is_some()).map(|d| d.weights(schedule.start));
+        let mut last_saved =
+            dir.filter(|_| self.resumed_at.is_some()).map(|d| (schedule.start, d.weights(schedule.start)));
         let mut reports = Vec::new();
         for k in schedule.start..=schedule.end {
             if let Some(dir) = dir.filter(|_| saves.contains(&k)) {
                 let path = dir.save(net, &self.adam, k, dir.overwrite)?;
                 on_event(net, Event::Saved { epoch: k, path: &path })?;
-                last_saved = Some(path);
+                last_saved = Some((k, path));
             }
             if k == schedule.end {
                 break;
@@ -309,7 +310,10 @@ impl Trainer {
             });
             let report = match report {
                 Err(e @ (Error::NonFiniteLoss { .. } | Error::NonFiniteWeights { .. })) => {
-                    return Err(Error::TrainingStopped { source: Box::new(e), last_good: last_saved });
+                    return Err(Error::TrainingStopped { source: Box::new(e), last_good: last_saved.map(|(_, p)| p) });
+                }
+                Err(Error::Interrupted { signal, epoch, batch, .. }) => {
+                    return Err(Error::Interrupted { signal, epoch, batch, last_good: last_saved });
                 }
                 r => r?,
             };

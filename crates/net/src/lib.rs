@@ -68,12 +68,26 @@ pub use samples::{SampleRef, SampleSet, training_size};
 pub use train::{EpochReport, TrainConfig, Trainer, shuffle};
 
 /// The device to run on: the `GCNET_DEVICE` environment variable (`cpu`, `cuda`,
-/// `cuda:N`) if set, else the first CUDA device if there is one, else the CPU.
+/// `cuda:N`; a job script's choice) if set, else the first CUDA device if there is one,
+/// else the CPU. A value that is not a device does not fall back to anything: every
+/// network refuses to be made while it is set ([`device_env_error`]).
 pub fn default_device() -> tch::Device {
-    match std::env::var("GCNET_DEVICE").ok().as_deref().map(str::trim) {
-        Some("cpu") => tch::Device::Cpu,
-        Some("cuda") => tch::Device::Cuda(0),
-        Some(s) if s.starts_with("cuda:") => s[5..].parse().map(tch::Device::Cuda).unwrap_or(tch::Device::Cpu),
+    match device_env() {
+        Some(Ok(device)) => device,
         _ => tch::Device::cuda_if_available(),
     }
+}
+
+/// `GCNET_DEVICE` parsed, if set.
+fn device_env() -> Option<std::result::Result<tch::Device, String>> {
+    let value = std::env::var("GCNET_DEVICE").ok()?;
+    Some(run::parse_device(value.trim()).map_err(|_| {
+        format!("the environment variable GCNET_DEVICE={value:?} is not a device: use cpu, cuda or cuda:N")
+    }))
+}
+
+/// Why `GCNET_DEVICE` cannot be used, if it is set to something that is not a device
+/// (checked by every network made, so that no run silently uses another device).
+pub fn device_env_error() -> Option<String> {
+    device_env()?.err()
 }

@@ -112,6 +112,9 @@ impl Gcnet {
 
     pub fn new(geometry: Geometry, cfg: &NetConfig, device: Device) -> Result<Self> {
         cfg.validate()?;
+        if let Some(e) = crate::device_env_error() {
+            return Err(crate::Error::Config(e));
+        }
         let vs = nn::VarStore::new(device);
         let group_nn = geometry.group_nn_tensor(cfg.nosym, device);
         let root = vs.root();

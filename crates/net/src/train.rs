@@ -120,6 +120,11 @@ impl Trainer {
         let micro_batch = if self.cfg.micro_batch == 0 { net.auto_micro_batch() } else { self.cfg.micro_batch };
         let mut sum = 0.0;
         for (bi, range) in chunks(order.len(), self.cfg.batch_size).enumerate() {
+            // A stop asked for (gcnet-interrupt, installed by the run) ends training here,
+            // between two Adam steps; nothing of this epoch is saved.
+            if let Some(signal) = gcnet_interrupt::requested() {
+                return Err(Error::Interrupted { signal, epoch, batch: bi, last_good: None });
+            }
             let filters = Filters::new(net);
             let micro: Vec<&[usize]> =
                 chunks(range.len(), micro_batch).map(|m| &order[range.start + m.start..range.start + m.end]).collect();

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use gcnet_crystal::CrystalData;
 use gcnet_files::Input;
+use gcnet_kernels::threads::Threads;
 use tch::Device;
 
 use super::{CheckedData, Mode, RunConfig};
@@ -33,6 +34,8 @@ pub struct Run {
     pub inputs: Vec<PathBuf>,
     /// -DPr: the other GPUs that compute gradients beside the device (empty: one device).
     pub parallel_devices: Vec<Device>,
+    /// The CPU threads in use and why (`None` on CUDA, which keeps libtorch's default).
+    pub threads: Option<Threads>,
 }
 
 impl Run {
@@ -81,7 +84,11 @@ impl Run {
         }
         let crystal_input = Input::of(&cfg.crystal).with_context(|| format!("-cr {cr}"))?;
         let inputs = vec![cfg.data.clone(), cfg.crystal.clone()];
-        Ok(Run { crystal, data, crystal_input, obj, net, n_train, dir, tag, inputs, parallel_devices, cfg })
+        let threads = match cfg.device {
+            Device::Cpu => Some(gcnet_kernels::threads::configure(cfg.threads).map_err(Error::Config)?),
+            _ => None,
+        };
+        Ok(Run { crystal, data, crystal_input, obj, net, n_train, dir, tag, inputs, parallel_devices, threads, cfg })
     }
 
     /// The training states and the validation states, in sample order.

@@ -119,6 +119,9 @@ pub struct RunConfig {
     pub device: Device,
     /// [--dtype] Training precision (evaluation, getY and checkpoints stay f64).
     pub kind: Kind,
+    /// [--threads] CPU threads; `None`: the CPUs this process may use, limited by
+    /// SLURM_CPUS_PER_TASK and OMP_NUM_THREADS (gcnet_kernels::threads). Not used on CUDA.
+    pub threads: Option<usize>,
     /// [-DPr] Data-parallel training over all visible GPUs.
     pub data_parallel: bool,
     /// [-rl] getRep: the stack module whose output is written.
@@ -156,6 +159,7 @@ impl Default for RunConfig {
             adam: AdamPolicy::Restore,
             device: crate::default_device(),
             kind: Kind::Double,
+            threads: None,
             data_parallel: false,
             rep_layer: None,
             rep_start: 0,

@@ -164,9 +164,10 @@ impl Run {
         trainer.set_kind(&mut net, kind);
         let mut trainer = trainer.with_replicas(&net, &self.parallel_devices)?;
         eprintln!(
-            "gcnet: training {dir_name} on {:?} ({}): {} training states, {} samples per epoch, epochs {sep}..{eep}{}",
+            "gcnet: training {dir_name} on {:?} ({}{}): {} training states, {} samples per epoch, epochs {sep}..{eep}{}",
             self.cfg.device,
             if kind == tch::Kind::Float { "f32" } else { "f64" },
+            self.threads.map_or(String::new(), |t| format!(", {t}")),
             train_set.num_states(),
             train_set.len(),
             if resumed { format!(", resumed from {}", ck.display()) } else { String::new() }
@@ -175,6 +176,9 @@ impl Run {
         let epochs = bar_in(&multi, (eep - sep) as u64, "epochs");
         let batches = bar_in(&multi, train_set.len().div_ceil(self.cfg.train.batch_size) as u64, "batches");
         let schedule = Schedule::epochs(sep, eep).every(self.cfg.interval);
+        // SIGINT/SIGTERM (a time limit, a preemption) stop training between two batches
+        // with the checkpoint to continue from (Error::Interrupted), not mid-write.
+        gcnet_interrupt::install().map_err(|e| Error::Config(e.to_string()))?;
         let reports = trainer.fit(&net, &train_set, &obj, &schedule, &mut |_, e| {
             match e {
                 Event::Batch { done, .. } => batches.set_position(done as u64),
@@ -194,6 +198,7 @@ impl Run {
                 "training epochs {sep}..{eep} would replace {} (another run's checkpoints?): pass --force to replace them",
                 files.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
             )),
+            e @ Error::Interrupted { .. } => e,
             e => Error::Context { what: "training".into(), source: Box::new(e) },
         })?;
         let last = reports.last().map_or(f64::NAN, |r| r.loss);
