@@ -5,7 +5,7 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -217,21 +217,27 @@ fn outputs_restart_extraction_and_bad_input() {
     fails(&b.join("chain_0"), &refs(&with(&["-ckp"])), &["no checkpoint found"]);
 }
 
+/// Directories `a` and `b` under `root`, and a fast chain (on-lattice energies) of
+/// `trials` trials run uninterrupted in `a`; its arguments, for the run to stop in `b`.
+fn uninterrupted_chain<'a>(root: &Path, pot: &'a str, trials: &'a str) -> (PathBuf, PathBuf, Vec<&'a str>) {
+    let (a, b) = (root.join("a"), root.join("b"));
+    for d in [&a, &b] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    let args = mc_args(pot, &["-T", "1000", "-nt", trials, "-ns", "50", "--chains", "1", "--no-relax", "--seed", "5"]);
+    let started = Instant::now();
+    ok(&a, &args);
+    eprintln!("uninterrupted: {:.1} s", started.elapsed().as_secs_f64());
+    (a, b, args)
+}
+
 /// SIGKILL in the middle of a chain, then -ckp: the files equal those of an
 /// uninterrupted run with the same seed (on-lattice energies: a fast chain).
 #[test]
 fn killed_run_continues_from_the_last_checkpoint() {
     let _one = LAMMPS_RUNS.lock().unwrap_or_else(|e| e.into_inner());
-    let pot = potential();
-    let root = tempfile::tempdir().unwrap();
-    let (a, b) = (root.path().join("a"), root.path().join("b"));
-    for d in [&a, &b] {
-        std::fs::create_dir_all(d).unwrap();
-    }
-    let args = mc_args(&pot, &["-T", "1000", "-nt", "1500", "-ns", "50", "--chains", "1", "--no-relax", "--seed", "5"]);
-    let started = Instant::now();
-    ok(&a, &args);
-    eprintln!("uninterrupted: {:.1} s", started.elapsed().as_secs_f64());
+    let (pot, root) = (potential(), tempfile::tempdir().unwrap());
+    let (a, b, args) = uninterrupted_chain(root.path(), &pot, "1500");
     let mut child = Command::new(env!("CARGO_BIN_EXE_gcnet"))
         .current_dir(&b)
         .args(&args)
@@ -265,16 +271,8 @@ fn killed_run_continues_from_the_last_checkpoint() {
 fn chain_stopped_by_slurm_continues_with_ckp_like_an_uninterrupted_one() {
     slurm::conf();
     let _one = LAMMPS_RUNS.lock().unwrap_or_else(|e| e.into_inner());
-    let pot = potential();
-    let root = tempfile::tempdir().unwrap();
-    let (a, b) = (root.path().join("a"), root.path().join("b"));
-    for d in [&a, &b] {
-        std::fs::create_dir_all(d).unwrap();
-    }
-    let args = mc_args(&pot, &["-T", "1000", "-nt", "3000", "-ns", "50", "--chains", "1", "--no-relax", "--seed", "5"]);
-    let started = Instant::now();
-    ok(&a, &args);
-    eprintln!("uninterrupted: {:.1} s", started.elapsed().as_secs_f64());
+    let (pot, root) = (potential(), tempfile::tempdir().unwrap());
+    let (a, b, args) = uninterrupted_chain(root.path(), &pot, "3000");
     let line = |extra: &str| format!("exec {} {} {extra}", env!("CARGO_BIN_EXE_gcnet"), args.join(" "));
     let job = sbatch(&b, &[], &["--output=job.out", "--wrap", &line("")]);
     wait_while_running(&job, "checkpoint 300", || b.join("chain_0/chkpt/state_300.npy").exists());

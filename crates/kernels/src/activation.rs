@@ -116,7 +116,7 @@ fn fusable(t: &Tensor, cols: i64) -> Option<Kind> {
 
 /// Parts of `n` elements (parallel::parts; one for small tensors).
 fn parts_for(n: usize) -> usize {
-    parallel::parts(n, PARALLEL_MIN)
+    parallel::parts(n / PARALLEL_MIN)
 }
 
 /// Runs `f(pre_chunk, out_chunk, first_group)` on whole groups, split over libtorch's

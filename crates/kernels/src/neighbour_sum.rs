@@ -63,7 +63,7 @@ fn run<T: Element + Default + std::ops::AddAssign, const C: usize>(
     let width = k * cin;
     let src: &[T] = slices::elements(dg, "gradient of the gathered rows");
     let cin = if C > 0 { C } else { cin };
-    let per = rows.div_ceil(parallel::parts(rows, 512)).max(1);
+    let per = rows.div_ceil(parallel::parts(rows.div_ceil(512))).max(1);
     let parts: Vec<(usize, &mut [T])> =
         slices::elements_mut::<T>(out, "site gradients").chunks_mut(per * cin).enumerate().collect();
     parallel::for_each_part(parts, |(part, out_rows)| {

@@ -23,12 +23,13 @@ pub(crate) fn threads() -> usize {
     tch::get_num_threads().max(1) as usize
 }
 
-/// How many parts `len` units make with at least `min` units each: up to
-/// [`PARTS_PER_THREAD`] per thread, one when there is one thread.
-pub(crate) fn parts(len: usize, min: usize) -> usize {
+/// How many parts a kernel makes: up to [`PARTS_PER_THREAD`] per thread, at most `limit`
+/// (what its size allows), one when there is one thread. With one part per thread the
+/// split is the one the kernels have always made, so results stay bit-identical.
+pub(crate) fn parts(limit: usize) -> usize {
     match threads() {
         1 => 1,
-        t => (t * PARTS_PER_THREAD).min(len / min.max(1)).max(1),
+        t => (t * PARTS_PER_THREAD).min(limit).max(1),
     }
 }
 

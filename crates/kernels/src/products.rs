@@ -115,7 +115,7 @@ fn product_t<T: Copy + Send + Sync + 'static + From<u8>>(out: &mut Tensor, a: &T
     // when the output is taller than wide.
     let along_rows = m >= n;
     let len = if along_rows { m } else { n };
-    let chunk = len.div_ceil(parallel::parts(len, 16)).div_ceil(16) * 16;
+    let chunk = len.div_ceil(parallel::parts(len.div_ceil(16))).div_ceil(16) * 16;
     let blocks: Vec<Block<T>> = (0..len.div_ceil(chunk))
         .map(|part| {
             let (start, end) = (part * chunk, ((part + 1) * chunk).min(len));
