@@ -6,6 +6,7 @@
 #
 # What the kernel gets that a plain evcxr kernel lacks:
 # - LIBTORCH / LD_LIBRARY_PATH for the PyTorch wheel that tch links against;
+# - GOMP_SPINCOUNT=3000, as the gcnet binary runs (fast on shared cores);
 # - an evcxr config (kernel/evcxr.toml, kernel/init.evcxr) that turns on evcxr's build
 #   cache (~/.cache/evcxr, 8 GB), so every notebook session reuses the compiled workspace
 #   crates, tch and polars instead of rebuilding them (the first notebook ever run on a
@@ -44,6 +45,10 @@ spec = {
         "LD_LIBRARY_PATH": e["LD"],
         "EVCXR_CONFIG_DIR": e["CONFIG_DIR"],
         "GCNET_ROOT": e["ROOT"],
+        # The short OpenMP spin that the gcnet binary sets by restarting itself
+        # (gcnet_kernels::threads::SPIN_COUNT): libgomp reads it when the kernel loads
+        # libtorch, so a notebook sharing its cores is not slowed by its own idle threads.
+        "GOMP_SPINCOUNT": "3000",
     },
 }
 path = os.path.join(e["KERNEL_DIR"], "kernel.json")

@@ -37,7 +37,7 @@ impl fmt::Display for Threads {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let why = match self.source {
             Source::Explicit => "--threads",
-            Source::Cpus => "the CPUs this process may use (affinity mask, cgroup quota)",
+            Source::Cpus => "the CPUs this process may use: affinity mask, cgroup quota",
             Source::SlurmCpusPerTask => "SLURM_CPUS_PER_TASK",
             Source::OmpNumThreads => "OMP_NUM_THREADS",
         };
@@ -98,6 +98,7 @@ pub fn configure(explicit: Option<usize>) -> Result<Threads, String> {
 /// of 58-61 quiet (7x slower). With 3000 it ran at 29.7 beside the busy process and at
 /// 56-60 quiet (`gcnet bench --dtype f64`, same machine, same session; 1000: 30.4 and
 /// 55-56; 10000: 25.9 and 61).
+/// (kernel/install.sh gives the notebook kernel the same value.)
 pub const SPIN_COUNT: &str = "3000";
 
 /// Set in the environment of a process that gcnet restarted with [`SPIN_COUNT`], so that
