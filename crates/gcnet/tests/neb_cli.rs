@@ -51,6 +51,11 @@ fn setup() -> tempfile::TempDir {
     dir
 }
 
+/// The crystal file and the initial states that [`setup`] wrote into `d`, as arguments.
+fn inputs(d: &Path) -> (String, String) {
+    (d.join("c3.h5").display().to_string(), d.join("states.npy").display().to_string())
+}
+
 /// `gcnet neb` on the test cell with extra arguments.
 fn neb_args<'a>(pot: &'a str, crystal: &'a str, states: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
     let mut v =
@@ -128,7 +133,7 @@ fn runs_resume_after_kills_merge_check_and_train() {
     let dir = setup();
     let d = dir.path();
     let pot = potential();
-    let (cr, st) = (d.join("c3.h5").display().to_string(), d.join("states.npy").display().to_string());
+    let (cr, st) = inputs(d);
 
     // Shards A (state 0) and B (state 1), uninterrupted.
     let a = mkdir(&d.join("a"));
@@ -394,7 +399,7 @@ fn class2_neb_refuses_a_step_file_whose_final_states_were_changed() {
     let dir = setup();
     let d = dir.path();
     let pot = potential();
-    let (cr, st) = (d.join("c3.h5").display().to_string(), d.join("states.npy").display().to_string());
+    let (cr, st) = inputs(d);
     let run = mkdir(&d.join("run"));
     ok(&run, &neb_args(&pot, &cr, &st, &["-ns", "1", "-idx", "1", "-bs", "1", "-ni", "3"]));
     let path = run.join("data_1_1.h5");
@@ -419,7 +424,7 @@ fn class3_neb_refuses_a_shard_another_run_holds() {
     let dir = setup();
     let d = dir.path();
     let pot = potential();
-    let (cr, st) = (d.join("c3.h5").display().to_string(), d.join("states.npy").display().to_string());
+    let (cr, st) = inputs(d);
     let run = mkdir(&d.join("run"));
     let scratch = mkdir(&run.join(".gcnet-neb-0"));
     let lock = gcnet_files::RunLock::acquire(&scratch, "a test").unwrap();
@@ -462,7 +467,7 @@ fn sigterm_stops_the_lammps_processes_of_gcnet_neb() {
     let dir = setup();
     let d = dir.path();
     let pot = potential();
-    let (cr, st) = (d.join("c3.h5").display().to_string(), d.join("states.npy").display().to_string());
+    let (cr, st) = inputs(d);
     let run = mkdir(&d.join("run"));
     let args = neb_args(&pot, &cr, &st, &["-ns", "1", "-idx", "0", "-bs", "1", "-ni", "3", "--parallel-nebs", "1"]);
     let child = Command::new(env!("CARGO_BIN_EXE_gcnet"))
@@ -545,7 +550,7 @@ fn srun_outside_an_allocation_is_refused_naming_the_alternative() {
     let dir = setup();
     let d = dir.path();
     let pot = potential();
-    let (cr, st) = (d.join("c3.h5").display().to_string(), d.join("states.npy").display().to_string());
+    let (cr, st) = inputs(d);
     let out = Command::new(env!("CARGO_BIN_EXE_gcnet"))
         .current_dir(d)
         .args(neb_args(&pot, &cr, &st, &["-ns", "1", "-bs", "1", "--launcher", "srun"]))
@@ -570,7 +575,7 @@ fn srun_launcher_runs_each_neb_as_one_multi_rank_job_step() {
     let dir = setup();
     let d = dir.path();
     let pot = potential();
-    let (cr, st) = (d.join("c3.h5").display().to_string(), d.join("states.npy").display().to_string());
+    let (cr, st) = inputs(d);
     let args = neb_args(&pot, &cr, &st, &["-ni", "3", "-ns", "1", "-bs", "1"]);
     let direct = mkdir(&d.join("direct"));
     ok(&direct, &args);
@@ -604,7 +609,7 @@ fn slurm_neb_array_script_survives_sigterm_and_requeue_and_merges_like_direct_sh
     let dir = setup();
     let d = dir.path();
     let pot = potential();
-    let (cr, st) = (d.join("c3.h5").display().to_string(), d.join("states.npy").display().to_string());
+    let (cr, st) = inputs(d);
     let gcnet_exe = env!("CARGO_BIN_EXE_gcnet");
 
     // The same shards directly (mpiexec), merged.
