@@ -8,6 +8,7 @@
 #   6. eval (L per checkpoint) and getY with exits
 #   7. the scaled residual bias correction, and one table of L0, L_NN and L_NN+SRB with
 #      their standard errors, training and validation samples
+#   8. the whole Onsager matrix of every element and the vacancy (gcnet onsager)
 #
 #   bash scripts/alloy_recipe.sh                  # the defaults below, into alloy-recipe-output/
 #   OUT=run2 CHAINS=8 NI=7 bash scripts/alloy_recipe.sh
@@ -158,6 +159,14 @@ train_and_correct() {
 }
 train_and_correct vacancy 0
 train_and_correct Mn 5
+echo "== 8. the whole Onsager matrix: every element and the vacancy, one network (gcnet onsager)"
+if ! done_before "$OUT/onsager.txt"; then
+    mkdir -p "$OUT/onsager"
+    stage "8 onsager ($EPOCHS epochs)" "$OUT/onsager" "$GCNET" onsager -DP "$DATA" -cr "$OUT/crystal.h5" -a0 "$A0" \
+        -td "$T" -vSp 0 -nt "$NTRAIN" -aj -nl "$NL" -nch "$NCH" -eep "$EPOCHS" -i "$INTERVAL" -bs "$BS" -lr "$LR" \
+        --seed "$SEED" > "$OUT/onsager/onsager.partial"
+    mv "$OUT/onsager/onsager.partial" "$OUT/onsager.txt"
+fi
 
 {
     echo
@@ -169,6 +178,9 @@ train_and_correct Mn 5
             printf "%-8s %-11s %4s %28s %28s %28s\n", n, $1, $2, $3 " +- " $5, $6 " +- " $8, $9 " +- " $11 }' \
             "$OUT/$name/srb.txt"
     done
+    echo
+    echo "The whole Onsager matrix (labels: 0 vacancy, 1-5 Co Ni Cr Fe Mn), $OUT/onsager:"
+    cat "$OUT/onsager.txt"
     echo
     echo "stage times (wall clock):"
     cat "$TIMES"

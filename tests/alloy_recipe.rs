@@ -1,6 +1,7 @@
 //! The alloy recipe (scripts/alloy_recipe.sh) end to end at a toy size: MC chains, the
 //! extraction, 2 NEB KMC steps with 3 images, both networks, getY -aj and the scaled
-//! residual bias, and its summary table; L0 in the table is recomputed from the data set
+//! residual bias, and its summary table; the whole Onsager matrix (6 x 6: five elements and
+//! the vacancy) and its checks; L0 in the table is recomputed from the data set
 //! file; a second run into the same directory, or a continued one with other settings, is
 //! refused and touches nothing; a run stopped in its last stage continues (RESUME=1).
 
@@ -80,8 +81,32 @@ fn the_alloy_recipe_runs_end_to_end_and_its_table_is_the_data_sets() {
     // The vacancy always jumps: its L0 is positive.
     assert!(row(&summary, "vacancy", "training").1[0].0 > 0.0);
     let times = std::fs::read_to_string(out.join("stage_times.txt")).unwrap();
-    for stage in ["1 crystal", "2 MC", "3 extraction", "4 NEB KMC", "5 train vacancy", "5 train Mn", "7 SRB Mn"] {
+    for stage in
+        ["1 crystal", "2 MC", "3 extraction", "4 NEB KMC", "5 train vacancy", "5 train Mn", "7 SRB Mn", "8 onsager"]
+    {
         assert!(times.contains(stage), "no {stage} in\n{times}");
+    }
+
+    // The whole Onsager matrix: every element and the vacancy (6 labels), symmetric, the
+    // vacancy row minus the sum of the atoms' rows, positive semidefinite within errors.
+    assert!(summary.contains("The whole Onsager matrix"), "{summary}");
+    assert_eq!(summary.matches("positive semidefinite within errors").count(), 2, "{summary}");
+    assert!(!summary.contains("NOT positive"), "{summary}");
+    for name in ["onsager_1173.npy", "onsager_err_1173.npy", "onsager_val_1173.npy", "onsager_val_err_1173.npy"] {
+        let m: ndarray::ArrayD<f64> = gcnet_files::numpy::read(out.join("onsager").join(name), "").unwrap();
+        let m: ndarray::Array2<f64> = m.into_dimensionality().unwrap();
+        assert_eq!(m.dim(), (6, 6), "{name}");
+        assert_eq!(m, m.t(), "{name} is not symmetric");
+        assert!(m.iter().all(|x| x.is_finite()), "{name}: {m}");
+        if !name.contains("err") {
+            let scale = m.iter().fold(0.0f64, |a, b| a.max(b.abs()));
+            for a in 1..6 {
+                let row: f64 = (1..6).map(|b| m[[a, b]]).sum();
+                assert!((m[[0, a]] + row).abs() <= 1e-12 * scale, "{name}: L_0{a} {} vs -{row}", m[[0, a]]);
+            }
+            // L_vv equals the vacancy's own L over all jumps: positive.
+            assert!(m[[0, 0]] > 0.0, "{name}: {m}");
+        }
     }
 
     // Run again into the same directory: refused, nothing touched.

@@ -13,6 +13,7 @@ mod check;
 mod crystal;
 mod demo;
 mod describe;
+mod kinosons;
 mod kmc;
 mod latgas;
 mod mc;
@@ -21,6 +22,7 @@ mod mc_extract;
 mod neb;
 mod neb_bench;
 mod neb_merge;
+mod onsager;
 mod published;
 mod spellings;
 mod srb;
@@ -56,6 +58,10 @@ enum Command {
     Tracer(tracer::Args),
     #[command(about = "scaled residual bias correction from getY outputs")]
     Srb(srb::Args),
+    #[command(about = "the whole Onsager matrix with standard errors, and the kinosons")]
+    Onsager(onsager::Args),
+    #[command(about = "kinosons of gcnet onsager runs at several temperatures: L(T), Arrhenius fit, plot")]
+    Kinosons(kinosons::Args),
     #[command(about = "the end-to-end built-in demo (the README's main job)")]
     Demo(demo::Args),
     #[command(about = "NEB kinetic Monte Carlo on LAMMPS (the published NEB_steps_multiTraj.py interface)")]
@@ -80,6 +86,7 @@ enum Command {
 fn spellings_of(name: &str) -> &'static [(&'static str, &'static str)] {
     match name {
         "srb" => srb::SPELLINGS,
+        "onsager" => onsager::SPELLINGS,
         "neb" => neb::SPELLINGS,
         "neb-merge" => neb_merge::SPELLINGS,
         "neb-bench" => neb_bench::SPELLINGS,
@@ -136,7 +143,7 @@ fn run() -> anyhow::Result<ExitCode> {
     let first = args.get(1).and_then(|a| a.to_str());
     // The commands that run the network on libtorch's OpenMP threads restart once with a
     // short OpenMP spin (gcnet_kernels::threads::SPIN_COUNT): fast on shared cores.
-    let network = !first.is_some_and(is_subcommand) || matches!(first, Some("bench" | "tracer" | "demo"));
+    let network = !first.is_some_and(is_subcommand) || matches!(first, Some("bench" | "tracer" | "demo" | "onsager"));
     if network && let Err(e) = gcnet_kernels::threads::restart_with_spin_count() {
         eprintln!("gcnet: {e}; going on with libgomp's default spin");
     }
@@ -153,6 +160,8 @@ fn run() -> anyhow::Result<ExitCode> {
         Command::Bench(a) => bench::run(a),
         Command::Tracer(a) => tracer::run(a),
         Command::Srb(a) => srb::run(a),
+        Command::Onsager(a) => onsager::run(a),
+        Command::Kinosons(a) => kinosons::run(a),
         Command::Demo(a) => demo::run(a),
         Command::Neb(a) => neb::run(a),
         Command::NebMerge(a) => neb_merge::run(a),

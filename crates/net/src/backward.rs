@@ -162,35 +162,54 @@ mod tests {
         (data, Gcnet::from_crystal(&crystal, &cfg, device).unwrap())
     }
 
-    /// The hand-written gradients equal autograd's, for a collective and a tracer loss, on
-    /// both routes of the products.
+    /// The hand-written gradients of `loss / 0.7` on batch `b` equal autograd's, on both
+    /// routes of the products: the CPU route (gemm, our neighbour sum) and libtorch's
+    /// (taken on CUDA).
+    fn check_against_autograd(net: &mut Gcnet, b: &crate::batch::Batch, what: &str) {
+        net.set_products(crate::Products::Gemm);
+        let mut params = net.parameters();
+        crate::Adam::zero_grad(&mut params);
+        let auto = batch_loss(net, b) / 0.7;
+        auto.backward();
+        for libtorch in [false, true] {
+            net.set_products(if libtorch { crate::Products::Libtorch } else { crate::Products::Gemm });
+            let filters = Filters::new(net);
+            let mut grads = FilterGrads::zeros(&filters);
+            let value = train_pass(net, b, 0.7, &filters, &mut grads);
+            assert!((value - auto.double_value(&[])).abs() < 1e-12 * value.abs());
+            for (p, g) in params.iter().zip(grads.parameter_grads(net)) {
+                let want = p.grad();
+                let scale = want.abs().max().double_value(&[]).max(1e-300);
+                let d = (&want - &g).abs().max().double_value(&[]) / scale;
+                assert!(d < 1e-12, "{what} (libtorch products: {libtorch}): gradient differs by {d} (relative)");
+            }
+        }
+    }
+
+    /// The hand-written gradients equal autograd's, for a collective and a tracer loss.
     #[test]
     fn gradients_match_autograd() {
         let (data, mut net) = small_case(3, 2, 1, 3);
         for (sp, form) in [(2i8, Form::Collective), (1, Form::Tracer)] {
-            net.set_products(crate::Products::Gemm);
             let obj = Objective::new(Species::new(&[sp], 2, 3).unwrap(), form, false, 1, 12).unwrap();
             let set = SampleSet::new(&data, (0..6).collect(), false, net.geometry(), 2);
             let b = build(&net, &set, &[0, 1, 2, 3, 4, 5], &obj);
-            let mut params = net.parameters();
-            crate::Adam::zero_grad(&mut params);
-            let auto = batch_loss(&net, &b) / 0.7;
-            auto.backward();
-            // the CPU route (gemm, our neighbour sum) and libtorch's (taken on CUDA)
-            for libtorch in [false, true] {
-                net.set_products(if libtorch { crate::Products::Libtorch } else { crate::Products::Gemm });
-                let filters = Filters::new(&net);
-                let mut grads = FilterGrads::zeros(&filters);
-                let value = train_pass(&net, &b, 0.7, &filters, &mut grads);
-                assert!((value - auto.double_value(&[])).abs() < 1e-12 * value.abs());
-                for (p, g) in params.iter().zip(grads.parameter_grads(&net)) {
-                    let want = p.grad();
-                    let scale = want.abs().max().double_value(&[]).max(1e-300);
-                    let d = (&want - &g).abs().max().double_value(&[]) / scale;
-                    assert!(d < 1e-12, "{form:?} (libtorch products: {libtorch}): gradient differs by {d} (relative)");
-                }
-            }
+            check_against_autograd(&mut net, &b, &format!("{form:?}"));
         }
+    }
+
+    /// The same for one y per label (two channels, labels 0 and 1 of SR-2, vacancy 2).
+    #[test]
+    fn label_gradients_match_autograd() {
+        let crystal = CrystalData::from_crystal(&Crystal::cube(LatticeKind::Fcc, CellKind::Primitive, 4).unwrap());
+        let data = LatticeGas::sr2(0.5).generate(&crystal, 6, 4).unwrap();
+        tch::manual_seed(5);
+        let cfg = NetConfig { nl: 1, nch: 3, ncl: 2, num_species: 2, ..NetConfig::default() };
+        let mut net = Gcnet::from_crystal(&crystal, &cfg, Device::Cpu).unwrap();
+        let obj = Objective::labels(Species::new(&[0, 1], 2, 3).unwrap(), vec![0.3, 2.0]).unwrap();
+        let set = SampleSet::new(&data, (0..6).collect(), false, net.geometry(), 2);
+        let b = build(&net, &set, &[0, 1, 2, 3, 4, 5], &obj);
+        check_against_autograd(&mut net, &b, "one y per label");
     }
 
     /// In f32 (with a one-channel last layer) the loss and gradients agree with f64

@@ -20,6 +20,18 @@ pub enum Target {
         /// `(B)` rate W of the sample.
         rates: Tensor,
     },
+    /// One y per label ([`Form::Labels`]): channel c is y of label `S[c]`.
+    Labels {
+        /// `(B, ncL, S)` weights of s1 and s2 (1 on the sites of the channel's label).
+        w1: Tensor,
+        w2: Tensor,
+        /// `(B, ncL, 3)` displacement of each label in the step.
+        dx: Tensor,
+        /// `(B)` rate W of the sample.
+        rates: Tensor,
+        /// `(ncL)` weight of each label's term (1 / its L0).
+        scale: Tensor,
+    },
     /// Tracer form: one term per atom of S.
     Tracer {
         /// `(B*S)` row of y2 where the atom on each row of y1 ends.
@@ -111,6 +123,11 @@ pub fn build(net: &Gcnet, set: &SampleSet<'_>, indices: &[usize], obj: &Objectiv
                 };
                 obj.state_weights(&s1, r1.as_deref(), ncl, &mut w1);
                 obj.state_weights(&step.s2, r2.as_deref(), ncl, &mut w2);
+                if obj.form == Form::Labels {
+                    dx.extend(obj.species.labels().iter().flat_map(|&l| step.disps[l]));
+                    rates.push(step.rate);
+                    continue;
+                }
                 let d = if obj.species.is_vacancy() {
                     step.disps[v as usize]
                 } else {
@@ -133,6 +150,13 @@ pub fn build(net: &Gcnet, set: &SampleSet<'_>, indices: &[usize], obj: &Objectiv
             dest: Tensor::from_slice(&dest).to_device(dev),
             weight: t(&weight, &[bi * si]),
             u: t(&u, &[bi * si, 3]),
+        },
+        Form::Labels => Target::Labels {
+            w1: t(&w1, &[bi, ci, si]),
+            w2: t(&w2, &[bi, ci, si]),
+            dx: t(&dx, &[bi, ci, 3]),
+            rates: t(&rates, &[bi]),
+            scale: t(&label_scale(obj), &[ci]),
         },
         _ => Target::Collective {
             w1: t(&w1, &[bi, ci, si]),
@@ -158,6 +182,12 @@ pub fn loss_from_vectors(y1: &Tensor, y2: &Tensor, target: &Target) -> Tensor {
             let d = dx + e(y2, w2) - e(y1, w1);
             (rates * d.square().sum_dim_intlist(1, false, None)).sum(None) / 6.0
         }
+        Target::Labels { w1, w2, dx, rates, scale } => {
+            let e = |y: &Tensor, w: &Tensor| Tensor::einsum("bcxs,bcs->bcx", &[y, w], None::<&[i64]>);
+            let d = dx + e(y2, w2) - e(y1, w1);
+            let per_label = d.square().sum_dim_intlist(2, false, None) * scale.unsqueeze(0);
+            (rates * per_label.sum_dim_intlist(1, false, None)).sum(None) / 6.0
+        }
         Target::Tracer { dest, weight, u } => {
             let rows = |y: &Tensor| {
                 let (b, _, _, s) = y.size4().expect("network output is 4-d");
@@ -167,6 +197,12 @@ pub fn loss_from_vectors(y1: &Tensor, y2: &Tensor, target: &Target) -> Tensor {
             (weight * d.square().sum_dim_intlist(1, false, None)).sum(None) / 6.0
         }
     }
+}
+
+/// `1 / L0_a` per label of a [`Form::Labels`] objective (1 where it has none).
+fn label_scale(obj: &Objective) -> Vec<f64> {
+    let n = obj.species.labels().len();
+    if obj.label_l0.is_empty() { vec![1.0; n] } else { obj.label_l0.iter().map(|l| 1.0 / l).collect() }
 }
 
 /// The uncorrelated value `L0 = sum_n W_n |dx_n|^2 / (6 N_states)` over a sample set, per
@@ -184,6 +220,20 @@ pub fn training_l0(net: &Gcnet, set: &SampleSet<'_>, obj: &Objective) -> f64 {
     uncorrelated_sum(net, set, obj) / (6.0 * set.len().max(1) as f64)
 }
 
+/// The uncorrelated `L0_a = sum W |dx_a|^2 / (6 N_rows)` of every label of a
+/// [`Form::Labels`] objective over the samples of `set` (the per-label `-l0`).
+pub fn label_l0(net: &Gcnet, set: &SampleSet<'_>, obj: &Objective) -> Vec<f64> {
+    let v = obj.species.vacancy_label();
+    let mut total = vec![0.0; obj.species.labels().len()];
+    for i in 0..set.len() {
+        let st = step(set, net, set.sample(i), v);
+        for (t, &l) in total.iter_mut().zip(obj.species.labels()) {
+            *t += st.rate * st.disps[l].iter().map(|x| x * x).sum::<f64>();
+        }
+    }
+    total.iter().map(|t| t / (6.0 * set.len().max(1) as f64)).collect()
+}
+
 /// `sum_n W_n |dx_n|^2` over the samples of a set.
 fn uncorrelated_sum(net: &Gcnet, set: &SampleSet<'_>, obj: &Objective) -> f64 {
     let v = obj.species.vacancy_label();
@@ -192,6 +242,12 @@ fn uncorrelated_sum(net: &Gcnet, set: &SampleSet<'_>, obj: &Objective) -> f64 {
     for i in 0..set.len() {
         let r = set.sample(i);
         let st = step(set, net, r, v);
+        if obj.form == Form::Labels {
+            let scale = label_scale(obj);
+            let per_label = obj.species.labels().iter().zip(&scale);
+            total += st.rate * per_label.map(|(&l, k)| k * st.disps[l].iter().map(|x| x * x).sum::<f64>()).sum::<f64>();
+            continue;
+        }
         let d: [f64; 3] = match obj.form {
             Form::Tracer => {
                 let exchanged = set.data.init_states[[r.state, g.neighbour(0, st.jump)]];

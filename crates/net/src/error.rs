@@ -160,4 +160,16 @@ pub enum ObjectiveError {
 
     #[error("tracer training is for atoms: the species set must not contain the vacancy label {vacancy}")]
     TracerWithVacancy { vacancy: i8 },
+
+    #[error(
+        "one relaxation vector per label is for the atoms' labels: the vacancy's ({vacancy}) is minus their sum, \
+         leave it out of the species set"
+    )]
+    LabelsWithVacancy { vacancy: i8 },
+
+    #[error("one relaxation vector per label needs one output channel per label: {labels} labels, but ncL = {ncl}")]
+    LabelChannels { labels: usize, ncl: i64 },
+
+    #[error("the per-label L0 must be one positive finite number per label ({labels}), got {found:?}")]
+    LabelScale { labels: usize, found: Vec<f64> },
 }

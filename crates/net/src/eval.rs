@@ -1,7 +1,7 @@
 //! Evaluation without gradients: the loss summed over a sample set, relaxation vectors
 //! y(state) for getY, per-site vectors and layer representations for getRep.
 
-use ndarray::{Array2, Array3, ArrayD, ArrayView2, Axis, s};
+use ndarray::{Array2, Array3, ArrayD, ArrayView2, ArrayView3, Axis, s};
 use tch::{Device, Kind, Tensor};
 
 use crate::batch::{self, chunks};
@@ -43,7 +43,8 @@ pub fn loss_sum(net: &Gcnet, set: &SampleSet<'_>, obj: &Objective, batch_size: u
 }
 
 /// The relaxation vector y(state) `(N, 3)` of every state (collective or boundary form,
-/// SPEC section 5); boundary training needs each state's jump rates `(N, z)`.
+/// SPEC section 5); boundary training needs each state's jump rates `(N, z)`. One y per
+/// label ([`Form::Labels`]) is [`label_relaxation_vectors`].
 pub fn relaxation_vectors(
     net: &Gcnet,
     states: ArrayView2<'_, i8>,
@@ -51,32 +52,80 @@ pub fn relaxation_vectors(
     obj: &Objective,
     batch_size: usize,
 ) -> Array2<f64> {
+    assert!(obj.form != Form::Labels, "one y per label: use label_relaxation_vectors");
+    let y = weighted_vectors(net, states, jump_rates, obj, batch_size, false);
+    y.into_shape_with_order((states.nrows(), 3)).expect("one vector per state")
+}
+
+/// y of every label of S for every state, `(N, |S|, 3)` ([`Form::Labels`]).
+pub fn label_relaxation_vectors(
+    net: &Gcnet,
+    states: ArrayView2<'_, i8>,
+    obj: &Objective,
+    batch_size: usize,
+) -> Array3<f64> {
+    assert!(obj.form == Form::Labels, "label_relaxation_vectors needs the Labels form");
+    weighted_vectors(net, states, None, obj, batch_size, true)
+}
+
+/// [`label_relaxation_vectors`] of the states and of their z exit states (row `n*z + j`),
+/// as [`exit_relaxation_vectors`] for one y.
+pub fn label_exit_relaxation_vectors(
+    net: &Gcnet,
+    states: ArrayView2<'_, i8>,
+    obj: &Objective,
+    batch_size: usize,
+) -> (Array3<f64>, Array3<f64>) {
+    let g = net.geometry();
+    let (n, z, c) = (states.nrows(), g.z, obj.species.labels().len());
+    let y = label_relaxation_vectors(net, states, obj, batch_size);
+    let mut exits = Array3::zeros((n * z, c, 3));
+    for r in chunks(n, batch_size.div_ceil(z).max(1)) {
+        let exits_of_chunk = exit_states(g, states.slice(s![r.clone(), ..]));
+        let ye = label_relaxation_vectors(net, exits_of_chunk.view(), obj, batch_size);
+        exits.slice_mut(s![r.start * z..r.end * z, .., ..]).assign(&ye);
+    }
+    (y, exits)
+}
+
+/// `sum_s w[c,s] y[c,:,s]` per state: summed over the channels `(N, 1, 3)`, or per channel
+/// `(N, ncL, 3)`.
+fn weighted_vectors(
+    net: &Gcnet,
+    states: ArrayView2<'_, i8>,
+    jump_rates: Option<ArrayView2<'_, f64>>,
+    obj: &Objective,
+    batch_size: usize,
+    per_channel: bool,
+) -> Array3<f64> {
     let n = states.nrows();
     let (ncl, s) = (net.config().ncl as usize, net.num_sites());
-    let mut out = Array2::zeros((n, 3));
+    let c = if per_channel { ncl } else { 1 };
+    let mut out = Array3::zeros((n, c, 3));
+    // The tracer form's y(state) is the collective sum of its site vectors.
+    let collective;
+    let obj = if obj.form == Form::Tracer {
+        collective = Objective { form: Form::Collective, ..obj.clone() };
+        &collective
+    } else {
+        obj
+    };
     tch::no_grad(|| {
         for r in chunks(n, chunk(net, batch_size)) {
             let st = states.slice(s![r.clone(), ..]);
             let mut w = Vec::with_capacity(r.len() * ncl * s);
             for (i, row) in st.outer_iter().enumerate() {
                 let rates = jump_rates.map(|jr| jr.row(r.start + i).to_vec());
-                let form_obj;
-                let o = if matches!(obj.form, Form::Tracer) {
-                    form_obj = Objective { form: Form::Collective, ..obj.clone() };
-                    &form_obj
-                } else {
-                    obj
-                };
-                o.state_weights(&row.to_vec(), rates.as_deref(), ncl, &mut w);
+                obj.state_weights(&row.to_vec(), rates.as_deref(), ncl, &mut w);
             }
             let w = Tensor::from_slice(&w)
                 .view([r.len() as i64, ncl as i64, s as i64])
                 .to_kind(net.kind())
                 .to_device(net.device());
             let y = net.forward(&net.one_hot(st, obj.species.vacancy_label()));
-            let v = Tensor::einsum("bcxs,bcs->bx", &[&y, &w], None::<&[i64]>);
-            let v = to_vec(&v);
-            out.slice_mut(s![r, ..]).assign(&ArrayView2::from_shape((v.len() / 3, 3), &v).expect("(B,3)"));
+            let equation = if per_channel { "bcxs,bcs->bcx" } else { "bcxs,bcs->bx" };
+            let v = to_vec(&Tensor::einsum(equation, &[&y, &w], None::<&[i64]>));
+            out.slice_mut(s![r.clone(), .., ..]).assign(&ArrayView3::from_shape((r.len(), c, 3), &v).expect("(B,C,3)"));
         }
     });
     out

@@ -16,6 +16,12 @@ pub enum Form {
     Boundary { jump_sort: bool, add_on_sites: bool },
     /// `-trc`: one relaxation vector per atom of S (channel 0 on its site).
     Tracer,
+    /// One relaxation vector per label of S, all from one network: channel c, summed over
+    /// the sites that hold label `S[c]`, is y of that label (ncL = |S|; S without the
+    /// vacancy, whose y is minus the sum of the others'). The loss is the sum over the
+    /// labels of `L_aa / L0_a` ([`Objective::label_l0`]), so every label's y is
+    /// variational at once (the whole Onsager matrix, `gcnet onsager`).
+    Labels,
 }
 
 /// Everything the loss needs besides the data: S, the form of y, all-jumps sampling
@@ -26,12 +32,16 @@ pub struct Objective {
     pub form: Form,
     pub all_jumps: bool,
     pub l0: f64,
+    /// [`Form::Labels`]: each label's term of the loss is divided by its entry (the
+    /// label's uncorrelated L0 on the training samples, so that a slow species counts as
+    /// much as a fast one); empty: 1 for every label.
+    pub label_l0: Vec<f64>,
 }
 
 impl Objective {
     /// The collective relaxation vector of S from the recorded steps (the default form).
     pub fn collective(species: Species) -> Objective {
-        Objective { species, form: Form::Collective, all_jumps: false, l0: 1.0 }
+        Objective { species, form: Form::Collective, all_jumps: false, l0: 1.0, label_l0: Vec::new() }
     }
 
     /// One relaxation vector per atom of S (`-trc`); S must not hold the vacancy.
@@ -41,8 +51,13 @@ impl Objective {
 
     /// y of `form`; a tracer form refuses the vacancy in S.
     pub fn with_form(species: Species, form: Form) -> Result<Objective> {
-        if form == Form::Tracer && species.contains(species.vacancy()) {
-            return Err(ObjectiveError::TracerWithVacancy { vacancy: species.vacancy_label() }.into());
+        if species.contains(species.vacancy()) {
+            let vacancy = species.vacancy_label();
+            match form {
+                Form::Tracer => return Err(ObjectiveError::TracerWithVacancy { vacancy }.into()),
+                Form::Labels => return Err(ObjectiveError::LabelsWithVacancy { vacancy }.into()),
+                _ => {}
+            }
         }
         Ok(Objective { form, ..Objective::collective(species) })
     }
@@ -62,7 +77,22 @@ impl Objective {
         if matches!(self.form, Form::Boundary { .. }) && ncl != z as i64 {
             return Err(ObjectiveError::BoundaryChannels { z, ncl }.into());
         }
+        let labels = self.species.labels().len();
+        if self.form == Form::Labels && ncl != labels as i64 {
+            return Err(ObjectiveError::LabelChannels { labels, ncl }.into());
+        }
         Ok(())
+    }
+
+    /// One relaxation vector per label of `species` from one network ([`Form::Labels`]),
+    /// each label's loss term divided by its `label_l0` entry (empty: by 1).
+    pub fn labels(species: Species, label_l0: Vec<f64>) -> Result<Objective> {
+        let obj = Objective::with_form(species, Form::Labels)?;
+        let n = obj.species.labels().len();
+        if !label_l0.is_empty() && (label_l0.len() != n || label_l0.iter().any(|x| !(x.is_finite() && *x > 0.0))) {
+            return Err(ObjectiveError::LabelScale { labels: n, found: label_l0 }.into());
+        }
+        Ok(Objective { label_l0, ..obj })
     }
 
     /// Every published rule at once, in the order of the command line's flags: `-bt`
@@ -84,6 +114,7 @@ impl Objective {
             Form::Collective => "collective",
             Form::Tracer => "tracer",
             Form::Boundary { .. } => "boundary",
+            Form::Labels => "labels",
         }
     }
 
@@ -97,6 +128,13 @@ impl Objective {
         let w = &mut out[start..];
         let sp = &self.species;
         match self.form {
+            Form::Labels => {
+                for (c, &label) in sp.labels().iter().enumerate().take(ncl) {
+                    for (site, &l) in state.iter().enumerate() {
+                        w[c * s + site] = if l as usize == label { 1.0 } else { 0.0 };
+                    }
+                }
+            }
             Form::Collective | Form::Tracer => {
                 for (site, &l) in state.iter().enumerate() {
                     w[site] = if sp.is_vacancy() {

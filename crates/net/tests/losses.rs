@@ -26,6 +26,7 @@ fn y_state(net: &Gcnet, state: &[i8], rates: Option<&[f64]>, sp: &[i8], form: Fo
     let vac = sp == [0];
     let mut out = [0.0; 3];
     match form {
+        Form::Labels => unreachable!("one y per label has its own test"),
         Form::Collective | Form::Tracer => {
             for (site, &l) in state.iter().enumerate() {
                 let take = if vac { site >= 1 } else { sp.contains(&l) };
@@ -283,4 +284,53 @@ fn objective_rules() {
     assert!(Species::new(&[5], 0, 3).is_err());
     assert_eq!(sp(&[2, 1]).name(), "12");
     assert_eq!(sp(&[0]).name(), "vac");
+}
+
+/// One y per label from one network: channel c, summed over the sites of label S[c], is
+/// y of that label; the loss is the sum of the labels' losses, each divided by its L0; the
+/// vectors of eval are the same sums.
+#[test]
+fn one_y_per_label() {
+    let crystal = fcc(4);
+    let data = random_dataset(&crystal, 7, &[0.5, 0.5], &[1.0, 0.3], true, 17);
+    tch::manual_seed(22);
+    let cfg = NetConfig { nl: 1, nch: 3, ncl: 2, num_species: 2, ..NetConfig::default() };
+    let net = Gcnet::from_crystal(&crystal, &cfg, common::device()).unwrap();
+    let y_label = |state: &[i8], c: usize, label: i8| {
+        let y = site_vectors(&net, state);
+        [0, 1, 2].map(|x| state.iter().enumerate().filter(|(_, l)| **l == label).map(|(s, _)| y[c][x][s]).sum::<f64>())
+    };
+    let scale = [0.7, 0.2];
+    for aj in [false, true] {
+        let obj = Objective::labels(Species::new(&[1, 2], 0, 3).unwrap(), scale.to_vec()).unwrap();
+        let obj = if aj { obj.over_all_jumps().unwrap() } else { obj };
+        obj.check_channels(2, crystal.z()).unwrap();
+        let set = SampleSet::new(&data, (0..data.len()).collect(), aj, net.geometry(), 0);
+        let got = eval::loss_sum(&net, &set, &obj, 5);
+        let states: Vec<usize> = (0..data.len()).collect();
+        let mut want = 0.0;
+        for smp in samples(&crystal, &data, &states, aj) {
+            for (c, label) in [1i8, 2].into_iter().enumerate() {
+                let (y1, y2) = (y_label(&smp.s1, c, label), y_label(&smp.s2, c, label));
+                let d: f64 = (0..3).map(|x| (smp.disps[label as usize][x] + y2[x] - y1[x]).powi(2)).sum();
+                want += smp.rate * d / 6.0 / scale[c];
+            }
+        }
+        assert!(((got - want) / want).abs() < 1e-12, "aj={aj}: {got} vs {want}");
+    }
+    let obj = Objective::labels(Species::new(&[1, 2], 0, 3).unwrap(), Vec::new()).unwrap();
+    let y = eval::label_relaxation_vectors(&net, data.init_states.view(), &obj, 3);
+    for n in 0..data.len() {
+        let state = data.init_states.row(n).to_vec();
+        for (c, label) in [1i8, 2].into_iter().enumerate() {
+            let want = y_label(&state, c, label);
+            for x in 0..3 {
+                assert!((y[[n, c, x]] - want[x]).abs() < 1e-12, "state {n} label {label}");
+            }
+        }
+    }
+    // The rules: no vacancy in S, one channel per label, one positive L0 per label.
+    assert!(Objective::labels(Species::new(&[0], 0, 3).unwrap(), Vec::new()).is_err());
+    assert!(obj.check_channels(1, crystal.z()).is_err());
+    assert!(Objective::labels(Species::new(&[1, 2], 0, 3).unwrap(), vec![1.0, 0.0]).is_err());
 }

@@ -110,6 +110,15 @@ impl Chart {
         svg::document(self.size, |root| self.draw(root))
     }
 
+    /// Draws the chart as a PNG into `path` as it is: the temporary file of an
+    /// [`gcnet_files::AtomicFile`] that a result set commits with the other results.
+    pub fn draw_png_into(&self, path: &Path) -> Result<()> {
+        font::ensure()?;
+        let root = BitMapBackend::new(path, self.size).into_drawing_area();
+        self.draw(&root)?;
+        root.present().map_err(|e| Error::Draw(e.to_string()))
+    }
+
     /// Writes the chart as a PNG file, atomically (through [`gcnet_files::AtomicFile`]:
     /// a temporary file, then rename); an existing plot is replaced.
     pub fn save_png(&self, path: impl AsRef<Path>) -> Result<()> {

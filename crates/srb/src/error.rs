@@ -41,6 +41,9 @@ pub enum Error {
     #[error(transparent)]
     Net(#[from] gcnet_net::Error),
 
+    #[error(transparent)]
+    Vce(#[from] gcnet_vce::Error),
+
     /// A step of a workflow that failed, with what it was doing (the chain reads
     /// `{what}: {source}`, as anyhow's context).
     #[error("{what}")]

@@ -30,6 +30,7 @@
 #![deny(unsafe_code)]
 
 mod error;
+pub mod onsager;
 pub mod srb;
 pub mod tracer;
 

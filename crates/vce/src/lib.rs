@@ -47,6 +47,7 @@ pub mod file;
 pub mod fit;
 mod geometry;
 pub mod linalg;
+pub mod onsager;
 pub mod orbits;
 mod run;
 mod samples;

@@ -75,7 +75,9 @@ impl Run {
         // The published rule: the network directory has -aj in train and -ajn in the other
         // modes; the output names always have the -aj flag.
         let dir_aj = if cfg.mode == Mode::Train { cfg.all_jumps } else { cfg.all_jumps_net };
-        let (name, tnet) = (species.name(), &cfg.tnet);
+        // One y per label has a directory and names of its own: its S is not a collective S.
+        let name = if cfg.form == crate::Form::Labels { format!("labels{}", species.name()) } else { species.name() };
+        let tnet = &cfg.tnet;
         let dir = cfg.work_dir.join(format!("ep_T_{tnet}_{name}_n{}c{}_all_{}", net.nl, net.nch, dir_aj as u8));
         let tag = format!("{name}_{}_{tnet}_n{}c{}_all_{}", cfg.tdata, net.nl, net.nch, cfg.all_jumps as u8);
         let parallel_devices = parallel_devices(&cfg);

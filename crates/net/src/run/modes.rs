@@ -160,6 +160,29 @@ impl Run {
             obj.l0 = batch::training_l0(&net, &train_set, &obj);
             eprintln!("gcnet: -l0: training loss divided by L0 = {:.6e}", obj.l0);
         }
+        if obj.form == Form::Labels {
+            // Every label's term counts relative to its own uncorrelated L0, so that a slow
+            // species is trained as well as a fast one.
+            let l0 = batch::label_l0(&net, &train_set, &obj);
+            let labels = obj.species.labels().to_vec();
+            let still: Vec<usize> = labels.iter().zip(&l0).filter(|(_, l)| **l <= 0.0).map(|(a, _)| *a).collect();
+            if !still.is_empty() {
+                refuse!(
+                    "label(s) {still:?} never jump in the {} training samples (their uncorrelated L0 is 0), so their \
+                     relaxation vectors cannot be trained: train on all jumps (-aj) or on more samples",
+                    train_set.len()
+                );
+            }
+            obj = crate::Objective {
+                l0: obj.l0,
+                ..crate::Objective::labels(obj.species, l0.clone()).map_err(|e| Error::Context {
+                    what: format!("the uncorrelated L0 of labels {labels:?} on the training states"),
+                    source: Box::new(e),
+                })?
+            };
+            let l0: Vec<String> = l0.iter().map(|x| format!("{x:.6e}")).collect();
+            eprintln!("gcnet: one y per label {labels:?}, each term divided by its L0 [{}]", l0.join(", "));
+        }
         let kind = self.cfg.kind;
         trainer.set_kind(&mut net, kind);
         let mut trainer = trainer.with_replicas(&net, &self.parallel_devices)?;
@@ -282,6 +305,17 @@ impl Run {
                 push("st2", "y_st2", y2.into());
                 push("st1_exits", "y_st1_exits", e1.into());
                 push("st2_exits", "y_st2_exits", e2.into());
+            }
+            Form::Labels => {
+                // y of every label: (N, |S|, 3), and with -aj of every exit: (N*z, |S|, 3).
+                let (y1, e1) = eval::label_exit_relaxation_vectors(&net, st1.view(), obj, bs);
+                let (y2, e2) = eval::label_exit_relaxation_vectors(&net, st2.view(), obj, bs);
+                push("st1", "y_st1", y1.into());
+                push("st2", "y_st2", y2.into());
+                if obj.all_jumps {
+                    push("st1_exits", "y_st1_exits", e1.into());
+                    push("st2_exits", "y_st2_exits", e2.into());
+                }
             }
             Form::Collective => {
                 push("st1", "y_st1", eval::relaxation_vectors(&net, st1.view(), None, obj, bs).into());

@@ -56,6 +56,16 @@ impl Run {
         })
     }
 
+    /// The record of results that `producer` (a workflow beside the published modes, such
+    /// as `gcnet onsager`) computed with checkpoint `epoch` of this run's network.
+    pub fn network_result_record(&self, producer: &str, epoch: usize) -> Result<Record> {
+        Ok(self
+            .base_record(producer.into())
+            .setting("network_dir", self.dir.display().to_string())
+            .setting("epoch", epoch)
+            .input("checkpoint", self.checkpoint(epoch))?)
+    }
+
     /// The provenance record of a mode's results at `epoch` (eval: the last epoch; every
     /// evaluated checkpoint is an input).
     pub fn record(&self, epoch: usize) -> Result<Record> {

@@ -41,7 +41,7 @@
 //! ```
 
 pub mod basis;
-mod eigen;
+pub(crate) mod eigen;
 pub mod expansion;
 pub mod files;
 mod problem;

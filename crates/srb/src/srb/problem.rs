@@ -150,6 +150,17 @@ impl SrbProblem {
         corrected_l(self.delta_basis.view(), self.residual.view(), self.rates.view(), theta, samples)
     }
 
+    /// `D_n + theta.dB_n` of every sample (N, 3): the relaxed displacement with the
+    /// corrected y (theta of zeros: the residual itself).
+    pub fn corrected_residuals(&self, theta: &[f64]) -> Array2<f64> {
+        assert_eq!(theta.len(), self.basis_labels.len(), "one coefficient per basis label");
+        let mut d = self.residual.clone();
+        for (k, t) in theta.iter().enumerate() {
+            d.scaled_add(*t, &self.delta_basis.index_axis(ndarray::Axis(0), k));
+        }
+        d
+    }
+
     /// The uncorrelated `L[0]` over `samples`.
     pub fn l0(&self, samples: Range<usize>) -> f64 {
         corrected_l(self.delta_basis.view(), self.displacement.view(), self.rates.view(), &[], samples)
