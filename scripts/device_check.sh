@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The GPU check, in one command on a machine with an NVIDIA GPU (under 8 minutes there):
 # the network tests on CUDA (equivariance, losses, hand-written gradients against
-# autograd, checkpoints), `gcnet bench --device cuda` in f64 and f32, and the PyTorch
-# baseline on the same GPU; then one table.
+# autograd, checkpoints), `gcnet bench --device cuda` in f64 and f32, the PyTorch
+# baseline on the same GPU, and `gcnet onsager` on CUDA against the CPU; then one table.
 #
 #   bash scripts/device_check.sh            # writes device_check.txt too
 #
@@ -44,6 +44,18 @@ log "PyTorch baseline on the same GPU"
 py64=$($PY scripts/bench_pytorch.py --device cuda --samples 1024 --dtype f64 | tee /dev/stderr)
 py32=$($PY scripts/bench_pytorch.py --device cuda --samples 1024 --dtype f32 | tee /dev/stderr)
 
+log "gcnet onsager on CUDA against the CPU (64-site three-species gas, 2 epochs)"
+od=$(mktemp -d)
+G=$PWD/target/release/gcnet
+onsager="FAILED"
+if (cd "$od" && "$G" crystal --size 4 -o c.h5 >/dev/null && "$G" latgas --crystal c.h5 -o g.h5 -n 300 --rates 1,0.1,0.01 \
+      --counts 21,21,21 --seed 1 >/dev/null && mkdir cpu cuda &&
+    for dev in cpu cuda; do (cd "$dev" && "$G" onsager -DP ../g.h5 -cr ../c.h5 -td 1 -vSp 3 -nt 200 -eep 2 --device "$dev" \
+      >/dev/null 2>&1) || exit 1; done); then
+  onsager=$($PY -c "import numpy as np; a=np.load('$od/cpu/onsager_val_1.npy'); b=np.load('$od/cuda/onsager_val_1.npy'); r=abs(a-b).max()/abs(a).max(); print(('ok' if r < 1e-6 else 'FAILED') + f', largest difference {r:.1e} (relative)')")
+fi
+rm -rf "$od"
+
 rate() { grep -oE "$1[^:]*: [0-9.]+ samples/s" <<<"$2" | head -n 1 | grep -oE '[0-9.]+ samples/s' | cut -d' ' -f1; }
 g64=$(rate "train f64" "$bench"); g32=$(rate "train f32" "$bench"); e64=$(rate "eval f64 after f64" "$bench")
 p64=$(grep -oE '[0-9.]+ samples/s' <<<"$py64" | cut -d' ' -f1); p32=$(grep -oE '[0-9.]+ samples/s' <<<"$py32" | cut -d' ' -f1)
@@ -53,10 +65,11 @@ p64=$(grep -oE '[0-9.]+ samples/s' <<<"$py64" | cut -d' ' -f1); p32=$(grep -oE '
   echo "|---|---|"
   echo "| network tests on CUDA (equivariance, losses, gradients vs autograd, checkpoints) | $tests_ok in ${t_tests} s |"
   echo "| CPU thread logic kept off the CUDA path | $cuda_threads |"
+  echo "| gcnet onsager on CUDA equals the CPU's validation matrix | $onsager |"
   echo "| gcnet train f64 (-nl 6 -nch 8, batch 128) | $g64 samples/s |"
   echo "| gcnet train f32 | $g32 samples/s |"
   echo "| gcnet eval f64 | $e64 samples/s |"
   echo "| PyTorch autograd train f64 / f32 (same network) | $p64 / $p32 samples/s |"
   awk -v a="$g64" -v b="$p64" -v c="$g32" -v d="$p32" 'BEGIN { if (b > 0 && d > 0) printf "| gcnet / PyTorch | %.2fx f64, %.2fx f32 |\n", a / b, c / d }'
 } | tee "$out"
-[ "$tests_ok" = passed ] && [ "$cuda_threads" = ok ]
+[ "$tests_ok" = passed ] && [ "$cuda_threads" = ok ] && [ "${onsager%%,*}" = ok ]

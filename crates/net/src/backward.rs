@@ -154,12 +154,15 @@ mod tests {
         let data = LatticeGas::sr2(0.5).generate(&crystal, 6, data_seed).unwrap();
         tch::manual_seed(seed);
         let cfg = NetConfig { nl, nch, ncl: 1, num_species: 2, ..NetConfig::default() };
-        // GCNET_TEST_DEVICE=cuda runs these on a GPU (scripts/device_check.sh)
-        let device = match std::env::var("GCNET_TEST_DEVICE").ok().as_deref() {
+        (data, Gcnet::from_crystal(&crystal, &cfg, test_device()).unwrap())
+    }
+
+    /// GCNET_TEST_DEVICE=cuda runs these on a GPU (scripts/device_check.sh).
+    fn test_device() -> Device {
+        match std::env::var("GCNET_TEST_DEVICE").ok().as_deref() {
             Some("cuda") => Device::Cuda(0),
             _ => Device::Cpu,
-        };
-        (data, Gcnet::from_crystal(&crystal, &cfg, device).unwrap())
+        }
     }
 
     /// The hand-written gradients of `loss / 0.7` on batch `b` equal autograd's, on both
@@ -205,7 +208,7 @@ mod tests {
         let data = LatticeGas::sr2(0.5).generate(&crystal, 6, 4).unwrap();
         tch::manual_seed(5);
         let cfg = NetConfig { nl: 1, nch: 3, ncl: 2, num_species: 2, ..NetConfig::default() };
-        let mut net = Gcnet::from_crystal(&crystal, &cfg, Device::Cpu).unwrap();
+        let mut net = Gcnet::from_crystal(&crystal, &cfg, test_device()).unwrap();
         let obj = Objective::labels(Species::new(&[0, 1], 2, 3).unwrap(), vec![0.3, 2.0]).unwrap();
         let set = SampleSet::new(&data, (0..6).collect(), false, net.geometry(), 2);
         let b = build(&net, &set, &[0, 1, 2, 3, 4, 5], &obj);
