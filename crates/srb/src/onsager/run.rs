@@ -116,9 +116,10 @@ impl OnsagerRun {
                 gcnet_data::label_range(nl)
             )));
         }
-        if cfg.n_train >= layout.len {
+        if cfg.n_train < 2 || cfg.n_train + 2 > layout.len {
             return Err(Error::Config(format!(
-                "-nt {} leaves no validation samples: the data set has {} samples",
+                "-nt {} leaves no validation samples or too few for errors: the data set has {} samples, and each side \
+                 needs at least two",
                 cfg.n_train, layout.len
             )));
         }
