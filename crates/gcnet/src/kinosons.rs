@@ -1,12 +1,12 @@
-//! `gcnet kinosons`: the kinosons of `gcnet onsager` runs at several temperatures read back
-//! (`gcnet_srb::onsager::temperatures`); the summaries, L(T), the Arrhenius fit and the
-//! plot are printed and written.
+//! `gcnet kinosons`: `gcnet_srb::onsager::TemperatureSeries` (the kinosons of `gcnet
+//! onsager` runs at several temperatures, L(T) and the Arrhenius fit) printed, its plot
+//! written.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use gcnet_srb::onsager::{KinosonRun, arrhenius, temperature_chart};
+use gcnet_srb::onsager::TemperatureSeries;
 
 /// Kinosons at several temperatures: for one label, the kinosons that `gcnet onsager`
 /// wrote in --dir for each -td tag (a temperature in K), their summary per temperature,
@@ -30,21 +30,11 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
-    let runs =
-        a.td.iter()
-            .map(|t| KinosonRun::read(&a.dir, if a.vce { "kinosons_vce" } else { "kinosons" }, t, a.label))
-            .collect::<Result<Vec<_>, _>>()
-            .context("reading the kinosons")?;
-    let mut points = Vec::new();
-    for run in &runs {
-        print!("T = {} K, validation states: {}", run.tag, run.summary());
-        let (l, e) = run.l();
-        points.push((run.temperature, l, e));
-    }
-    let fit = arrhenius(&points)?;
-    print!("{fit}");
+    let prefix = if a.vce { "kinosons_vce" } else { "kinosons" };
+    let series = TemperatureSeries::read(&a.dir, prefix, &a.td, a.label).context("reading the kinosons")?;
+    print!("{series}");
     let plot = a.dir.join(format!("kinosons_{}_temperatures.png", a.label));
-    temperature_chart(&runs, 30).save_png(&plot).with_context(|| format!("writing {}", plot.display()))?;
+    series.save_plot(&plot)?;
     eprintln!("gcnet: wrote {}", plot.display());
     Ok(ExitCode::SUCCESS)
 }

@@ -122,24 +122,42 @@ impl fmt::Display for KinosonSummary {
 pub fn density_chart(title: &str, moves: ArrayView2<'_, f64>, jumping: ArrayView2<'_, usize>, bins: usize) -> Chart {
     let logs: Vec<(f64, usize)> =
         moves.iter().zip(jumping.iter()).filter(|(k, _)| **k > 0.0).map(|(k, j)| (k.log10(), *j)).collect();
-    let (lo, hi) = logs.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), (x, _)| (a.min(*x), b.max(*x)));
-    let bins = bins.max(1);
-    let width = if hi > lo { (hi - lo) / bins as f64 } else { 1.0 };
+    let grid = LogBins::over(logs.iter().map(|(x, _)| *x), bins);
     let mut labels: Vec<usize> = jumping.iter().copied().collect();
     labels.sort_unstable();
     labels.dedup();
     let mut chart = Chart::new(title, "log10 kinoson of a move", "density (per move of the jumping element)");
     for e in labels {
-        let all = jumping.iter().filter(|j| **j == e).count() as f64;
-        let mut counts = vec![0.0; bins];
-        for (x, _) in logs.iter().filter(|(_, j)| *j == e) {
-            counts[(((x - lo) / width) as usize).min(bins - 1)] += 1.0;
-        }
-        let points =
-            counts.iter().enumerate().map(|(i, c)| (lo + (i as f64 + 0.5) * width, c / (all * width))).collect();
+        let all = jumping.iter().filter(|j| **j == e).count();
+        let points = grid.density(logs.iter().filter(|(_, j)| *j == e).map(|(x, _)| *x), all);
         chart = chart.with(Series::line_points(format!("{e} jumping"), points));
     }
     chart
+}
+
+/// Equal bins over the range of some log10 values, shared by the curves of one plot.
+pub(crate) struct LogBins {
+    lo: f64,
+    width: f64,
+    bins: usize,
+}
+
+impl LogBins {
+    pub(crate) fn over(values: impl Iterator<Item = f64>, bins: usize) -> LogBins {
+        let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
+        let bins = bins.max(1);
+        LogBins { lo, width: if hi > lo { (hi - lo) / bins as f64 } else { 1.0 }, bins }
+    }
+
+    /// `(bin centre, count / (total x width))` of `values`, `total` the curve's population.
+    pub(crate) fn density(&self, values: impl Iterator<Item = f64>, total: usize) -> Vec<(f64, f64)> {
+        let mut counts = vec![0.0; self.bins];
+        for x in values {
+            counts[(((x - self.lo) / self.width) as usize).min(self.bins - 1)] += 1.0;
+        }
+        let norm = total as f64 * self.width;
+        counts.iter().enumerate().map(|(i, c)| (self.lo + (i as f64 + 0.5) * self.width, c / norm)).collect()
+    }
 }
 
 #[cfg(test)]

@@ -126,15 +126,11 @@ impl OnsagerEstimate {
     }
 }
 
-/// Mean and standard error of the mean (NaN error for fewer than two values).
+/// Mean and standard error of the mean (NaN error for fewer than two values): the data
+/// crate's one definition.
 pub(crate) fn mean_and_error(x: ArrayView1<'_, f64>) -> (f64, f64) {
-    let m = x.len() as f64;
-    let mean = x.sum() / m;
-    if x.len() < 2 {
-        return (mean, f64::NAN);
-    }
-    let var = x.iter().map(|t| (t - mean).powi(2)).sum::<f64>() / (m - 1.0);
-    (mean, (var / m).sqrt())
+    let e = gcnet_data::Estimate::of(&x.to_vec());
+    (e.value, e.error)
 }
 
 /// Adds the atoms' relaxation-vector changes `dy (N, M, Natoms, 3)` (atoms in label order:

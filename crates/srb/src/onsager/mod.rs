@@ -22,4 +22,4 @@ pub use frame::kinoson_frame;
 pub use kinosons::{JumpingShare, KinosonSummary, summarize};
 pub use matrix::{OnsagerEstimate, SampleTerms, add_relaxation};
 pub use run::{Model, Moves, OnsagerReport, OnsagerRun, SrbCoefficients, VceModel};
-pub use temperatures::{Arrhenius, KinosonRun, arrhenius, temperature_chart};
+pub use temperatures::{Arrhenius, KinosonRun, TemperatureSeries, arrhenius, temperature_chart};

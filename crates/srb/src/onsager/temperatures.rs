@@ -10,6 +10,7 @@ use gcnet_files::Record;
 use gcnet_plot::{Chart, Series};
 use ndarray::{Array2, ArrayD, Axis, s};
 
+use super::kinosons::LogBins;
 use super::matrix::mean_and_error;
 use crate::error::{Error, Result};
 
@@ -105,6 +106,48 @@ impl KinosonRun {
     }
 }
 
+/// The runs of one label at several temperatures, read back, and their Arrhenius fit
+/// (`gcnet kinosons`); `Display` prints each temperature's summary and the fit.
+#[derive(Clone, Debug)]
+pub struct TemperatureSeries {
+    pub runs: Vec<KinosonRun>,
+    pub fit: Arrhenius,
+}
+
+impl TemperatureSeries {
+    /// [`KinosonRun::read`] for every tag, then L(T) over the validation states and
+    /// [`arrhenius`].
+    pub fn read(dir: &Path, prefix: &str, tags: &[String], label: usize) -> Result<TemperatureSeries> {
+        let runs = tags.iter().map(|t| KinosonRun::read(dir, prefix, t, label)).collect::<Result<Vec<_>>>()?;
+        let points: Vec<(f64, f64, f64)> = runs
+            .iter()
+            .map(|r| {
+                let (l, e) = r.l();
+                (r.temperature, l, e)
+            })
+            .collect();
+        Ok(TemperatureSeries { fit: arrhenius(&points)?, runs })
+    }
+
+    /// The densities of every temperature on one plot, written atomically to `path`.
+    pub fn save_plot(&self, path: &Path) -> Result<()> {
+        temperature_chart(&self.runs, 30).save_png(path).map_err(|e| Error::File {
+            path: path.to_path_buf(),
+            action: "write the plot",
+            reason: e.to_string(),
+        })
+    }
+}
+
+impl fmt::Display for TemperatureSeries {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for run in &self.runs {
+            write!(f, "T = {} K, validation states: {}", run.tag, run.summary())?;
+        }
+        write!(f, "{}", self.fit)
+    }
+}
+
 /// `L = A exp(-E_a / k_B T)` fitted to L(T) with errors: weighted least squares of ln L
 /// against 1 / (k_B T), weights (L / error)^2.
 #[derive(Clone, Debug, PartialEq)]
@@ -184,19 +227,12 @@ pub fn temperature_chart(runs: &[KinosonRun], bins: usize) -> Chart {
         .iter()
         .map(|r| r.validation().sum_axis(Axis(1)).iter().filter(|k| **k > 0.0).map(|k| k.log10()).collect())
         .collect();
-    let (lo, hi) = logs.iter().flatten().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(*x), b.max(*x)));
-    let bins = bins.max(1);
-    let width = if hi > lo { (hi - lo) / bins as f64 } else { 1.0 };
+    let grid = LogBins::over(logs.iter().flatten().copied(), bins);
     let label = runs.first().map_or(0, |r| r.label);
     let mut chart =
         Chart::new(format!("kinosons of label {label} per temperature"), "log10 kinoson of a state", "density");
     for (run, logs) in runs.iter().zip(&logs) {
-        let mut counts = vec![0.0; bins];
-        for x in logs {
-            counts[(((x - lo) / width) as usize).min(bins - 1)] += 1.0;
-        }
-        let n = run.validation().nrows() as f64;
-        let points = counts.iter().enumerate().map(|(i, c)| (lo + (i as f64 + 0.5) * width, c / (n * width))).collect();
+        let points = grid.density(logs.iter().copied(), run.validation().nrows());
         chart = chart.with(Series::line_points(format!("T = {} K", run.tag), points));
     }
     chart
