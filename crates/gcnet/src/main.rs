@@ -141,8 +141,8 @@ fn main() -> ExitCode {
 fn run() -> anyhow::Result<ExitCode> {
     let args: Vec<OsString> = std::env::args_os().collect();
     let first = args.get(1).and_then(|a| a.to_str());
-    // The commands that run the network on libtorch's OpenMP threads restart once with a
-    // short OpenMP spin (gcnet_kernels::threads::SPIN_COUNT): fast on shared cores.
+    // The commands that run the network restart once with a short OpenMP spin for
+    // libtorch's own operations (gcnet_kernels::threads::SPIN_COUNT): fast on shared cores.
     let network = !first.is_some_and(is_subcommand) || matches!(first, Some("bench" | "tracer" | "demo" | "onsager"));
     if network && let Err(e) = gcnet_kernels::threads::restart_with_spin_count() {
         eprintln!("gcnet: {e}; going on with libgomp's default spin");

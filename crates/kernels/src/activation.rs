@@ -119,7 +119,7 @@ fn parts_for(n: usize) -> usize {
     parallel::parts(n / PARALLEL_MIN)
 }
 
-/// Runs `f(pre_chunk, out_chunk, first_group)` on whole groups, split over libtorch's
+/// Runs `f(pre_chunk, out_chunk, first_group)` on whole groups, split over the kernels'
 /// threads.
 fn parallel_groups<T: Send>(pre: &mut [T], out: &mut [T], ng: usize, f: impl Fn(&mut [T], &mut [T], usize) + Sync) {
     assert_eq!(pre.len(), out.len() * ng, "pre-activations and group means do not match");
@@ -128,7 +128,7 @@ fn parallel_groups<T: Send>(pre: &mut [T], out: &mut [T], ng: usize, f: impl Fn(
     parallel::for_each_part(parts, |(i, (p, o))| f(p, o, i * per));
 }
 
-/// Runs `f(slope_rows, grad_rows, sums)` on whole rows split over libtorch's threads, each
+/// Runs `f(slope_rows, grad_rows, sums)` on whole rows split over the kernels' threads, each
 /// part with its own column sums, added into `sums` at the end.
 fn parallel_rows<T: Send + Sync + Copy + Default + std::ops::AddAssign>(
     slope: &mut [T],

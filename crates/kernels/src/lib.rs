@@ -1,20 +1,22 @@
 //! The CPU kernels of the GCNet layers, behind a small safe API that checks shapes, kinds,
 //! devices and index bounds. This is the workspace's one crate with `unsafe` code (every
 //! other crate has `#![forbid(unsafe_code)]`): raw views of tensor storage, the `gemm`
-//! crate's pointer interface, CPU-feature dispatch, and libgomp's `GOMP_parallel`.
+//! crate's pointer interface, CPU-feature dispatch, and the kernels' thread pool.
 //!
 //! - [`activation`]: softplus, the mean over the group operations and the softplus slope,
 //!   fused in one pass (AVX-512 / AVX2 / baseline chosen at run time);
 //! - [`products`]: the layers' matrix products, through the `gemm` crate or libtorch as
 //!   the caller chooses ([`Products`]);
-//! - [`neighbour_sum`]: the backward of the neighbour gather;
+//! - [`gather`]: the neighbour gather of the forward pass; [`neighbour_sum`]: its backward;
 //! - [`allocator`]: glibc allocator tuning for large activations, an explicit call for
 //!   programs that want it;
 //! - [`threads`]: the thread count from what the process may use (affinity, cgroup quota,
-//!   SLURM_CPUS_PER_TASK, OMP_NUM_THREADS) or `--threads`, given to libtorch.
+//!   SLURM_CPUS_PER_TASK, OMP_NUM_THREADS) or `--threads`, for the kernels and libtorch.
 //!
-//! Work is split over libtorch's own OpenMP team by one helper (`parallel::for_each_part`),
-//! which hands every thread disjoint pieces made with safe slice splitting.
+//! Work is split by one helper (`parallel::for_each_part`) into disjoint pieces made with
+//! safe slice splitting, taken from one counter by the calling thread and a small pool of
+//! helper threads (as many as libtorch's intra-op threads, less one), so that a helper
+//! descheduled by other work on its core never holds the caller up.
 //!
 //! ```
 //! use tch::{Device, Kind, Tensor};
@@ -30,12 +32,14 @@
 
 pub mod activation;
 pub mod allocator;
+pub mod gather;
 pub mod neighbour_sum;
 mod parallel;
 pub mod products;
 mod slices;
 pub mod threads;
 
+pub use gather::gather_rows;
 pub use neighbour_sum::neighbour_sum;
 pub use products::Products;
 

@@ -1,26 +1,51 @@
-//! Runs Rust closures on libtorch's own OpenMP threads.
+//! Runs the kernels' parts on a small pool of helper threads, with the calling thread
+//! taking parts too.
 //!
-//! libtorch's CPU kernels run in an OpenMP (libgomp) team whose threads spin for a while
-//! after each parallel region. Threads of our own started right after a matrix product
-//! would compete with those spinning threads for the cores (measured on 2 cores: the
-//! fused activation kernels lost a fifth of their speed that way). Entering a parallel
-//! region of the same libgomp, as the compiler does for `#pragma omp parallel`, reuses the
-//! team instead. When the process has no libgomp (another libtorch build), scoped threads
-//! are used.
+//! Why not a fork-join team (libtorch's OpenMP team was used before): a team's region ends
+//! only when every thread of the team has arrived, so a helper that the operating system
+//! has descheduled (its core shared with another process: `srun -c` on a shared node, NEB
+//! ranks, a build) holds the caller up until it is scheduled again, even when it has no
+//! work left to do. Measured on 2 cores beside one busy process, training slowed 2.1x, more
+//! than the 2x that losing half the machine costs. Here the caller and the helpers take the
+//! parts from one counter; a helper that wakes late finds nothing left and the caller does
+//! not wait for it. The caller waits only for parts a helper has started.
+//!
+//! Part boundaries depend on the sizes and the thread count only, never on which thread
+//! takes which part, so results are the same from run to run and bit-identical to the
+//! team's.
 
-use std::ffi::{c_char, c_int, c_uint, c_void};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::thread::Thread;
+use std::time::{Duration, Instant};
 
-/// Parts per thread. The parts are taken as threads come free, so a thread slowed by other
-/// work on its core (shared nodes, a build, NEB ranks) does not hold the others up: they
-/// take its share. Part boundaries depend on the sizes and the thread count only, never on
-/// which thread takes which part, so results are the same from run to run.
+/// Parts per thread. More parts would let the others take over more of a slow thread's
+/// share, but smaller `gemm` blocks lose efficiency (2 or 4 per thread measured up to 15%
+/// slower on a quiet machine), and some column sums depend on the split.
 const PARTS_PER_THREAD: usize = 1;
 
-/// libtorch's intra-op threads (gcnet_kernels::threads sets them).
+/// How long an idle helper keeps checking for the next job before it sleeps, and how long
+/// the caller checks for its helpers' parts before it sleeps. Kernels follow one another
+/// within microseconds during training, and waking a sleeping thread costs a system call
+/// and a scheduling delay; spinning longer takes a shared core from the work beside us.
+const SPIN: Duration = Duration::from_micros(50);
+
+/// The kernels' thread count, set by `gcnet_kernels::threads::configure`; 0 until then.
+static POOL_THREADS: AtomicUsize = AtomicUsize::new(0);
+
+/// Sets the kernels' thread count (the caller and `n - 1` helpers).
+pub(crate) fn set_threads(n: usize) {
+    POOL_THREADS.store(n.max(1), Ordering::Relaxed);
+}
+
+/// The kernels' threads: what `threads::configure` set, else libtorch's intra-op threads
+/// (a program that never configured them, the tests).
 pub(crate) fn threads() -> usize {
-    tch::get_num_threads().max(1) as usize
+    match POOL_THREADS.load(Ordering::Relaxed) {
+        0 => tch::get_num_threads().max(1) as usize,
+        n => n,
+    }
 }
 
 /// How many parts a kernel makes: up to [`PARTS_PER_THREAD`] per thread, at most `limit`
@@ -33,85 +58,153 @@ pub(crate) fn parts(limit: usize) -> usize {
     }
 }
 
-type ParallelFn = unsafe extern "C" fn(extern "C" fn(*mut c_void), *mut c_void, c_uint, c_uint);
-type ThreadNumFn = unsafe extern "C" fn() -> c_int;
+/// The part function of the job being run, with its lifetime erased. It is called only for
+/// a part index taken from the job's counter below `parts`, and the caller does not return
+/// before every such call has returned (`done == parts`), so it is never called after the
+/// closure it points to is gone.
+struct PartFn(*const (dyn Fn(usize) + Sync + 'static));
 
-#[cfg(target_os = "linux")]
-unsafe extern "C" {
-    fn dlsym(handle: *mut c_void, symbol: *const c_char) -> *mut c_void;
+/// One call of [`for_each_part`]: the counters its threads share.
+struct Job {
+    f: PartFn,
+    parts: usize,
+    /// Helpers that may join (the team less the caller); more helpers may be running.
+    helpers: usize,
+    joined: AtomicUsize,
+    next: AtomicUsize,
+    done: AtomicUsize,
+    panicked: AtomicBool,
+    caller: Thread,
 }
+// SAFETY: `f` points to a `Sync` closure, called from several threads only while the
+// caller keeps it alive (see `PartFn`); everything else is atomics and a thread handle.
+unsafe impl Send for Job {}
+// SAFETY: as above.
+unsafe impl Sync for Job {}
 
-/// A symbol of the libraries the process has loaded (glibc's RTLD_DEFAULT is null).
-#[cfg(target_os = "linux")]
-fn find(name: &[u8]) -> Option<*mut c_void> {
-    // SAFETY: `name` is NUL-terminated.
-    let p = unsafe { dlsym(std::ptr::null_mut(), name.as_ptr().cast()) };
-    (!p.is_null()).then_some(p)
-}
-
-#[cfg(not(target_os = "linux"))]
-fn find(_name: &[u8]) -> Option<*mut c_void> {
-    None
-}
-
-/// libgomp's `GOMP_parallel`, `omp_get_thread_num` and `omp_get_num_threads`, looked up
-/// once in the libraries the process has loaded.
-fn gomp() -> Option<(ParallelFn, ThreadNumFn, ThreadNumFn)> {
-    static GOMP: OnceLock<Option<(ParallelFn, ThreadNumFn, ThreadNumFn)>> = OnceLock::new();
-    *GOMP.get_or_init(|| {
-        let par = find(b"GOMP_parallel\0")?;
-        let num = find(b"omp_get_thread_num\0")?;
-        let count = find(b"omp_get_num_threads\0")?;
-        // SAFETY: the symbols have these C signatures in every libgomp since GCC 4.9.
-        unsafe {
-            Some((
-                std::mem::transmute::<*mut c_void, ParallelFn>(par),
-                std::mem::transmute::<*mut c_void, ThreadNumFn>(num),
-                std::mem::transmute::<*mut c_void, ThreadNumFn>(count),
-            ))
+impl Job {
+    /// Takes parts until none is left. A helper wakes the caller after the last part.
+    fn work(&self, helper: bool) {
+        loop {
+            let i = self.next.fetch_add(1, Ordering::Relaxed);
+            if i >= self.parts {
+                return;
+            }
+            // SAFETY: `i < parts`, so the caller is still waiting (see `PartFn`).
+            let f = unsafe { &*self.f.0 };
+            if catch_unwind(AssertUnwindSafe(|| f(i))).is_err() {
+                self.panicked.store(true, Ordering::Relaxed);
+            }
+            if self.done.fetch_add(1, Ordering::AcqRel) + 1 == self.parts && helper {
+                self.caller.unpark();
+            }
         }
+    }
+}
+
+/// The helper threads and the job they are offered.
+struct Pool {
+    /// One caller at a time hands out parts; another caller meanwhile (tests on several
+    /// threads, data-parallel replicas) runs its parts itself.
+    busy: Mutex<()>,
+    job: Mutex<Option<Arc<Job>>>,
+    /// Counts the jobs offered, so that an idle helper sees a new one without a lock.
+    epoch: AtomicUsize,
+    helpers: Mutex<Vec<Thread>>,
+}
+
+fn pool() -> &'static Pool {
+    static POOL: OnceLock<Pool> = OnceLock::new();
+    POOL.get_or_init(|| Pool {
+        busy: Mutex::new(()),
+        job: Mutex::new(None),
+        epoch: AtomicUsize::new(0),
+        helpers: Mutex::new(Vec::new()),
     })
 }
 
-struct Job<'a> {
-    f: &'a (dyn Fn(usize, usize) + Sync),
-    thread_num: ThreadNumFn,
-    num_threads: ThreadNumFn,
-}
-
-extern "C" fn trampoline(data: *mut c_void) {
-    // SAFETY: `data` is the `Job` that `run` keeps alive until GOMP_parallel returns.
-    let job = unsafe { &*(data as *const Job<'_>) };
-    // SAFETY: plain libgomp queries, valid inside a parallel region.
-    let (t, n) = unsafe { ((job.thread_num)(), (job.num_threads)()) };
-    (job.f)(t as usize, n.max(1) as usize);
-}
-
-/// Calls `f(part, parts)` once for each part, `parts` at most `threads`, in parallel. `f`
-/// must not panic (a panic cannot cross the C frames of libgomp and aborts).
-fn run(threads: usize, f: &(dyn Fn(usize, usize) + Sync)) {
-    if threads <= 1 {
-        return f(0, 1);
-    }
-    if let Some((parallel, thread_num, num_threads)) = gomp() {
-        let job = Job { f, thread_num, num_threads };
-        // SAFETY: libgomp calls `trampoline` on each team thread with `&job`, which outlives
-        // the call; flags 0 is the default proc_bind.
-        unsafe { parallel(trampoline, &job as *const Job<'_> as *mut c_void, threads as c_uint, 0) };
-        return;
-    }
-    std::thread::scope(|scope| {
-        for t in 1..threads {
-            scope.spawn(move || f(t, threads));
+/// Spins for [`SPIN`] until `ready`, then sleeps (`park`) until it is. `park` may return
+/// without an `unpark`, so the condition is checked again.
+fn wait_until(ready: impl Fn() -> bool) {
+    let start = Instant::now();
+    let mut round = 0u32;
+    while !ready() {
+        round = round.wrapping_add(1);
+        // the clock is read every 64 checks only
+        if !round.is_multiple_of(64) || start.elapsed() < SPIN {
+            std::hint::spin_loop();
+        } else {
+            std::thread::park();
         }
-        f(0, threads);
-    });
+    }
 }
 
-/// Runs `f` on every item on libtorch's team, each thread taking the next item not yet
-/// taken until none is left (a slow thread takes fewer). The items are the disjoint pieces
-/// of the work (made with safe slice splitting: `chunks_mut`, `split_at_mut`), so no two
-/// threads ever reach the same memory. `f` must not panic (see [`run`]).
+impl Pool {
+    /// At least `n` helpers, started on first use.
+    fn helpers(&'static self, n: usize) -> Vec<Thread> {
+        let mut helpers = self.helpers.lock().unwrap_or_else(|e| e.into_inner());
+        while helpers.len() < n {
+            let name = format!("gcnet-kernels-{}", helpers.len() + 1);
+            match std::thread::Builder::new().name(name).spawn(move || self.serve()) {
+                Ok(h) => helpers.push(h.thread().clone()),
+                Err(_) => break, // the caller does the parts no helper takes
+            }
+        }
+        helpers.clone()
+    }
+
+    /// A helper's life: wait for a job newer than the last one seen, join it if the job
+    /// wants another helper, repeat.
+    fn serve(&self) {
+        let mut seen = self.epoch.load(Ordering::Acquire);
+        loop {
+            wait_until(|| self.epoch.load(Ordering::Acquire) != seen);
+            seen = self.epoch.load(Ordering::Acquire);
+            let job = self.job.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            if let Some(job) = job
+                && job.joined.fetch_add(1, Ordering::Relaxed) < job.helpers
+            {
+                job.work(true);
+            }
+        }
+    }
+}
+
+/// Calls `f(i)` for every `i < parts` on the caller and up to `team - 1` helpers; returns
+/// when every call has returned. A panic in a part is raised again here.
+fn run(parts: usize, team: usize, f: &(dyn Fn(usize) + Sync)) {
+    let pool = pool();
+    let guard = pool.busy.try_lock();
+    if team <= 1 || parts <= 1 || guard.is_err() {
+        return (0..parts).for_each(f);
+    }
+    let helpers = pool.helpers(team - 1);
+    // SAFETY: only the lifetime is erased; see `PartFn` for why no call outlives `f`.
+    let f: &'static (dyn Fn(usize) + Sync) = unsafe { std::mem::transmute(f) };
+    let job = Arc::new(Job {
+        f: PartFn(f),
+        parts,
+        helpers: team - 1,
+        joined: AtomicUsize::new(0),
+        next: AtomicUsize::new(0),
+        done: AtomicUsize::new(0),
+        panicked: AtomicBool::new(false),
+        caller: std::thread::current(),
+    });
+    *pool.job.lock().unwrap_or_else(|e| e.into_inner()) = Some(job.clone());
+    pool.epoch.fetch_add(1, Ordering::Release);
+    helpers.iter().take(team - 1).for_each(Thread::unpark);
+    job.work(false);
+    wait_until(|| job.done.load(Ordering::Acquire) == parts);
+    *pool.job.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    drop(guard);
+    assert!(!job.panicked.load(Ordering::Relaxed), "a kernel part panicked");
+}
+
+/// Runs `f` on every item, on the caller and the pool's helpers, each thread taking the
+/// next item not yet taken until none is left (a slow thread takes fewer). The items are
+/// the disjoint pieces of the work (made with safe slice splitting: `chunks_mut`,
+/// `split_at_mut`), so no two threads ever reach the same memory.
 pub(crate) fn for_each_part<W: Send>(items: Vec<W>, f: impl Fn(W) + Sync) {
     let n = items.len();
     let team = threads().min(n);
@@ -120,15 +213,10 @@ pub(crate) fn for_each_part<W: Send>(items: Vec<W>, f: impl Fn(W) + Sync) {
         return;
     }
     let slots: Vec<Mutex<Option<W>>> = items.into_iter().map(|w| Mutex::new(Some(w))).collect();
-    let next = AtomicUsize::new(0);
-    run(team, &|_, _| {
-        loop {
-            let i = next.fetch_add(1, Ordering::Relaxed);
-            let Some(slot) = slots.get(i) else { break };
-            let item = slot.lock().unwrap_or_else(|e| e.into_inner()).take();
-            if let Some(item) = item {
-                f(item);
-            }
+    run(n, team, &|i| {
+        let item = slots[i].lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(item) = item {
+            f(item);
         }
     });
 }
@@ -136,23 +224,19 @@ pub(crate) fn for_each_part<W: Send>(items: Vec<W>, f: impl Fn(W) + Sync) {
 #[cfg(test)]
 mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
 
     use super::*;
 
+    /// Every part runs exactly once, whatever the team, including parts a helper would take.
     #[test]
     fn every_part_runs_once() {
-        let _ = tch::get_num_threads(); // make sure libtorch (and libgomp) is loaded
-        for threads in [1, 2, 3] {
-            let seen = AtomicUsize::new(0);
-            let total = AtomicUsize::new(0);
-            run(threads, &|t, n| {
-                assert!(t < n && n <= threads);
-                seen.fetch_or(1 << t, Ordering::SeqCst);
-                total.fetch_add(1, Ordering::SeqCst);
+        for (parts, team) in [(1, 1), (2, 2), (5, 3), (64, 2), (3, 8)] {
+            let counts: Vec<AtomicUsize> = (0..parts).map(|_| AtomicUsize::new(0)).collect();
+            run(parts, team, &|i| {
+                counts[i].fetch_add(1, Ordering::SeqCst);
             });
-            let n = total.load(Ordering::SeqCst);
-            assert!(n >= 1 && n <= threads);
-            assert_eq!(seen.load(Ordering::SeqCst), (1 << n) - 1);
+            assert!(counts.iter().all(|c| c.load(Ordering::SeqCst) == 1), "{parts} parts, team {team}");
         }
     }
 
@@ -168,5 +252,43 @@ mod tests {
                 assert!(c.iter().all(|&x| x == i as u32 + 1), "{n} items: {data:?}");
             }
         }
+    }
+
+    /// Callers on several threads at once (only one hands out parts; the others run theirs
+    /// alone) all get every part done, and a helper that is still busy with a slow part of
+    /// one job does not lose the next one.
+    #[test]
+    fn concurrent_callers_and_slow_parts() {
+        std::thread::scope(|s| {
+            for t in 0..4 {
+                s.spawn(move || {
+                    for round in 0..50 {
+                        let sum = AtomicUsize::new(0);
+                        run(4, 2, &|i| {
+                            if (i + round + t) % 7 == 0 {
+                                std::thread::sleep(Duration::from_micros(200));
+                            }
+                            sum.fetch_add(i + 1, Ordering::SeqCst);
+                        });
+                        assert_eq!(sum.load(Ordering::SeqCst), 10);
+                    }
+                });
+            }
+        });
+    }
+
+    /// A panic in a part, on whichever thread ran it, comes back to the caller instead of
+    /// leaving it waiting.
+    #[test]
+    fn a_panicking_part_panics_the_caller() {
+        for victim in 0..2 {
+            let r = std::panic::catch_unwind(|| run(2, 2, &|i| assert!(i != victim, "part {i} fails")));
+            assert!(r.is_err());
+        }
+        let done = AtomicUsize::new(0);
+        run(2, 2, &|_| {
+            done.fetch_add(1, Ordering::SeqCst);
+        });
+        assert_eq!(done.load(Ordering::SeqCst), 2, "the pool still works after a panic");
     }
 }

@@ -4,8 +4,8 @@
 //! where the core has AVX-512 (perf shows `mkl_blas_def_dgemm_kernel_zen` on ymm
 //! registers). The `gemm` crate picks AVX-512 at run time: on the 2-core AMD EPYC
 //! development machine its f64 rate for the GConv shapes is about twice MKL's (see the
-//! README's speed section, `gcnet bench`). The products run on libtorch's own OpenMP team
-//! ([`parallel`]), each thread computing one block of the output with the `gemm` crate's
+//! README's speed section, `gcnet bench`). The products run on the kernels' threads
+//! ([`parallel`]), each part one block of the output computed with the `gemm` crate's
 //! single-threaded driver.
 //!
 //! Used for CPU tensors in f64 and f32 outside autograd when the caller chooses
@@ -75,7 +75,7 @@ pub fn add_mm(products: Products, out: &mut Tensor, a: &Tensor, b: &Tensor) {
 }
 
 /// `out (m, n, contiguous) = a b`, or `out += a b` with `accumulate`, on the CPU, split into
-/// blocks across libtorch's threads along the longer side of `out`.
+/// blocks across the kernels' threads along the longer side of `out`.
 fn product(out: &mut Tensor, a: &Tensor, b: &Tensor, accumulate: bool) {
     match out.kind() {
         Kind::Double => product_t::<f64>(out, a, b, accumulate),

@@ -4,8 +4,10 @@
 //! quota (both read by `std::thread::available_parallelism` on Linux: `srun -c`, `taskset`,
 //! a container's `--cpus`), `SLURM_CPUS_PER_TASK` (a job step may see every CPU of the
 //! node) and `OMP_NUM_THREADS`, each where it is set. An explicit count (`--threads`)
-//! overrides the limit. libtorch's intra-op threads, whose OpenMP team also runs this
-//! crate's kernels, are set to the count, so the two always agree.
+//! overrides the limit. This crate's kernels (their own thread pool) and libtorch's
+//! intra-op threads (its OpenMP team, for libtorch's own operations) are set to the count,
+//! so the two always agree; libtorch gets one thread where the environment keeps OpenMP's
+//! idle threads spinning without end.
 //!
 //! Waiting threads spin only briefly before they sleep ([`SPIN_COUNT`]), so that a process
 //! sharing its cores with other work is not slowed by its own idle threads.
@@ -31,6 +33,9 @@ pub struct Threads {
     /// The limit from the machine and the environment (what `count` would be without an
     /// explicit choice).
     pub limit: usize,
+    /// libtorch's intra-op threads: `count`, or 1 where the environment keeps libgomp's
+    /// idle threads spinning ([`openmp_spins_forever`]).
+    pub libtorch: usize,
 }
 
 impl fmt::Display for Threads {
@@ -45,6 +50,9 @@ impl fmt::Display for Threads {
         if self.source == Source::Explicit && self.count > self.limit {
             write!(f, "; more than the {} CPUs this process may use", self.limit)?;
         }
+        if self.libtorch < self.count {
+            write!(f, "; libtorch's own operations on {} (OpenMP threads set to spin without end)", self.libtorch)?;
+        }
         Ok(())
     }
 }
@@ -52,7 +60,40 @@ impl fmt::Display for Threads {
 /// The thread count for `explicit` (if given) or from the limits, with `var` reading the
 /// environment (a parameter so that tests need not change the process's environment).
 pub fn decide(explicit: Option<usize>, cpus: usize, var: impl Fn(&str) -> Option<String>) -> Result<Threads, String> {
-    let mut limit = Threads { count: cpus.max(1), source: Source::Cpus, limit: cpus.max(1) };
+    let mut t = decide_count(explicit, cpus, &var)?;
+    t.libtorch = if openmp_spins_forever(&var) { 1 } else { t.count };
+    Ok(t)
+}
+
+/// Whether libgomp's waiting threads would never sleep: OMP_WAIT_POLICY=active, or a
+/// GOMP_SPINCOUNT of "infinite" or beyond 10^9 checks. libtorch's own operations still run
+/// on libgomp's team, and a team thread that spins without end keeps a core from the
+/// kernels' threads (gcnet_kernels::parallel): measured on 2 cores, training ran at half
+/// speed with OMP_WAIT_POLICY=active. With such a setting libtorch gets one thread (no team,
+/// nothing spins), which cost 0 to 3% on a quiet machine: the kernels, which do the heavy
+/// work, keep every thread.
+fn openmp_spins_forever(var: impl Fn(&str) -> Option<String>) -> bool {
+    let policy = var("OMP_WAIT_POLICY").is_some_and(|v| v.trim().eq_ignore_ascii_case("active"));
+    let spin = var("GOMP_SPINCOUNT").is_some_and(|v| {
+        let v = v.trim();
+        v.eq_ignore_ascii_case("infinite")
+            || v.eq_ignore_ascii_case("infinity")
+            || v.parse::<f64>().is_ok_and(|n| n > 1e9)
+            || v.strip_suffix(['k', 'K', 'M', 'G', 'T']).is_some_and(|n| {
+                let unit = match v.chars().last() {
+                    Some('k' | 'K') => 1e3,
+                    Some('M') => 1e6,
+                    Some('G') => 1e9,
+                    _ => 1e12,
+                };
+                n.trim().parse::<f64>().is_ok_and(|n| n * unit > 1e9)
+            })
+    });
+    policy || spin
+}
+
+fn decide_count(explicit: Option<usize>, cpus: usize, var: impl Fn(&str) -> Option<String>) -> Result<Threads, String> {
+    let mut limit = Threads { count: cpus.max(1), source: Source::Cpus, limit: cpus.max(1), libtorch: cpus.max(1) };
     for (name, source) in
         [("SLURM_CPUS_PER_TASK", Source::SlurmCpusPerTask), ("OMP_NUM_THREADS", Source::OmpNumThreads)]
     {
@@ -65,13 +106,13 @@ pub fn decide(explicit: Option<usize>, cpus: usize, var: impl Fn(&str) -> Option
             .filter(|&n| n > 0)
             .ok_or_else(|| format!("the environment variable {name}={text:?} is not a positive whole number"))?;
         if n < limit.count {
-            limit = Threads { count: n, source, limit: n };
+            limit = Threads { count: n, source, limit: n, libtorch: n };
         }
     }
     let limit_count = limit.count;
     match explicit {
         Some(0) => Err("--threads must be at least 1".into()),
-        Some(n) => Ok(Threads { count: n, source: Source::Explicit, limit: limit_count }),
+        Some(n) => Ok(Threads { count: n, source: Source::Explicit, limit: limit_count, libtorch: n }),
         None => Ok(Threads { limit: limit_count, ..limit }),
     }
 }
@@ -81,12 +122,14 @@ pub fn usable_cpus() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
-/// Decides the thread count from this process's limits and environment and makes
-/// libtorch (and with it this crate's kernels) use it. For CPU work only: a CUDA run keeps
+/// Decides the thread count from this process's limits and environment and makes this
+/// crate's kernels and libtorch use it (libtorch fewer where the environment keeps OpenMP
+/// threads spinning, see [`Threads::libtorch`]). For CPU work only: a CUDA run keeps
 /// libtorch's default.
 pub fn configure(explicit: Option<usize>) -> Result<Threads, String> {
     let threads = decide(explicit, usable_cpus(), |name| std::env::var(name).ok())?;
-    tch::set_num_threads(threads.count as i32);
+    crate::parallel::set_threads(threads.count);
+    tch::set_num_threads(threads.libtorch as i32);
     Ok(threads)
 }
 
@@ -156,6 +199,29 @@ mod tests {
         let t = decide(Some(3), 2, env(&[("OMP_NUM_THREADS", "1")])).unwrap();
         assert_eq!((t.count, t.source, t.limit), (3, Source::Explicit, 1));
         assert!(t.to_string().contains("more than the 1 CPUs"), "{t}");
+    }
+
+    /// Only a setting that keeps libgomp's threads spinning without end takes libtorch to
+    /// one thread; the kernels keep the count, and the thread line says so.
+    #[test]
+    fn endless_openmp_spin_gives_libtorch_one_thread() {
+        for vars in [
+            &[("OMP_WAIT_POLICY", "ACTIVE")][..],
+            &[("GOMP_SPINCOUNT", "infinite")],
+            &[("GOMP_SPINCOUNT", "2000000000")],
+            &[("GOMP_SPINCOUNT", "5G")],
+        ] {
+            let t = decide(None, 4, env(vars)).unwrap();
+            assert_eq!((t.count, t.libtorch), (4, 1), "{vars:?}");
+            assert!(t.to_string().contains("libtorch's own operations on 1"), "{t}");
+        }
+        for vars in
+            [&[][..], &[("OMP_WAIT_POLICY", "passive")], &[("GOMP_SPINCOUNT", "300000")], &[("GOMP_SPINCOUNT", "10M")]]
+        {
+            let t = decide(Some(3), 4, env(vars)).unwrap();
+            assert_eq!((t.count, t.libtorch), (3, 3), "{vars:?}");
+            assert!(!t.to_string().contains("libtorch"), "{t}");
+        }
     }
 
     #[test]

@@ -13,7 +13,7 @@
 
 use tch::Tensor;
 
-use gcnet_kernels::{activation, neighbour_sum, products};
+use gcnet_kernels::{activation, gather_rows, neighbour_sum, products};
 
 use crate::batch::{Batch, loss_from_vectors};
 use crate::network::Gcnet;
@@ -93,7 +93,7 @@ fn forward_taped(net: &Gcnet, x: &Tensor, f: &Filters) -> (Tensor, Tape) {
     let mut h = x.shallow_clone();
     for (l, layer) in net.layers().iter().enumerate() {
         // (R, (z+1)*Cin) -> (R, Cout*Ng) -> (R, Cout)
-        let g = h.index_select(0, &idx).view([rows, k * layer.cin]);
+        let g = gather_rows(net.products(), &h, &idx).view([rows, k * layer.cin]);
         let (mut pre, bias) = products::affine(net.products(), &g, &f.w[l], &f.bias_row[l]);
         h = activation::softplus_group_mean(&mut pre, bias, layer.cout, layer.num_ops, true);
         tape.gathered.push(g);

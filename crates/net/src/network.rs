@@ -291,7 +291,7 @@ impl Gcnet {
         let k = (self.geometry.z + 1) as i64;
         let mut h = x.shallow_clone();
         for layer in &self.layers[..num_layers] {
-            let gathered = h.index_select(0, &idx).view([rows, k * layer.cin]);
+            let gathered = gcnet_kernels::gather_rows(self.products, &h, &idx).view([rows, k * layer.cin]);
             h = layer.forward_gathered(self.products, &gathered, &layer.filter_matrix(), &layer.bias_row());
         }
         h
