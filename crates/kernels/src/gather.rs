@@ -24,10 +24,7 @@ pub fn gather_rows(products: Products, h: &Tensor, idx: &Tensor) -> Tensor {
     let (rows, cols) = h.size2().expect("two dimensions, checked above");
     let h = h.contiguous();
     let idx = idx.to_kind(Kind::Int64).to_device(Device::Cpu).contiguous();
-    let table: &[i64] = slices::elements(&idx, "gather index");
-    if let Some(bad) = table.iter().position(|&r| r < 0 || r >= rows) {
-        panic!("gather_rows: index entry {bad} is {}, outside the {rows} rows", table[bad]);
-    }
+    let table = slices::row_numbers(&idx, rows, "gather_rows: index", "rows");
     let mut out = Tensor::empty([table.len() as i64, cols], (h.kind(), Device::Cpu));
     match h.kind() {
         Kind::Double => run::<f64>(&h, table, &mut out, cols as usize),

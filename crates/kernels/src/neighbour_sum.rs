@@ -34,10 +34,7 @@ pub fn neighbour_sum(products: Products, dg: &Tensor, inv: &Tensor, k: i64, cin:
         return dgt.gather(2, &idx, false).sum_dim_intlist(0, false, None).transpose(0, 1);
     }
     let inv = inv.to_kind(Kind::Int64).to_device(Device::Cpu).contiguous();
-    let table: &[i64] = slices::elements(&inv, "inverse neighbour table");
-    if let Some(bad) = table.iter().position(|&r| r < 0 || r >= rows) {
-        panic!("neighbour_sum: table entry {bad} is {}, outside the {rows} gradient rows", table[bad]);
-    }
+    let table = slices::row_numbers(&inv, rows, "neighbour_sum: table", "gradient rows");
     let mut out = Tensor::empty([rows, cin], (dg.kind(), Device::Cpu));
     // the published default (8 channels) with a fixed row length, which vectorises
     match (dg.kind(), cin) {

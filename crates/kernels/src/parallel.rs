@@ -104,23 +104,17 @@ impl Job {
 
 /// The helper threads and the job they are offered.
 struct Pool {
-    /// One caller at a time hands out parts; another caller meanwhile (tests on several
-    /// threads, data-parallel replicas) runs its parts itself.
-    busy: Mutex<()>,
+    /// The helpers, held by the one caller at a time that hands out parts; another caller
+    /// meanwhile (tests on several threads, data-parallel replicas) runs its parts itself.
+    helpers: Mutex<Vec<Thread>>,
     job: Mutex<Option<Arc<Job>>>,
     /// Counts the jobs offered, so that an idle helper sees a new one without a lock.
     epoch: AtomicUsize,
-    helpers: Mutex<Vec<Thread>>,
 }
 
 fn pool() -> &'static Pool {
     static POOL: OnceLock<Pool> = OnceLock::new();
-    POOL.get_or_init(|| Pool {
-        busy: Mutex::new(()),
-        job: Mutex::new(None),
-        epoch: AtomicUsize::new(0),
-        helpers: Mutex::new(Vec::new()),
-    })
+    POOL.get_or_init(|| Pool { helpers: Mutex::new(Vec::new()), job: Mutex::new(None), epoch: AtomicUsize::new(0) })
 }
 
 /// Spins for [`SPIN`] until `ready`, then sleeps (`park`) until it is. `park` may return
@@ -140,17 +134,16 @@ fn wait_until(ready: impl Fn() -> bool) {
 }
 
 impl Pool {
-    /// At least `n` helpers, started on first use.
-    fn helpers(&'static self, n: usize) -> Vec<Thread> {
-        let mut helpers = self.helpers.lock().unwrap_or_else(|e| e.into_inner());
+    /// Starts helpers until there are `n` (on first use; a failed start leaves fewer, and
+    /// the caller does the parts no helper takes).
+    fn start_helpers(&'static self, helpers: &mut Vec<Thread>, n: usize) {
         while helpers.len() < n {
             let name = format!("gcnet-kernels-{}", helpers.len() + 1);
             match std::thread::Builder::new().name(name).spawn(move || self.serve()) {
                 Ok(h) => helpers.push(h.thread().clone()),
-                Err(_) => break, // the caller does the parts no helper takes
+                Err(_) => break,
             }
         }
-        helpers.clone()
     }
 
     /// A helper's life: wait for a job newer than the last one seen, join it if the job
@@ -174,11 +167,11 @@ impl Pool {
 /// when every call has returned. A panic in a part is raised again here.
 fn run(parts: usize, team: usize, f: &(dyn Fn(usize) + Sync)) {
     let pool = pool();
-    let guard = pool.busy.try_lock();
-    if team <= 1 || parts <= 1 || guard.is_err() {
+    let Ok(mut helpers) = pool.helpers.try_lock() else { return (0..parts).for_each(f) };
+    if team <= 1 || parts <= 1 {
         return (0..parts).for_each(f);
     }
-    let helpers = pool.helpers(team - 1);
+    pool.start_helpers(&mut helpers, team - 1);
     // SAFETY: only the lifetime is erased; see `PartFn` for why no call outlives `f`.
     let f: &'static (dyn Fn(usize) + Sync) = unsafe { std::mem::transmute(f) };
     let job = Arc::new(Job {
@@ -197,7 +190,7 @@ fn run(parts: usize, team: usize, f: &(dyn Fn(usize) + Sync)) {
     job.work(false);
     wait_until(|| job.done.load(Ordering::Acquire) == parts);
     *pool.job.lock().unwrap_or_else(|e| e.into_inner()) = None;
-    drop(guard);
+    drop(helpers);
     assert!(!job.panicked.load(Ordering::Relaxed), "a kernel part panicked");
 }
 

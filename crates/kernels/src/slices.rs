@@ -50,3 +50,14 @@ pub(crate) fn elements<'a, T: Element>(t: &'a Tensor, what: &str) -> &'a [T] {
     // SAFETY: as in `elements_mut`; the slice is only read.
     unsafe { std::slice::from_raw_parts(t.data_ptr() as *const T, n) }
 }
+
+/// The entries of an i64 table of row numbers (contiguous, on the CPU), each checked to be
+/// below `rows`: the kernels index memory with them. A bad entry panics with `what` and the
+/// first bad entry, e.g. "gather_rows: index entry 2 is 4, outside the 4 rows".
+pub(crate) fn row_numbers<'a>(t: &'a Tensor, rows: i64, what: &str, of: &str) -> &'a [i64] {
+    let table: &[i64] = elements(t, what);
+    if let Some(bad) = table.iter().position(|&r| r < 0 || r >= rows) {
+        panic!("{what} entry {bad} is {}, outside the {rows} {of}", table[bad]);
+    }
+    table
+}

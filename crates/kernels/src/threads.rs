@@ -76,18 +76,17 @@ fn openmp_spins_forever(var: impl Fn(&str) -> Option<String>) -> bool {
     let policy = var("OMP_WAIT_POLICY").is_some_and(|v| v.trim().eq_ignore_ascii_case("active"));
     let spin = var("GOMP_SPINCOUNT").is_some_and(|v| {
         let v = v.trim();
-        v.eq_ignore_ascii_case("infinite")
-            || v.eq_ignore_ascii_case("infinity")
-            || v.parse::<f64>().is_ok_and(|n| n > 1e9)
-            || v.strip_suffix(['k', 'K', 'M', 'G', 'T']).is_some_and(|n| {
-                let unit = match v.chars().last() {
-                    Some('k' | 'K') => 1e3,
-                    Some('M') => 1e6,
-                    Some('G') => 1e9,
-                    _ => 1e12,
-                };
-                n.trim().parse::<f64>().is_ok_and(|n| n * unit > 1e9)
-            })
+        // a count with libgomp's optional unit suffix (k, M, G, T)
+        let (count, unit) = v.split_at(v.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(v.len()));
+        let scale = match unit {
+            "" => 1.0,
+            "k" | "K" => 1e3,
+            "M" => 1e6,
+            "G" => 1e9,
+            "T" => 1e12,
+            _ => return v.eq_ignore_ascii_case("infinite") || v.eq_ignore_ascii_case("infinity"),
+        };
+        count.trim().parse::<f64>().is_ok_and(|n| n * scale > 1e9)
     });
     policy || spin
 }
