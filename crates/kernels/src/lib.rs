@@ -4,7 +4,10 @@
 //! crate's pointer interface, CPU-feature dispatch, and the kernels' thread pool.
 //!
 //! - [`activation`]: softplus, the mean over the group operations and the softplus slope,
-//!   fused in one pass (AVX-512 / AVX2 / baseline chosen at run time);
+//!   fused in one pass (AVX-512 / AVX2 / baseline chosen at run time), for pre-activations
+//!   laid out `(R, Cout, Ng)` or `(R, Ng, Cout)`;
+//! - [`block_sum`]: sums of blocks picked from neighbour rows, the group convolution
+//!   without its dense product (a layer's forward and backward on the site-first route);
 //! - [`products`]: the layers' matrix products, through the `gemm` crate or libtorch as
 //!   the caller chooses ([`Products`]);
 //! - [`gather`]: the neighbour gather of the forward pass; [`neighbour_sum`]: its backward;
@@ -32,6 +35,7 @@
 
 pub mod activation;
 pub mod allocator;
+pub mod block_sum;
 pub mod gather;
 pub mod neighbour_sum;
 mod parallel;
@@ -39,6 +43,7 @@ pub mod products;
 mod slices;
 pub mod threads;
 
+pub use block_sum::{BlockTerms, block_sum};
 pub use gather::gather_rows;
 pub use neighbour_sum::neighbour_sum;
 pub use products::Products;

@@ -16,48 +16,69 @@ use tch::Tensor;
 use gcnet_kernels::{activation, gather_rows, neighbour_sum, products};
 
 use crate::batch::{Batch, loss_from_vectors};
+use crate::gconv::GConv;
 use crate::network::Gcnet;
 
-/// Rotated filters and bias rows of every layer, built once per Adam step.
+/// The filters of every layer in the form the network's route multiplies with, built once
+/// per Adam step: the rotated-filter matrices and bias rows of the dense route, or the
+/// site filters `(Cin, K*Cout)` and biases `(Cout)` of the site-first route
+/// ([`Gcnet::site_route`]).
 pub(crate) struct Filters {
+    pub site: bool,
     pub w: Vec<Tensor>,
     pub bias_row: Vec<Tensor>,
+    /// The weights they were made from, detached (replicas make their own from these).
+    psi: Vec<Tensor>,
+    bias: Vec<Tensor>,
 }
 
 impl Filters {
     pub fn new(net: &Gcnet) -> Self {
-        tch::no_grad(|| Filters {
-            w: net.layers().iter().map(|l| l.filter_matrix().detach()).collect(),
-            bias_row: net.layers().iter().map(|l| l.bias_row().detach().contiguous()).collect(),
+        let layers = net.layers();
+        tch::no_grad(|| {
+            let psi = layers.iter().map(|l| l.psi.detach().copy()).collect();
+            let bias = layers.iter().map(|l| l.bias.detach().copy()).collect();
+            Self::of_weights(net, psi, bias)
         })
     }
 
-    /// The same filters on `net`'s device (a replica on another device).
+    fn of_weights(net: &Gcnet, psi: Vec<Tensor>, bias: Vec<Tensor>) -> Self {
+        let site = net.site_route();
+        let (w, bias_row) = net
+            .layers()
+            .iter()
+            .zip(psi.iter().zip(&bias))
+            .map(|(l, (p, b))| {
+                if site {
+                    (GConv::site_filters_of(p), b.view([l.cout]))
+                } else {
+                    (l.filter_matrix_of(p), l.bias_row_of(b).contiguous())
+                }
+            })
+            .unzip();
+        Filters { site, w, bias_row, psi, bias }
+    }
+
+    /// The same weights on `net`'s device, in the form of its route (a replica on another
+    /// device).
     pub fn for_replica(&self, net: &Gcnet) -> Self {
         let d = net.device();
-        Filters {
-            w: self.w.iter().map(|t| t.to_device(d)).collect(),
-            bias_row: self.bias_row.iter().map(|t| t.to_device(d)).collect(),
-        }
+        let to = |v: &[Tensor]| v.iter().map(|t| t.to_device(d)).collect();
+        tch::no_grad(|| Self::of_weights(net, to(&self.psi), to(&self.bias)))
     }
 }
 
-/// Gradients of the filter matrices and bias rows, summed over micro-batches.
+/// Gradients of the filters in the form of their [`Filters`], summed over micro-batches.
 pub(crate) struct FilterGrads {
+    site: bool,
     pub w: Vec<Tensor>,
     pub bias_row: Vec<Tensor>,
 }
 
 impl FilterGrads {
-    /// Adds `other` (gradients from a replica, on any device) into these.
-    pub fn add(&mut self, other: &FilterGrads) {
-        for (a, b) in self.w.iter_mut().chain(self.bias_row.iter_mut()).zip(other.w.iter().chain(&other.bias_row)) {
-            let _ = a.g_add_(&b.to_device(a.device()));
-        }
-    }
-
     pub fn zeros(f: &Filters) -> Self {
         FilterGrads {
+            site: f.site,
             w: f.w.iter().map(|t| t.zeros_like()).collect(),
             bias_row: f.bias_row.iter().map(|t| t.zeros_like()).collect(),
         }
@@ -68,6 +89,11 @@ impl FilterGrads {
         let mut out = Vec::new();
         for ((layer, dw), db) in net.layers().iter().zip(&self.w).zip(&self.bias_row) {
             let (cin, cout, ng, k) = (layer.cin, layer.cout, layer.num_ops, layer.num_k);
+            if self.site {
+                out.push(layer.psi_grad_from_site(dw));
+                out.push(db.view([cout, 1]));
+                continue;
+            }
             // dW[k*Cin + i, o*Ng + g] -> (Cout, Cin, Ng*K), summed into Psi[o, i, P[g,k]]
             let dw = dw.view([k, cin, cout, ng]).permute([2, 1, 3, 0]).reshape([cout, cin, ng * k]);
             let dpsi = Tensor::zeros([cout, cin, k], (dw.kind(), dw.device())).index_add(2, layer.filter_index(), &dw);
@@ -78,25 +104,36 @@ impl FilterGrads {
     }
 }
 
-/// What the forward pass keeps for the backward pass: per layer the gathered input and the
+/// What the forward pass keeps for the backward pass: per layer its input (the gathered
+/// neighbour rows on the dense route, the activations on the site-first route) and the
 /// softplus slopes at the pre-activations.
 struct Tape {
-    gathered: Vec<Tensor>,
+    inputs: Vec<Tensor>,
     slope: Vec<Tensor>,
 }
 
 fn forward_taped(net: &Gcnet, x: &Tensor, f: &Filters) -> (Tensor, Tape) {
     let rows = x.size()[0];
-    let idx = net.gather_index(rows / net.num_sites() as i64);
-    let k = (net.geometry().z + 1) as i64;
-    let mut tape = Tape { gathered: Vec::new(), slope: Vec::new() };
+    let batch = rows / net.num_sites() as i64;
+    let mut tape = Tape { inputs: Vec::new(), slope: Vec::new() };
     let mut h = x.shallow_clone();
+    if f.site {
+        let table = net.neighbour_rows(batch);
+        for (l, layer) in net.layers().iter().enumerate() {
+            let (next, slope) = layer.forward_sites(&h, &f.w[l], &f.bias_row[l], &table, true);
+            tape.inputs.push(std::mem::replace(&mut h, next));
+            tape.slope.push(slope);
+        }
+        return (h, tape);
+    }
+    let idx = net.gather_index(batch);
+    let k = (net.geometry().z + 1) as i64;
     for (l, layer) in net.layers().iter().enumerate() {
         // (R, (z+1)*Cin) -> (R, Cout*Ng) -> (R, Cout)
         let g = gather_rows(net.products(), &h, &idx).view([rows, k * layer.cin]);
         let (mut pre, bias) = products::affine(net.products(), &g, &f.w[l], &f.bias_row[l]);
         h = activation::softplus_group_mean(&mut pre, bias, layer.cout, layer.num_ops, true);
-        tape.gathered.push(g);
+        tape.inputs.push(g);
         tape.slope.push(pre);
     }
     (h, tape)
@@ -104,11 +141,26 @@ fn forward_taped(net: &Gcnet, x: &Tensor, f: &Filters) -> (Tensor, Tape) {
 
 fn backward_taped(net: &Gcnet, tape: Tape, grad_out: Tensor, f: &Filters, grads: &mut FilterGrads) {
     let rows = grad_out.size()[0];
-    let inv = net.inverse_gather_index(rows / net.num_sites() as i64);
-    let k = (net.geometry().z + 1) as i64;
+    let batch = rows / net.num_sites() as i64;
     let mut grad = grad_out;
-    let Tape { gathered, slope } = tape;
-    for (l, (layer, (g, mut dpre))) in net.layers().iter().zip(gathered.into_iter().zip(slope)).enumerate().rev() {
+    let Tape { inputs, slope } = tape;
+    if f.site {
+        let inv = net.inverse_rows(batch);
+        for (l, (layer, (h, mut dpre))) in net.layers().iter().zip(inputs.into_iter().zip(slope)).enumerate().rev() {
+            // d pre (R, Ng*Cout) in place; its column sums, summed over g, are d bias
+            let sums = activation::scale_slopes_interleaved(&mut dpre, &grad, layer.cout, layer.num_ops);
+            let _ = grads.bias_row[l].g_add_(&sums.view([layer.num_ops, layer.cout]).sum_dim_intlist(0, false, None));
+            let dz = layer.backward_sites(&dpre, &inv); // (R, K*Cout)
+            products::add_mm(net.products(), &mut grads.w[l], &h.transpose(0, 1), &dz);
+            if l > 0 {
+                grad = products::mm(net.products(), &dz, &f.w[l].transpose(0, 1));
+            }
+        }
+        return;
+    }
+    let inv = net.inverse_gather_index(batch);
+    let k = (net.geometry().z + 1) as i64;
+    for (l, (layer, (g, mut dpre))) in net.layers().iter().zip(inputs.into_iter().zip(slope)).enumerate().rev() {
         // d pre = slope * grad / Ng, in place: (R, Cout*Ng); its column sums are d bias_row
         let dbias = activation::scale_slopes(&mut dpre, &grad, layer.cout, layer.num_ops);
         let _ = grads.bias_row[l].g_add_(&dbias);

@@ -88,6 +88,9 @@ pub struct Gcnet {
     /// Inverse gather index `(z+1, 1, B*S)` for the largest batch seen:
     /// `b*S + NNinv[k, t]`; it turns the gather's backward into a gather and a sum.
     inverse_cache: RefCell<Option<(i64, Tensor)>>,
+    /// The inverse rows `(B*S, z+1)` (entry `[b*S + t, k] = b*S + NNinv[k, t]`) for the
+    /// largest batch seen, for the site-first backward.
+    inverse_rows_cache: RefCell<Option<(i64, Tensor)>>,
     kind: Kind,
     /// Which code multiplies in the layers (the `gemm` crate on the CPU by default).
     products: Products,
@@ -148,6 +151,7 @@ impl Gcnet {
             gather_cache: RefCell::new(None),
             inverse_nn,
             inverse_cache: RefCell::new(None),
+            inverse_rows_cache: RefCell::new(None),
             kind: Kind::Double,
             products: Products::default(),
         };
@@ -260,6 +264,31 @@ impl Gcnet {
         cache.as_ref().expect("filled above").1.narrow(2, 0, batch * s)
     }
 
+    /// The neighbour rows `(B*S, z+1)` of every site of `batch` states: entry
+    /// `[b*S + s, k] = b*S + NN[k, s]`.
+    pub(crate) fn neighbour_rows(&self, batch: i64) -> Tensor {
+        let (s, k) = (self.num_sites() as i64, (self.geometry.z + 1) as i64);
+        self.gather_index(batch).view([batch * s, k])
+    }
+
+    /// The inverse rows `(B*S, z+1)` for `batch` states (see the field doc).
+    pub(crate) fn inverse_rows(&self, batch: i64) -> Tensor {
+        let s = self.num_sites() as i64;
+        let mut cache = self.inverse_rows_cache.borrow_mut();
+        if cache.as_ref().is_none_or(|(b, _)| *b < batch) {
+            let inv = self.inverse_gather_index(batch); // (z+1, 1, B*S)
+            *cache = Some((batch, inv.squeeze_dim(1).transpose(0, 1).contiguous()));
+        }
+        cache.as_ref().expect("filled above").1.narrow(0, 0, batch * s)
+    }
+
+    /// Whether the layers take the site-first route (`GConv::forward_sites`): CPU tensors
+    /// of f32 or f64 with the `gemm` products, and permutation tables in every layer.
+    /// Tensors that autograd records take the dense route, through libtorch.
+    pub fn site_route(&self) -> bool {
+        self.products.uses_gemm(self.kind, self.device()) && self.layers.iter().all(GConv::has_site_route)
+    }
+
     /// One-hot network input `(B*S, NSpec)` of states `(B, S)` (SPEC section 3): channel =
     /// label if label < vacancy, else label - 1; site 0 and vacancy sites are all zero.
     pub fn one_hot(&self, states: ArrayView2<'_, i8>, vacancy: i8) -> Tensor {
@@ -290,6 +319,23 @@ impl Gcnet {
         let idx = self.gather_index(rows / self.num_sites() as i64);
         let k = (self.geometry.z + 1) as i64;
         let mut h = x.shallow_clone();
+        // Filters that autograd records (a loss to differentiate) take the dense route. They
+        // are copies: a view of a variable (the one-channel layer's filters are one) would
+        // say it needs gradients even where none are recorded (no_grad).
+        let site = self.site_route().then(|| {
+            let f: Vec<(Tensor, Tensor)> = self.layers[..num_layers]
+                .iter()
+                .map(|l| (l.site_filters().copy(), l.bias.view([l.cout]).copy()))
+                .collect();
+            f
+        });
+        if let Some(filters) = site.filter(|f| f.iter().all(|(w, b)| !w.requires_grad() && !b.requires_grad())) {
+            let rows_table = self.neighbour_rows(rows / self.num_sites() as i64);
+            for (layer, (w, b)) in self.layers[..num_layers].iter().zip(&filters) {
+                h = layer.forward_sites(&h, w, b, &rows_table, false).0;
+            }
+            return h;
+        }
         for layer in &self.layers[..num_layers] {
             let gathered = gcnet_kernels::gather_rows(self.products, &h, &idx).view([rows, k * layer.cin]);
             h = layer.forward_gathered(self.products, &gathered, &layer.filter_matrix(), &layer.bias_row());

@@ -156,7 +156,9 @@ impl Trainer {
                 });
                 let (mut grads, mut batch_sum) = own;
                 for (replica, g, sum) in shares {
-                    grads.add(&g);
+                    for (a, b) in grads.iter_mut().zip(&g) {
+                        let _ = a.g_add_(&b.to_device(a.device()));
+                    }
                     batch_sum += sum;
                     self.replicas.push(replica);
                 }
@@ -165,7 +167,7 @@ impl Trainer {
             if !batch_sum.is_finite() {
                 return Err(Error::NonFiniteLoss { epoch, batch: bi, loss: batch_sum });
             }
-            self.adam.step_with_grads(&params, &grads.parameter_grads(net));
+            self.adam.step_with_grads(&params, &grads);
             // Stop right after a step that made the weights non-finite (a NaN or huge
             // learning rate): every later loss would be meaningless.
             if params.iter().any(|p| p.isfinite().all().int64_value(&[]) == 0) {
@@ -178,21 +180,22 @@ impl Trainer {
     }
 }
 
-/// The summed gradients and loss of the micro-batches `micro` on `net`'s device.
+/// The summed parameter gradients (in the order of [`Gcnet::parameters`]) and loss of the
+/// micro-batches `micro` on `net`'s device.
 fn gradients<'m>(
     net: &Gcnet,
     set: &SampleSet<'_>,
     obj: &Objective,
     filters: &Filters,
     micro: impl Iterator<Item = &'m &'m [usize]>,
-) -> (FilterGrads, f64) {
+) -> (Vec<tch::Tensor>, f64) {
     let mut grads = FilterGrads::zeros(filters);
     let mut sum = 0.0;
     for idx in micro {
         let b = batch::build(net, set, idx, obj);
         sum += train_pass(net, &b, obj.l0, filters, &mut grads);
     }
-    (grads, sum)
+    (grads.parameter_grads(net), sum)
 }
 
 /// Fisher-Yates, seeded (the project's one generator): the same seed gives the same
