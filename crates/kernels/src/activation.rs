@@ -109,7 +109,8 @@ pub fn softplus_group_mean_interleaved(pre: &mut Tensor, cout: i64, ng: i64, kee
 }
 
 /// [`scale_slopes`] for the `(R, ng, cout)` layout of [`softplus_group_mean_interleaved`]:
-/// `slope[r, g*cout + o] * grad[r, o] / ng` in place; returns the column sums `(ng*cout)`.
+/// `slope[r, g*cout + o] * grad[r, o] / ng` in place; returns their sums per channel o
+/// `(cout)`, the gradient of the bias.
 pub fn scale_slopes_interleaved(slope: &mut Tensor, grad: &Tensor, cout: i64, ng: i64) -> Tensor {
     scale(slope, grad, cout, ng, true)
 }
@@ -121,7 +122,7 @@ fn scale(slope: &mut Tensor, grad: &Tensor, cout: i64, ng: i64, inter: bool) -> 
         .filter(|&k| grad.kind() == k && grad.device() == Device::Cpu && grad.size() == [rows, cout]);
     if let Some(kind) = fused {
         let cols = (cout * ng) as usize;
-        let mut sums = Tensor::zeros([cout * ng], (kind, Device::Cpu));
+        let mut sums = Tensor::zeros([if inter { cout } else { cout * ng }], (kind, Device::Cpu));
         let ngu = ng as usize;
         match kind {
             Kind::Double => {
@@ -142,6 +143,7 @@ fn scale(slope: &mut Tensor, grad: &Tensor, cout: i64, ng: i64, inter: bool) -> 
     if inter {
         let mut d = slope.view([rows, ng, cout]);
         let _ = d.g_mul_(&(grad.unsqueeze(1) / ng as f64));
+        return d.sum_dim_intlist([0, 1].as_slice(), false, None);
     } else {
         let mut d = slope.view([rows, cout, ng]);
         let _ = d.g_mul_(&(grad.unsqueeze(2) / ng as f64));
@@ -183,7 +185,7 @@ fn parallel_groups<T: Send>(
 }
 
 /// Runs `f(slope_rows, grad_rows, sums)` on whole rows split over the kernels' threads, each
-/// part with its own column sums, added into `sums` at the end.
+/// part with its own sums (the length of `sums`), added into `sums` at the end.
 fn parallel_rows<T: Send + Sync + Copy + Default + std::ops::AddAssign>(
     slope: &mut [T],
     grad: &[T],
@@ -194,16 +196,16 @@ fn parallel_rows<T: Send + Sync + Copy + Default + std::ops::AddAssign>(
     let parts = parts_for(slope.len());
     let rows = slope.len() / cols;
     let gcols = grad.len() / rows.max(1);
-    assert_eq!((rows * cols, rows * gcols, sums.len()), (slope.len(), grad.len(), cols), "slopes, gradient, sums");
+    let n = sums.len();
+    assert_eq!((rows * cols, rows * gcols), (slope.len(), grad.len()), "slopes, gradient");
     if parts == 1 {
         return f(slope, grad, sums);
     }
     let per = rows.div_ceil(parts);
-    let mut partial = vec![T::default(); parts * cols];
-    let parts: Vec<_> =
-        slope.chunks_mut(per * cols).zip(grad.chunks(per * gcols)).zip(partial.chunks_mut(cols)).collect();
+    let mut partial = vec![T::default(); parts * n];
+    let parts: Vec<_> = slope.chunks_mut(per * cols).zip(grad.chunks(per * gcols)).zip(partial.chunks_mut(n)).collect();
     parallel::for_each_part(parts, |((s, g), p)| f(s, g, p));
-    for p in partial.chunks_exact(cols) {
+    for p in partial.chunks_exact(n) {
         for (a, &b) in sums.iter_mut().zip(p) {
             *a += b;
         }
@@ -246,7 +248,7 @@ macro_rules! dispatch {
 macro_rules! kernels {
     ($name:ident, $t:ty, $bits:ty, $mant_bits:expr, $bias:expr, $lanes:expr, $floor:expr, $ln2:expr, [$($c:expr),+]) => {
         pub(super) mod $name {
-            use super::{Real, THRESHOLD, estrin, group_product, log2, mul_add, strided_product};
+            use super::{Real, THRESHOLD, estrin, group_product, log2, mul_add, scale_strided, strided_product};
             /// Below this the slope is stored as 0 (exp would be subnormal and slow the products).
             const FLOOR: $t = $floor;
             const BLOCK: usize = 1024;
@@ -432,14 +434,12 @@ macro_rules! kernels {
             fn scale_impl<const _SIMD: bool>(slope: &mut [$t], grad: &[$t], sums: &mut [$t], cols: usize, ng: usize, inter: bool) {
                 let inv = 1.0 / ng as $t;
                 if inter {
-                    let c = cols / ng;
-                    for (row, g) in slope.chunks_exact_mut(cols).zip(grad.chunks_exact(c)) {
-                        for (grp, acc) in row.chunks_exact_mut(c).zip(sums.chunks_exact_mut(c)) {
-                            for ((x, a), &gv) in grp.iter_mut().zip(acc.iter_mut()).zip(g) {
-                                *x *= gv * inv;
-                                *a += *x;
-                            }
-                        }
+                    // sums (c): per group, over its rows and operations
+                    match sums.len() {
+                        8 => scale_strided::<$t, 8>(slope, grad, sums, inv),
+                        16 => scale_strided::<$t, 16>(slope, grad, sums, inv),
+                        4 => scale_strided::<$t, 4>(slope, grad, sums, inv),
+                        _ => scale_strided::<$t, 0>(slope, grad, sums, inv),
                     }
                     return;
                 }
@@ -596,6 +596,46 @@ fn strided_product<T: Real, const C: usize>(m: &[T], l: &[T], p: &mut [f64], t: 
     for j in 0..c {
         p[j] = pc[j].to_f64();
         t[j] = tc[j].to_f64();
+    }
+}
+
+/// Rows `(ng, c)` of slopes times `grad[r, j] * inv` in place (j the column within a chunk
+/// of c), their sums per j added into `sums (c)`; `C` is c when fixed at compile time, else 0.
+#[inline(always)]
+fn scale_strided<T: Real + std::ops::MulAssign + std::ops::AddAssign, const C: usize>(
+    slope: &mut [T],
+    grad: &[T],
+    sums: &mut [T],
+    inv: T,
+) {
+    let c = sums.len();
+    let cols = slope.len() / (grad.len() / c).max(1);
+    if C > 0 {
+        let mut acc = [T::ZERO; C];
+        for (row, g) in slope.chunks_exact_mut(cols).zip(grad.chunks_exact(C)) {
+            let mut f = [T::ZERO; C];
+            for j in 0..C {
+                f[j] = g[j] * inv;
+            }
+            for grp in row.chunks_exact_mut(C) {
+                for j in 0..C {
+                    grp[j] *= f[j];
+                    acc[j] += grp[j];
+                }
+            }
+        }
+        for (s, a) in sums.iter_mut().zip(acc) {
+            *s += a;
+        }
+        return;
+    }
+    for (row, g) in slope.chunks_exact_mut(cols).zip(grad.chunks_exact(c)) {
+        for grp in row.chunks_exact_mut(c) {
+            for ((x, a), &gv) in grp.iter_mut().zip(sums.iter_mut()).zip(g) {
+                *x *= gv * inv;
+                *a += *x;
+            }
+        }
     }
 }
 
@@ -767,7 +807,7 @@ mod tests {
                 let sa = scale_slopes(&mut a, &grad, cout, 48);
                 let sb = scale_slopes_interleaved(&mut b, &grad, cout, 48);
                 assert!(back(&b).equal(&a), "{kind:?} {rows}x{cout}: scaled slopes differ");
-                let sb = sb.view([48, cout]).transpose(0, 1).contiguous().view([cout * 48]);
+                let sa = sa.view([cout, 48]).sum_dim_intlist(1, false, None);
                 let ds = (&sa - &sb).abs().max().double_value(&[]) / sa.abs().max().double_value(&[]);
                 assert!(ds < 10.0 * tol, "{kind:?} {rows}x{cout}: column sums differ by {ds}");
             }

@@ -147,9 +147,9 @@ fn backward_taped(net: &Gcnet, tape: Tape, grad_out: Tensor, f: &Filters, grads:
     if f.site {
         let inv = net.inverse_rows(batch);
         for (l, (layer, (h, mut dpre))) in net.layers().iter().zip(inputs.into_iter().zip(slope)).enumerate().rev() {
-            // d pre (R, Ng*Cout) in place; its column sums, summed over g, are d bias
-            let sums = activation::scale_slopes_interleaved(&mut dpre, &grad, layer.cout, layer.num_ops);
-            let _ = grads.bias_row[l].g_add_(&sums.view([layer.num_ops, layer.cout]).sum_dim_intlist(0, false, None));
+            // d pre (R, Ng*Cout) in place; its sums per channel are d bias
+            let dbias = activation::scale_slopes_interleaved(&mut dpre, &grad, layer.cout, layer.num_ops);
+            let _ = grads.bias_row[l].g_add_(&dbias);
             let dz = layer.backward_sites(&dpre, &inv); // (R, K*Cout)
             products::add_mm(net.products(), &mut grads.w[l], &h.transpose(0, 1), &dz);
             if l > 0 {
