@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The GPU check, in one command on a machine with an NVIDIA GPU (under 8 minutes there):
 # the network tests on CUDA (equivariance, losses, hand-written gradients against
-# autograd, checkpoints), `gcnet bench --device cuda` in f64 and f32, the PyTorch
+# autograd, checkpoints; a CUDA network keeps the dense route, the site-first block sums
+# being CPU code), `gcnet bench --device cuda` in f64 and f32, the PyTorch
 # baseline on the same GPU, and `gcnet onsager` on CUDA against the CPU; then one table.
 #
 #   bash scripts/device_check.sh            # writes device_check.txt too

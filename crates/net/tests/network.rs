@@ -196,4 +196,10 @@ fn site_first_route_equals_dense_route() {
             assert!(d < tol, "nch {nch} ncL {ncl} {kind:?}: the routes differ by {d} (relative)");
         }
     }
+    // The block sums are CPU code: a network on CUDA (scripts/device_check.sh) keeps the
+    // dense route.
+    if common::device() != Device::Cpu {
+        let cfg = NetConfig { nl: 1, nch: 8, ncl: 1, num_species: 2, ..NetConfig::default() };
+        assert!(!Gcnet::from_crystal(&crystal, &cfg, common::device()).unwrap().site_route());
+    }
 }
