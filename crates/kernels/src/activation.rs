@@ -571,17 +571,27 @@ fn group_product<T: Real, const LANES: usize>(m: &[T], l: &[T]) -> (f64, f64) {
 fn strided_product<T: Real, const C: usize>(m: &[T], l: &[T], p: &mut [f64], t: &mut [f64]) {
     let c = p.len();
     if C > 0 {
-        let mut pc = [T::ONE; C];
-        let mut tc = [T::ZERO; C];
-        for (a, b) in m.chunks_exact(C).zip(l.chunks_exact(C)) {
+        // four partial products and sums: one chain would wait on each operation's latency
+        let mut pc = [[T::ONE; C]; 4];
+        let mut tc = [[T::ZERO; C]; 4];
+        let (mut mq, mut lq) = (m.chunks_exact(4 * C), l.chunks_exact(4 * C));
+        for (a4, b4) in (&mut mq).zip(&mut lq) {
+            for (q, (a, b)) in a4.chunks_exact(C).zip(b4.chunks_exact(C)).enumerate() {
+                for j in 0..C {
+                    pc[q][j] = pc[q][j] * a[j];
+                    tc[q][j] = tc[q][j] + b[j];
+                }
+            }
+        }
+        for (a, b) in mq.remainder().chunks_exact(C).zip(lq.remainder().chunks_exact(C)) {
             for j in 0..C {
-                pc[j] = pc[j] * a[j];
-                tc[j] = tc[j] + b[j];
+                pc[0][j] = pc[0][j] * a[j];
+                tc[0][j] = tc[0][j] + b[j];
             }
         }
         for j in 0..C {
-            p[j] = pc[j].to_f64();
-            t[j] = tc[j].to_f64();
+            p[j] = ((pc[0][j] * pc[1][j]) * (pc[2][j] * pc[3][j])).to_f64();
+            t[j] = ((tc[0][j] + tc[1][j]) + (tc[2][j] + tc[3][j])).to_f64();
         }
         return;
     }
@@ -611,21 +621,31 @@ fn scale_strided<T: Real + std::ops::MulAssign + std::ops::AddAssign, const C: u
     let c = sums.len();
     let cols = slope.len() / (grad.len() / c).max(1);
     if C > 0 {
-        let mut acc = [T::ZERO; C];
+        // four partial sums: one chain of adds would wait on each add's latency
+        let mut acc = [[T::ZERO; C]; 4];
         for (row, g) in slope.chunks_exact_mut(cols).zip(grad.chunks_exact(C)) {
             let mut f = [T::ZERO; C];
             for j in 0..C {
                 f[j] = g[j] * inv;
             }
-            for grp in row.chunks_exact_mut(C) {
+            let mut quads = row.chunks_exact_mut(4 * C);
+            for quad in &mut quads {
+                for (grp, a) in quad.chunks_exact_mut(C).zip(acc.iter_mut()) {
+                    for j in 0..C {
+                        grp[j] *= f[j];
+                        a[j] += grp[j];
+                    }
+                }
+            }
+            for grp in quads.into_remainder().chunks_exact_mut(C) {
                 for j in 0..C {
                     grp[j] *= f[j];
-                    acc[j] += grp[j];
+                    acc[0][j] += grp[j];
                 }
             }
         }
-        for (s, a) in sums.iter_mut().zip(acc) {
-            *s += a;
+        for (j, s) in sums.iter_mut().enumerate() {
+            *s += (acc[0][j] + acc[1][j]) + (acc[2][j] + acc[3][j]);
         }
         return;
     }
