@@ -144,10 +144,9 @@ fn scale(slope: &mut Tensor, grad: &Tensor, cout: i64, ng: i64, inter: bool) -> 
         let mut d = slope.view([rows, ng, cout]);
         let _ = d.g_mul_(&(grad.unsqueeze(1) / ng as f64));
         return d.sum_dim_intlist([0, 1].as_slice(), false, None);
-    } else {
-        let mut d = slope.view([rows, cout, ng]);
-        let _ = d.g_mul_(&(grad.unsqueeze(2) / ng as f64));
     }
+    let mut d = slope.view([rows, cout, ng]);
+    let _ = d.g_mul_(&(grad.unsqueeze(2) / ng as f64));
     slope.sum_dim_intlist(0, false, None)
 }
 
@@ -313,10 +312,9 @@ macro_rules! kernels {
                     if step > BLOCK {
                         // Groups longer than a block (not met in GCNets): plain scalar code.
                         for (g, o) in pb.chunks_mut(ng).zip(ob.iter_mut()) {
-                            *o = g.iter().map(|&x| if x > THRESHOLD as $t { x } else { x.exp().ln_1p() }).sum::<$t>()
-                                / ng as $t;
+                            *o = g.iter().map(|&x| softplus_scalar(x)).sum::<$t>() / ng as $t;
                             if keep_slope {
-                                g.iter_mut().for_each(|x| *x = if *x > THRESHOLD as $t { 1.0 } else { 1.0 / (1.0 + (-*x).exp()) });
+                                g.iter_mut().for_each(|x| *x = slope_scalar(*x));
                             }
                         }
                         continue;
@@ -332,6 +330,15 @@ macro_rules! kernels {
                 }
             }
 
+            /// Softplus and its slope with libm, for the scalar paths of groups too long for
+            /// a block.
+            fn softplus_scalar(x: $t) -> $t {
+                if x > THRESHOLD as $t { x } else { x.exp().ln_1p() }
+            }
+            fn slope_scalar(x: $t) -> $t {
+                if x > THRESHOLD as $t { 1.0 } else { 1.0 / (1.0 + (-x).exp()) }
+            }
+
             /// [`forward_impl`] for rows `(ng, c)`: groups of elements `c` apart.
             #[inline(always)]
             fn interleaved<const FMA: bool>(pre: &mut [$t], out: &mut [$t], ng: usize, keep_slope: bool, c: usize) {
@@ -340,11 +347,10 @@ macro_rules! kernels {
                     // Rows longer than a block (not met in GCNets): plain scalar code.
                     for (row, o) in pre.chunks_exact_mut(cols).zip(out.chunks_exact_mut(c)) {
                         for (j, o) in o.iter_mut().enumerate() {
-                            let sp = |x: $t| if x > THRESHOLD as $t { x } else { x.exp().ln_1p() };
-                            *o = row.iter().skip(j).step_by(c).map(|&x| sp(x)).sum::<$t>() / ng as $t;
+                            *o = row.iter().skip(j).step_by(c).map(|&x| softplus_scalar(x)).sum::<$t>() / ng as $t;
                         }
                         if keep_slope {
-                            row.iter_mut().for_each(|x| *x = if *x > THRESHOLD as $t { 1.0 } else { 1.0 / (1.0 + (-*x).exp()) });
+                            row.iter_mut().for_each(|x| *x = slope_scalar(*x));
                         }
                     }
                     return;

@@ -48,21 +48,6 @@ impl BlockTerms {
         }
         Ok(BlockTerms { slots, src_blocks, out_blocks: terms.len(), per_block, terms: terms.concat() })
     }
-
-    /// Slots per output row (columns of the row table).
-    pub fn slots(&self) -> usize {
-        self.slots
-    }
-
-    /// Blocks per source row.
-    pub fn src_blocks(&self) -> usize {
-        self.src_blocks
-    }
-
-    /// Blocks per output row.
-    pub fn out_blocks(&self) -> usize {
-        self.out_blocks
-    }
 }
 
 /// `out (R, out_blocks*width)` from `src (R_src, src_blocks*width)`, the row table `rows

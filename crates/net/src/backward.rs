@@ -16,7 +16,6 @@ use tch::Tensor;
 use gcnet_kernels::{activation, gather_rows, neighbour_sum, products};
 
 use crate::batch::{Batch, loss_from_vectors};
-use crate::gconv::GConv;
 use crate::network::Gcnet;
 
 /// The filters of every layer in the form the network's route multiplies with, built once
@@ -44,18 +43,14 @@ impl Filters {
 
     fn of_weights(net: &Gcnet, psi: Vec<Tensor>, bias: Vec<Tensor>) -> Self {
         let site = net.site_route();
-        let (w, bias_row) = net
-            .layers()
-            .iter()
-            .zip(psi.iter().zip(&bias))
-            .map(|(l, (p, b))| {
-                if site {
-                    (GConv::site_filters_of(p), b.view([l.cout]))
-                } else {
-                    (l.filter_matrix_of(p), l.bias_row_of(b).contiguous())
-                }
-            })
-            .unzip();
+        let (w, bias_row) =
+            net.layers()
+                .iter()
+                .zip(psi.iter().zip(&bias))
+                .map(|(l, (p, b))| {
+                    if site { l.site_weights_of(p, b) } else { (l.filter_matrix_of(p), l.bias_row_of(b).contiguous()) }
+                })
+                .unzip();
         Filters { site, w, bias_row, psi, bias }
     }
 

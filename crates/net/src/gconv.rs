@@ -79,12 +79,13 @@ impl GConv {
 
     /// The filters of the site-first route, `(Cin, K*Cout)`: `[i, k*Cout + o] = Psi[o, i, k]`.
     pub fn site_filters(&self) -> Tensor {
-        Self::site_filters_of(&self.psi)
+        self.site_weights_of(&self.psi, &self.bias).0
     }
 
-    pub(crate) fn site_filters_of(psi: &Tensor) -> Tensor {
-        let (cout, cin, k) = psi.size3().expect("Psi is (out, in, k)");
-        psi.permute([1, 2, 0]).reshape([cin, k * cout])
+    /// The site-first route's filters and bias `(Cout)` from weights `psi` and `bias` of
+    /// this layer's shape.
+    pub(crate) fn site_weights_of(&self, psi: &Tensor, bias: &Tensor) -> (Tensor, Tensor) {
+        (psi.permute([1, 2, 0]).reshape([self.cin, self.num_k * self.cout]), bias.view([self.cout]))
     }
 
     /// The gradient of `Psi` from that of [`GConv::site_filters`].

@@ -325,7 +325,10 @@ impl Gcnet {
         let site = self.site_route().then(|| {
             let f: Vec<(Tensor, Tensor)> = self.layers[..num_layers]
                 .iter()
-                .map(|l| (l.site_filters().copy(), l.bias.view([l.cout]).copy()))
+                .map(|l| {
+                    let (w, b) = l.site_weights_of(&l.psi, &l.bias);
+                    (w.copy(), b.copy())
+                })
                 .collect();
             f
         });
