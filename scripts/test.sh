@@ -11,7 +11,8 @@ bash scripts/lint.sh
 bash scripts/slurm_local.sh start >/dev/null
 trap 'bash scripts/slurm_local.sh stop >/dev/null' EXIT
 export SLURM_CONF=${GCNET_SLURM_DIR:-/tmp/gcnet-slurm}/slurm.conf
-cargo test --release --workspace
+# Every test binary runs even after a failure, so one run names every failing test.
+cargo test --release --workspace --no-fail-fast
 if compgen -G "notebooks/*.ipynb" >/dev/null; then
   .venv/bin/python scripts/run_notebooks.py notebooks/*.ipynb
 fi

@@ -67,7 +67,6 @@ pub struct Args {
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
-    tch::manual_seed(args.seed as i64);
 
     // 1. Crystal data: the committed 8x8x8 file if present, checked against a fresh build.
     let generated = CrystalData::from_crystal(&Crystal::cube(LatticeKind::Fcc, CellKind::Primitive, 8)?);
@@ -116,7 +115,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         num_species: (data.num_labels() - 1) as i64,
         ..NetConfig::default()
     };
-    let net = Gcnet::from_crystal(&crystal, &cfg, gcnet_net::default_device())?;
+    let net = Gcnet::from_crystal_seeded(&crystal, &cfg, gcnet_net::default_device(), args.seed as i64)?;
     let obj = Objective::collective(Species::new(&[train_label], vacancy, data.num_labels())?);
     let train_set = SampleSet::new(&data, (0..args.n_train).collect(), false, net.geometry(), vacancy);
     let val_set = SampleSet::new(&data, (args.n_train..n_total).collect(), false, net.geometry(), vacancy);

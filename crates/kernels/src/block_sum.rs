@@ -14,8 +14,8 @@
 
 use tch::{Device, Kind, Tensor};
 
-use crate::parallel;
 use crate::slices::{self, Element};
+use crate::{activation, parallel};
 
 /// Which source blocks make each output block: output block `j` is the sum of `per_block`
 /// terms `(slot, block)`, source block `block` of the row in slot `slot` of the output
@@ -56,6 +56,53 @@ impl BlockTerms {
 /// entry of `rows` must be below R_src: checked (a panic names the first bad entry), since
 /// the table indexes memory.
 pub fn block_sum(src: &Tensor, rows: &Tensor, terms: &BlockTerms, width: i64, bias: Option<&Tensor>) -> Tensor {
+    block_sum_split(src, rows, terms, width, bias, 1)
+}
+
+/// [`block_sum`] with every output row split into `parts` rows: element `part*w + o` of
+/// output block j of row r goes to row `r*parts + part`, column `j*w + o`, where `w =
+/// width / parts`. Rows of `parts` samples side by side come back as one row per sample,
+/// without another pass over the output.
+pub fn block_sum_split(
+    src: &Tensor,
+    rows: &Tensor,
+    terms: &BlockTerms,
+    width: i64,
+    bias: Option<&Tensor>,
+    parts: i64,
+) -> Tensor {
+    run(src, rows, terms, width, bias, parts, None).0
+}
+
+/// [`block_sum`] of a GCNet layer's pre-activations, the output blocks being the `Ng`
+/// group operations of `width` channels, then on each part of rows while it is in cache
+/// the layer's activation (`crate::activation::softplus_group_mean_interleaved`): returns
+/// the group means of the softplus `(R, width)` and the pre-activations, replaced by the
+/// softplus slopes with `keep_slope`. The same bits as the two calls one after the other.
+pub fn block_sum_activate(
+    src: &Tensor,
+    rows: &Tensor,
+    terms: &BlockTerms,
+    width: i64,
+    bias: Option<&Tensor>,
+    keep_slope: bool,
+) -> (Tensor, Tensor) {
+    let (pre, h) = run(src, rows, terms, width, bias, 1, Some(keep_slope));
+    (h.expect("activation asked for"), pre)
+}
+
+/// The block sums, split into `parts` rows, or followed by the activation with
+/// `activate = Some(keep_slope)`.
+fn run(
+    src: &Tensor,
+    rows: &Tensor,
+    terms: &BlockTerms,
+    width: i64,
+    bias: Option<&Tensor>,
+    parts: i64,
+    activate: Option<bool>,
+) -> (Tensor, Option<Tensor>) {
+    assert!(parts > 0 && width % parts == 0, "block_sum: {parts} parts of blocks of width {width}");
     let (src_rows, src_cols) = src.size2().expect("block_sum: the source is a matrix");
     let (out_rows, slots) = rows.size2().expect("block_sum: the row table is a matrix");
     let kind = src.kind();
@@ -80,38 +127,63 @@ pub fn block_sum(src: &Tensor, rows: &Tensor, terms: &BlockTerms, width: i64, bi
     if let Some(b) = &bias {
         assert_eq!(b.numel() as i64, width, "block_sum: the bias has one value per block element");
     }
-    let mut out = Tensor::empty([out_rows, terms.out_blocks as i64 * width], (kind, Device::Cpu));
-    let w = width as usize;
+    let mut out = Tensor::empty([out_rows * parts, terms.out_blocks as i64 * width / parts], (kind, Device::Cpu));
+    let mut means = activate.map(|_| Tensor::empty([out_rows, width], (kind, Device::Cpu)));
+    let (w, parts) = (width as usize, parts as usize);
+    let act = activate.zip(means.as_mut());
     match kind {
-        Kind::Double => sized::<f64>(&src, table, terms, &mut out, w, bias.as_ref()),
-        _ => sized::<f32>(&src, table, terms, &mut out, w, bias.as_ref()),
+        Kind::Double => sized::<f64>(&src, table, terms, &mut out, w, bias.as_ref(), parts, act),
+        _ => sized::<f32>(&src, table, terms, &mut out, w, bias.as_ref(), parts, act),
     }
-    out
+    (out, means)
 }
 
 /// The block widths of GCNet layers (channels) get a kernel with the width fixed at
 /// compile time, whose accumulators stay in vector registers; others the general one.
-fn sized<T: Num>(src: &Tensor, table: &[i64], terms: &BlockTerms, out: &mut Tensor, w: usize, bias: Option<&Tensor>) {
+#[allow(clippy::too_many_arguments)]
+fn sized<T: Num>(
+    src: &Tensor,
+    table: &[i64],
+    terms: &BlockTerms,
+    out: &mut Tensor,
+    w: usize,
+    bias: Option<&Tensor>,
+    parts: usize,
+    act: Option<(bool, &mut Tensor)>,
+) {
     let src: &[T] = slices::elements(src, "block_sum: source");
     let bias: Option<&[T]> = bias.map(|b| slices::elements(b, "block_sum: bias"));
     let out: &mut [T] = slices::elements_mut(out, "block_sum: output");
+    let act = act.map(|(keep, m)| (keep, slices::elements_mut::<T>(m, "block_sum: group means")));
     match w {
-        1 => split::<T, 1>(src, table, terms, out, w, bias),
-        2 => split::<T, 2>(src, table, terms, out, w, bias),
-        4 => split::<T, 4>(src, table, terms, out, w, bias),
-        8 => split::<T, 8>(src, table, terms, out, w, bias),
-        16 => split::<T, 16>(src, table, terms, out, w, bias),
-        _ => split::<T, 0>(src, table, terms, out, w, bias),
+        1 => split::<T, 1>(src, table, terms, out, w, bias, parts, act),
+        2 => split::<T, 2>(src, table, terms, out, w, bias, parts, act),
+        4 => split::<T, 4>(src, table, terms, out, w, bias, parts, act),
+        8 => split::<T, 8>(src, table, terms, out, w, bias, parts, act),
+        16 => split::<T, 16>(src, table, terms, out, w, bias, parts, act),
+        _ => split::<T, 0>(src, table, terms, out, w, bias, parts, act),
     }
 }
 
-/// Element types of the sums.
-trait Num: Element + Default + std::ops::AddAssign {}
-impl Num for f64 {}
-impl Num for f32 {}
+/// Element types of the sums, with the activation of [`block_sum_activate`].
+trait Num: Element + Default + std::ops::AddAssign {
+    fn activate(pre: &mut [Self], means: &mut [Self], c: usize, ng: usize, keep_slope: bool);
+}
+impl Num for f64 {
+    fn activate(pre: &mut [f64], means: &mut [f64], c: usize, ng: usize, keep_slope: bool) {
+        activation::group_mean_rows_f64(pre, means, c, ng, keep_slope)
+    }
+}
+impl Num for f32 {
+    fn activate(pre: &mut [f32], means: &mut [f32], c: usize, ng: usize, keep_slope: bool) {
+        activation::group_mean_rows_f32(pre, means, c, ng, keep_slope)
+    }
+}
 
 /// Splits the output rows over the kernels' threads. Each output element is one sum in a
-/// fixed order whatever the split, so results do not depend on the thread count.
+/// fixed order whatever the split, so results do not depend on the thread count. An output
+/// row split into `parts` rows occupies the same elements as the unsplit row would.
+#[allow(clippy::too_many_arguments)]
 fn split<T: Num, const C: usize>(
     src: &[T],
     table: &[i64],
@@ -119,6 +191,8 @@ fn split<T: Num, const C: usize>(
     out: &mut [T],
     w: usize,
     bias: Option<&[T]>,
+    parts: usize,
+    act: Option<(bool, &mut [T])>,
 ) {
     let out_w = terms.out_blocks * w;
     if out_w == 0 || out.is_empty() {
@@ -142,10 +216,23 @@ fn split<T: Num, const C: usize>(
         w,
         bias,
         slot_is_term,
+        parts,
     };
     let per = rows.div_ceil(parallel::parts(rows.div_ceil(64))).max(1);
-    let parts: Vec<(usize, &mut [T])> = out.chunks_mut(per * out_w).enumerate().collect();
-    parallel::for_each_part(parts, |(part, dst)| job.dispatch::<C>(part * per, dst));
+    let ng = terms.out_blocks;
+    match act {
+        None => {
+            let parts: Vec<(usize, &mut [T])> = out.chunks_mut(per * out_w).enumerate().collect();
+            parallel::for_each_part(parts, |(part, dst)| job.dispatch::<C>(part * per, dst));
+        }
+        Some((keep_slope, means)) => {
+            let parts: Vec<_> = out.chunks_mut(per * out_w).zip(means.chunks_mut(per * w)).enumerate().collect();
+            parallel::for_each_part(parts, |(part, (dst, m))| {
+                job.dispatch::<C>(part * per, dst);
+                T::activate(dst, m, w, ng, keep_slope);
+            });
+        }
+    }
 }
 
 /// Output rows and output blocks summed together: `ROWS * BLOCKS` independent chains of
@@ -162,9 +249,8 @@ const BLOCKS: usize = 4;
 /// `v` must point to `C` readable elements.
 #[inline(always)]
 unsafe fn add_block<T: Num, const C: usize>(acc: &mut [T; C], v: *const T) {
-    let mut x = [T::default(); C];
     // SAFETY: the caller's promise
-    unsafe { std::ptr::copy_nonoverlapping(v, x.as_mut_ptr(), C) };
+    let x: [T; C] = unsafe { std::ptr::read_unaligned(v as *const [T; C]) };
     for j in 0..C {
         acc[j] += x[j];
     }
@@ -184,6 +270,8 @@ struct Job<'a, T> {
     bias: &'a [T],
     /// Term m of every block reads slot m.
     slot_is_term: bool,
+    /// Rows each output row is split into ([`block_sum_split`]).
+    parts: usize,
 }
 
 impl<T: Num> Job<'_, T> {
@@ -219,10 +307,18 @@ impl<T: Num> Job<'_, T> {
                 for (i, row) in group.chunks_exact_mut(out_w).enumerate() {
                     self.row_general(&base[i * self.slots..(i + 1) * self.slots], row);
                 }
-            } else if self.slot_is_term {
-                self.blocks::<C, true>(&base, group, out_w);
             } else {
-                self.blocks::<C, false>(&base, group, out_w);
+                match (self.slot_is_term, self.parts) {
+                    (true, 1) => self.blocks::<C, true, 1>(&base, group, out_w),
+                    (false, 1) => self.blocks::<C, false, 1>(&base, group, out_w),
+                    (true, 2) => self.blocks::<C, true, 2>(&base, group, out_w),
+                    (false, 2) => self.blocks::<C, false, 2>(&base, group, out_w),
+                    _ => {
+                        for (i, row) in group.chunks_exact_mut(out_w).enumerate() {
+                            self.row_general(&base[i * self.slots..(i + 1) * self.slots], row);
+                        }
+                    }
+                }
             }
             r += ROWS;
         }
@@ -246,23 +342,28 @@ impl<T: Num> Job<'_, T> {
 
     /// `ROWS` output rows (`dst`, each `out_w` long), `BLOCKS` output blocks at a time.
     #[inline(always)]
-    fn blocks<const C: usize, const SLOT_IS_TERM: bool>(&self, base: &[usize], dst: &mut [T], out_w: usize) {
+    fn blocks<const C: usize, const SLOT_IS_TERM: bool, const P: usize>(
+        &self,
+        base: &[usize],
+        dst: &mut [T],
+        out_w: usize,
+    ) {
         let blocks = out_w / C;
         let full = blocks / BLOCKS * BLOCKS;
         for j0 in (0..full).step_by(BLOCKS) {
-            self.group::<C, SLOT_IS_TERM, BLOCKS>(base, dst, out_w, j0);
+            self.group::<C, SLOT_IS_TERM, BLOCKS, P>(base, dst, out_w, j0);
         }
         match blocks - full {
-            1 => self.group::<C, SLOT_IS_TERM, 1>(base, dst, out_w, full),
-            2 => self.group::<C, SLOT_IS_TERM, 2>(base, dst, out_w, full),
-            3 => self.group::<C, SLOT_IS_TERM, 3>(base, dst, out_w, full),
+            1 => self.group::<C, SLOT_IS_TERM, 1, P>(base, dst, out_w, full),
+            2 => self.group::<C, SLOT_IS_TERM, 2, P>(base, dst, out_w, full),
+            3 => self.group::<C, SLOT_IS_TERM, 3, P>(base, dst, out_w, full),
             _ => {}
         }
     }
 
-    /// Output blocks `j0..j0 + NB` of `ROWS` rows.
+    /// Output blocks `j0..j0 + NB` of `ROWS` rows, each row split into `P` rows.
     #[inline(always)]
-    fn group<const C: usize, const SLOT_IS_TERM: bool, const NB: usize>(
+    fn group<const C: usize, const SLOT_IS_TERM: bool, const NB: usize, const P: usize>(
         &self,
         base: &[usize],
         dst: &mut [T],
@@ -302,23 +403,50 @@ impl<T: Num> Job<'_, T> {
             }
         }
         for (i, row) in acc.iter().enumerate() {
-            let out = &mut dst[i * out_w + j0 * C..i * out_w + (j0 + NB) * C];
-            for (o, a) in out.chunks_exact_mut(C).zip(row) {
-                o.copy_from_slice(a);
+            let dst_row = &mut dst[i * out_w..(i + 1) * out_w];
+            if P == 1 {
+                for (o, a) in dst_row[j0 * C..(j0 + NB) * C].chunks_exact_mut(C).zip(row) {
+                    o.copy_from_slice(a);
+                }
+            } else {
+                // part p of the row's blocks j0.. lies at p * out_w / P
+                let (w, part_w) = (C / P, out_w / P);
+                for p in 0..P {
+                    let out = &mut dst_row[p * part_w + j0 * w..p * part_w + (j0 + NB) * w];
+                    for (o, a) in out.chunks_exact_mut(w).zip(row) {
+                        o.copy_from_slice(&a[p * w..(p + 1) * w]);
+                    }
+                }
             }
+        }
+    }
+
+    /// Output block `j` of one row, split into `parts` rows (`dst_row`: the split row's
+    /// elements).
+    #[inline(always)]
+    fn store_split(&self, dst_row: &mut [T], j: usize, block: &[T]) {
+        let w = block.len() / self.parts;
+        let part_w = dst_row.len() / self.parts;
+        for (part, piece) in block.chunks_exact(w).enumerate() {
+            dst_row[part * part_w + j * w..part * part_w + (j + 1) * w].copy_from_slice(piece);
         }
     }
 
     /// One output row, any block width, with checked indexing.
     fn row_general(&self, base: &[usize], row: &mut [T]) {
         let w = row.len() / (self.terms.len() / self.per_block.max(1)).max(1);
-        for (out, terms) in row.chunks_exact_mut(w).zip(self.terms.chunks_exact(self.per_block.max(1))) {
+        let mut split = vec![T::default(); if self.parts > 1 { w } else { 0 }];
+        for (j, terms) in self.terms.chunks_exact(self.per_block.max(1)).enumerate() {
+            let out = if self.parts == 1 { &mut row[j * w..(j + 1) * w] } else { &mut split[..] };
             out.copy_from_slice(&self.bias[..w]);
             for &t in terms {
                 let at = base[(t & 0xffff_ffff) as usize] + (t >> 32) as usize;
                 for (a, &v) in out.iter_mut().zip(&self.src[at..at + w]) {
                     *a += v;
                 }
+            }
+            if self.parts > 1 {
+                self.store_split(row, j, &split);
             }
         }
     }
@@ -385,6 +513,58 @@ mod tests {
             }
         }
         tch::set_num_threads(saved);
+    }
+
+    /// Split rows hold the same bits as the unsplit sum rearranged, for fixed and general
+    /// widths and row counts with and without a remainder of the row groups.
+    #[test]
+    fn split_rows_rearrange_the_sum() {
+        let _guard = crate::THREADS.lock().unwrap_or_else(|e| e.into_inner());
+        tch::manual_seed(4);
+        let (src_rows, slots, src_blocks) = (19i64, 3usize, 4usize);
+        let terms: Vec<Vec<(usize, usize)>> =
+            (0..5).map(|j| (0..6).map(|m| ((j + m) % slots, (j * m + 1) % src_blocks)).collect()).collect();
+        let bt = BlockTerms::new(slots, src_blocks, &terms).unwrap();
+        for out_rows in [301i64, 8] {
+            let table = Tensor::randint(src_rows, [out_rows, slots as i64], (Kind::Int64, Device::Cpu));
+            for (w, parts) in [(16i64, 2i64), (6, 2), (8, 4), (8, 1)] {
+                for kind in [Kind::Double, Kind::Float] {
+                    let src = Tensor::randn([src_rows, src_blocks as i64 * w], (kind, Device::Cpu));
+                    let bias = Tensor::randn([w], (kind, Device::Cpu));
+                    let whole = block_sum(&src, &table, &bt, w, Some(&bias));
+                    let got = block_sum_split(&src, &table, &bt, w, Some(&bias), parts);
+                    let want = whole.view([out_rows, 5, parts, w / parts]).transpose(1, 2).reshape([-1, 5 * w / parts]);
+                    assert!(got.equal(&want), "{kind:?} {out_rows} rows, width {w} in {parts} parts");
+                }
+            }
+        }
+    }
+
+    /// The fused activation gives the same bits as the block sums and then the activation,
+    /// for fixed and general widths, both kinds, with and without the slopes.
+    #[test]
+    fn activate_equals_the_two_calls() {
+        let _guard = crate::THREADS.lock().unwrap_or_else(|e| e.into_inner());
+        tch::manual_seed(5);
+        let (src_rows, slots, src_blocks, ng) = (29i64, 4usize, 5usize, 48usize);
+        let terms: Vec<Vec<(usize, usize)>> =
+            (0..ng).map(|g| (0..slots).map(|m| (m, (g + 3 * m) % src_blocks)).collect()).collect();
+        let bt = BlockTerms::new(slots, src_blocks, &terms).unwrap();
+        for out_rows in [257i64, 3] {
+            let table = Tensor::randint(src_rows, [out_rows, slots as i64], (Kind::Int64, Device::Cpu));
+            for w in [16i64, 8, 3, 1] {
+                for kind in [Kind::Double, Kind::Float] {
+                    let src = Tensor::randn([src_rows, src_blocks as i64 * w], (kind, Device::Cpu)) * 3.0;
+                    let bias = Tensor::randn([w], (kind, Device::Cpu));
+                    for keep in [false, true] {
+                        let mut pre = block_sum(&src, &table, &bt, w, Some(&bias));
+                        let h = activation::softplus_group_mean_interleaved(&mut pre, w, ng as i64, keep);
+                        let (h2, pre2) = block_sum_activate(&src, &table, &bt, w, Some(&bias), keep);
+                        assert!(h2.equal(&h) && pre2.equal(&pre), "{kind:?} {out_rows} rows, width {w}, slopes {keep}");
+                    }
+                }
+            }
+        }
     }
 
     /// Terms and table entries out of range are refused.

@@ -43,7 +43,7 @@ pub mod products;
 mod slices;
 pub mod threads;
 
-pub use block_sum::{BlockTerms, block_sum};
+pub use block_sum::{BlockTerms, block_sum, block_sum_activate, block_sum_split};
 pub use gather::gather_rows;
 pub use neighbour_sum::neighbour_sum;
 pub use products::Products;

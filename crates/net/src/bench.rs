@@ -161,8 +161,7 @@ pub fn run(cfg: &BenchConfig) -> Result<BenchReport> {
     };
     for &kind in &cfg.kinds {
         let fresh = || -> Result<Gcnet> {
-            tch::manual_seed(cfg.seed as i64);
-            let mut net = Gcnet::from_crystal(&crystal, &net_cfg, device)?;
+            let mut net = Gcnet::from_crystal_seeded(&crystal, &net_cfg, device, cfg.seed as i64)?;
             net.set_kind(kind);
             net.set_products(cfg.products);
             Ok(net)

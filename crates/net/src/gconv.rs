@@ -11,11 +11,12 @@
 //! operation the sum of the blocks `Z[NN[k, s], P[g, k], :]` over k
 //! (`gcnet_kernels::block_sum`): 832 multiply-adds and 624 vector adds per site for the
 //! published default, where the dense product takes 39936 multiply-adds. Its
-//! pre-activations are laid out `(R, Ng, Cout)`.
+//! pre-activations are laid out `(R, Ng, Cout)`, or `(R/2, Ng, 2*Cout)` with two samples
+//! side by side where blocks are narrow (`crate::side_by_side`).
 
 use tch::{Kind, Tensor, nn};
 
-use gcnet_kernels::{BlockTerms, Products, activation, block_sum, products};
+use gcnet_kernels::{BlockTerms, Products, activation, block_sum_activate, block_sum_split, products};
 
 /// One group-convolution layer: the trainable filter `Psi (out, in, z+1)` and
 /// `bias (out, 1)`.
@@ -94,31 +95,35 @@ impl GConv {
     }
 
     /// The site-first forward on the CPU: `h (R, Cin)` to the group-averaged activations
-    /// `(R, Cout)`, with `filters` from [`GConv::site_filters`], `bias (Cout)` and `rows`
-    /// the `(R, K)` neighbour rows of every site. Returns the pre-activations `(R, Ng*Cout)`
-    /// too, replaced by the softplus slopes with `keep_slope`. Panics without the route
-    /// ([`GConv::has_site_route`]).
-    pub fn forward_sites(
+    /// `(R, Cout)`, with `group` samples side by side in the rows (`crate::side_by_side`),
+    /// `filters` [`GConv::site_filters`] made wide for them
+    /// (`side_by_side::filters_together`), `bias (Cout)` and `rows` the `(R/group, K)`
+    /// neighbour rows of every row group. Returns the pre-activations
+    /// `(R/group, Ng*group*Cout)` too, replaced by the softplus slopes with `keep_slope`.
+    /// Panics without the route ([`GConv::has_site_route`]).
+    pub(crate) fn forward_sites(
         &self,
         h: &Tensor,
         filters: &Tensor,
         bias: &Tensor,
         rows: &Tensor,
+        group: i64,
         keep_slope: bool,
     ) -> (Tensor, Tensor) {
         let (fwd, _) = self.terms.as_ref().expect("the site-first route needs permutation tables");
-        let z = products::mm(Products::Gemm, h, filters); // (R, K*Cout)
-        let mut pre = block_sum(&z, rows, fwd, self.cout, Some(bias)); // (R, Ng*Cout)
-        let out = activation::softplus_group_mean_interleaved(&mut pre, self.cout, self.num_ops, keep_slope);
-        (out, pre)
+        let width = group * self.cout;
+        let z = products::mm(Products::Gemm, &h.view([-1, group * self.cin]), filters); // (R/group, K*width)
+        let bias = if group == 1 { bias.shallow_clone() } else { bias.repeat([group]) };
+        let (out, pre) = block_sum_activate(&z, rows, fwd, width, Some(&bias), keep_slope); // pre (R/group, Ng*width)
+        (out.view([-1, self.cout]), pre)
     }
 
-    /// The backward of [`GConv::forward_sites`] from the scaled slopes `dpre (R, Ng*Cout)`:
+    /// The backward of [`GConv::forward_sites`] from the scaled slopes `dpre`:
     /// `dZ (R, K*Cout)`, the gradient of `Z` (that of the filters is `h^T dZ`, that of the
     /// input `dZ filters^T`).
-    pub(crate) fn backward_sites(&self, dpre: &Tensor, inverse_rows: &Tensor) -> Tensor {
+    pub(crate) fn backward_sites(&self, dpre: &Tensor, inverse_rows: &Tensor, group: i64) -> Tensor {
         let (_, bwd) = self.terms.as_ref().expect("the site-first route needs permutation tables");
-        block_sum(dpre, inverse_rows, bwd, self.cout, None)
+        block_sum_split(dpre, inverse_rows, bwd, group * self.cout, None, group)
     }
 
     /// The rotated filters of every operation as one matrix `((z+1)*Cin, Cout*Ng)`, columns

@@ -53,6 +53,7 @@ mod objective;
 pub mod pickle;
 pub mod run;
 mod samples;
+mod side_by_side;
 mod train;
 
 pub use adam::Adam;
@@ -90,4 +91,14 @@ fn device_env() -> Option<std::result::Result<tch::Device, String>> {
 /// (checked by every network made, so that no run silently uses another device).
 pub fn device_env_error() -> Option<String> {
     device_env()?.err()
+}
+
+/// Held for the whole body of every unit test of this crate that draws from libtorch's
+/// global random generator (seeds, network weights, `randn`): the harness runs tests on
+/// several threads, and another test's draw between a seed and the draws it fixes would
+/// change the weights.
+#[cfg(test)]
+pub(crate) fn global_rng() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
 }

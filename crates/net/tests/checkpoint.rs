@@ -66,6 +66,7 @@ fn run_python(args: &[&str]) {
 
 #[test]
 fn gcnet_checkpoint_loads_in_pytorch_strict() {
+    let _rng = common::global_rng();
     let dir = tempfile::tempdir().unwrap();
     let crystal = fcc(4);
     tch::manual_seed(4);
@@ -92,6 +93,7 @@ fn gcnet_checkpoint_loads_in_pytorch_strict() {
 
 #[test]
 fn pytorch_checkpoint_loads_in_gcnet() {
+    let _rng = common::global_rng();
     let dir = tempfile::tempdir().unwrap();
     let crystal = fcc(4);
     let st = states(crystal.num_sites());
@@ -132,6 +134,7 @@ fn pytorch_checkpoint_loads_in_gcnet() {
 
 #[test]
 fn round_trip_and_mismatches() {
+    let _rng = common::global_rng();
     let dir = tempfile::tempdir().unwrap();
     let crystal = fcc(4);
     let net = Gcnet::from_crystal(&crystal, &cfg(), common::device()).unwrap();
@@ -162,6 +165,7 @@ fn round_trip_and_mismatches() {
 /// gcnet built on our crystal, and gives PyTorch's outputs to 1e-12.
 #[test]
 fn data_parallel_checkpoint_with_permuted_group_rows_loads() {
+    let _rng = common::global_rng();
     let dir = tempfile::tempdir().unwrap();
     let crystal = fcc(4);
     let st = states(crystal.num_sites());
@@ -203,6 +207,7 @@ fn data_parallel_checkpoint_with_permuted_group_rows_loads() {
 /// network built on the other, both ways, with outputs equal to 1e-12.
 #[test]
 fn checkpoints_load_across_crystal_files_with_reordered_operations() {
+    let _rng = common::global_rng();
     let dir = tempfile::tempdir().unwrap();
     let crystal = fcc(4);
     let ng = crystal.num_group_ops();

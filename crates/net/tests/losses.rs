@@ -161,17 +161,20 @@ fn check(sp: &[i8], form: Form, aj: bool, ncl: i64) {
 
 #[test]
 fn collective_vacancy() {
+    let _rng = common::global_rng();
     check(&[0], Form::Collective, false, 1);
 }
 
 #[test]
 fn collective_species() {
+    let _rng = common::global_rng();
     check(&[1], Form::Collective, false, 1);
     check(&[1, 2], Form::Collective, false, 1);
 }
 
 #[test]
 fn boundary_training() {
+    let _rng = common::global_rng();
     for jump_sort in [true, false] {
         for add_on_sites in [true, false] {
             check(&[0], Form::Boundary { jump_sort, add_on_sites }, false, 12);
@@ -182,18 +185,21 @@ fn boundary_training() {
 
 #[test]
 fn all_jumps() {
+    let _rng = common::global_rng();
     check(&[0], Form::Collective, true, 1);
     check(&[1], Form::Collective, true, 1);
 }
 
 #[test]
 fn tracer() {
+    let _rng = common::global_rng();
     check(&[1], Form::Tracer, false, 1);
     check(&[2], Form::Tracer, true, 1);
 }
 
 #[test]
 fn l0_scaling_divides_the_loss() {
+    let _rng = common::global_rng();
     let crystal = fcc(4);
     let data = random_dataset(&crystal, 6, &[0.5, 0.5], &[1.0, 0.3], false, 3);
     let net = Gcnet::from_crystal(&crystal, &NetConfig::default(), common::device()).unwrap();
@@ -213,6 +219,7 @@ fn l0_scaling_divides_the_loss() {
 /// explicit loop over the rows, as GCNetRun.py's `L0 = dot(rates, |disps|^2) / (6 rows)`).
 #[test]
 fn training_l0_with_all_jumps_counts_every_jump_row() {
+    let _rng = common::global_rng();
     let crystal = fcc(4);
     let data = random_dataset(&crystal, 6, &[0.5, 0.5], &[1.0, 0.3], false, 3);
     let net = Gcnet::from_crystal(&crystal, &NetConfig::default(), common::device()).unwrap();
@@ -240,6 +247,7 @@ fn training_l0_with_all_jumps_counts_every_jump_row() {
 
 #[test]
 fn relaxation_vectors_match_direct_computation() {
+    let _rng = common::global_rng();
     let crystal = fcc(4);
     let data = random_dataset(&crystal, 5, &[0.6, 0.4], &[1.0, 0.5], true, 8);
     let cfg = NetConfig { nl: 0, nch: 2, ncl: 12, num_species: 2, ..NetConfig::default() };
@@ -276,6 +284,7 @@ fn relaxation_vectors_match_direct_computation() {
 
 #[test]
 fn objective_rules() {
+    let _rng = common::global_rng();
     let sp = |l: &[i8]| Species::new(l, 0, 3).unwrap();
     let bt = Form::Boundary { jump_sort: true, add_on_sites: false };
     assert!(Objective::new(sp(&[0]), bt, false, 1, 12).is_err());
@@ -291,6 +300,7 @@ fn objective_rules() {
 /// vectors of eval are the same sums.
 #[test]
 fn one_y_per_label() {
+    let _rng = common::global_rng();
     let crystal = fcc(4);
     let data = random_dataset(&crystal, 7, &[0.5, 0.5], &[1.0, 0.3], true, 17);
     tch::manual_seed(22);

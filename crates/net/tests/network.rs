@@ -25,6 +25,7 @@ fn random_states(n: usize, s: usize, labels: i8, seed: u64) -> Array2<i8> {
 
 #[test]
 fn gconv_stack_matches_explicit_loop() {
+    let _rng = common::global_rng();
     let crystal = fcc(4);
     let (s, z, ng) = (crystal.num_sites(), crystal.z(), crystal.num_group_ops());
     tch::manual_seed(3);
@@ -115,6 +116,7 @@ fn equivariance_error(net: &Gcnet, crystal: &gcnet_crystal::CrystalData, states:
 
 #[test]
 fn network_is_equivariant_under_all_48_operations() {
+    let _rng = common::global_rng();
     let crystal = fcc(4);
     tch::manual_seed(5);
     let cfg = NetConfig { nl: 2, nch: 4, ncl: 2, num_species: 3, ..NetConfig::default() };
@@ -126,6 +128,7 @@ fn network_is_equivariant_under_all_48_operations() {
 
 #[test]
 fn nosym_breaks_equivariance() {
+    let _rng = common::global_rng();
     let crystal = fcc(4);
     tch::manual_seed(5);
     let cfg = NetConfig { nl: 1, nch: 4, ncl: 1, num_species: 2, nosym: true, ..NetConfig::default() };
@@ -137,6 +140,7 @@ fn nosym_breaks_equivariance() {
 
 #[test]
 fn single_gconv_network_and_f32_agree_with_f64() {
+    let _rng = common::global_rng();
     let crystal = fcc(4);
     tch::manual_seed(1);
     let cfg = NetConfig { nl: -1, ncl: 1, num_species: 1, ..NetConfig::default() };
@@ -152,6 +156,7 @@ fn single_gconv_network_and_f32_agree_with_f64() {
 
 #[test]
 fn representation_modules() {
+    let _rng = common::global_rng();
     let crystal = fcc(4);
     let cfg = NetConfig { nl: 1, nch: 3, ncl: 1, num_species: 2, ..NetConfig::default() };
     let net = Gcnet::from_crystal(&crystal, &cfg, common::device()).unwrap();
@@ -177,9 +182,12 @@ fn representation_modules() {
 
 /// The site-first route (CPU, no gradients recorded: evaluation) equals the dense route
 /// (gathered rows times the rotated filters, which autograd and CUDA take) to rounding, in
-/// f64 and f32, for block widths with a fixed kernel (8, 2, 1) and without one (3).
+/// f64 and f32, for block widths with a fixed kernel (8, 2, 1) and without one (3), with
+/// one sample a row (f64, 8 channels) and two side by side (f32; f64 with 3 channels), the
+/// third of the three samples padded.
 #[test]
 fn site_first_route_equals_dense_route() {
+    let _rng = common::global_rng();
     let crystal = fcc(4);
     for (nch, ncl) in [(8, 1), (3, 2)] {
         tch::manual_seed(7);
@@ -189,6 +197,7 @@ fn site_first_route_equals_dense_route() {
         let states = random_states(3, crystal.num_sites(), 3, 5);
         for (kind, tol) in [(Kind::Double, 1e-12), (Kind::Float, 1e-5)] {
             net.set_kind(kind);
+            assert_eq!(net.site_group(), if kind == Kind::Double && nch == 8 { 1 } else { 2 });
             let x = net.one_hot(states.view(), 0);
             let site = tch::no_grad(|| net.forward(&x));
             let dense = net.forward(&x).detach(); // gradients recorded: the dense route
@@ -202,4 +211,35 @@ fn site_first_route_equals_dense_route() {
         let cfg = NetConfig { nl: 1, nch: 8, ncl: 1, num_species: 2, ..NetConfig::default() };
         assert!(!Gcnet::from_crystal(&crystal, &cfg, common::device()).unwrap().site_route());
     }
+}
+
+/// Seeded networks get their seed's weights while other threads build networks at the same
+/// time (each construction draws under one lock).
+#[test]
+fn seeded_weights_do_not_depend_on_other_threads() {
+    let _rng = common::global_rng();
+    let crystal = fcc(4);
+    let cfg = NetConfig { nl: 2, nch: 4, ncl: 1, num_species: 2, ..NetConfig::default() };
+    let want: Vec<tch::Tensor> = Gcnet::from_crystal_seeded(&crystal, &cfg, Device::Cpu, 17)
+        .unwrap()
+        .parameters()
+        .iter()
+        .map(|p| p.detach().copy())
+        .collect();
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let _ = Gcnet::from_crystal(&crystal, &cfg, Device::Cpu).unwrap();
+            }
+        });
+        let same: Vec<bool> = (0..20)
+            .map(|_| {
+                let net = Gcnet::from_crystal_seeded(&crystal, &cfg, Device::Cpu, 17).unwrap();
+                net.parameters().iter().zip(&want).all(|(p, w)| p.equal(w))
+            })
+            .collect();
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        assert!(same.iter().all(|&s| s), "seeded weights changed: {same:?}");
+    });
 }

@@ -38,6 +38,7 @@ fn same_weights(a: &[tch::Tensor], b: &[tch::Tensor]) -> bool {
 
 #[test]
 fn a_few_epochs_lower_the_loss() {
+    let _rng = common::global_rng();
     let (crystal, data) = setup(64);
     tch::manual_seed(0);
     let net = Gcnet::from_crystal(&crystal, &cfg(), Device::Cpu).unwrap();
@@ -64,6 +65,7 @@ fn a_few_epochs_lower_the_loss() {
 
 #[test]
 fn resume_reproduces_an_uninterrupted_run() {
+    let _rng = common::global_rng();
     let dir = tempfile::tempdir().unwrap();
     let (crystal, data) = setup(24);
     let obj = Objective::collective(Species::new(&[1], 0, 3).unwrap());
@@ -101,7 +103,7 @@ fn resume_reproduces_an_uninterrupted_run() {
     let r = trainer.fit(&resumed, &set, &obj, &Schedule::epochs(2, 4), &mut no_events).unwrap();
     let ckpts = trainer.checkpoints().unwrap();
     let last = r.last().unwrap().loss;
-    assert!((last - r_full[3].loss).abs() < 1e-10 * r_full[3].loss.abs().max(1.0));
+    assert!((last - r_full[3].loss).abs() < 1e-10 * r_full[3].loss.abs().max(1.0), "{last} {}", r_full[3].loss);
     for (a, b) in full.parameters().iter().zip(resumed.parameters()) {
         let d = (a - &b).abs().max().double_value(&[]);
         assert!(d < 1e-10, "weights differ by {d}");
@@ -113,6 +115,7 @@ fn resume_reproduces_an_uninterrupted_run() {
 /// mismatched state is an error (not a silent fresh Adam), unless the caller restarts Adam.
 #[test]
 fn adam_state_must_belong_to_its_checkpoint() {
+    let _rng = common::global_rng();
     let dir = tempfile::tempdir().unwrap();
     let (crystal, data) = setup(16);
     let obj = Objective::collective(Species::new(&[1], 0, 3).unwrap());
@@ -147,6 +150,7 @@ fn adam_state_must_belong_to_its_checkpoint() {
 
 #[test]
 fn existing_checkpoints_are_not_replaced_and_a_second_run_is_locked_out() {
+    let _rng = common::global_rng();
     let dir = tempfile::tempdir().unwrap();
     let (crystal, data) = setup(16);
     let obj = Objective::collective(Species::new(&[1], 0, 3).unwrap());
@@ -166,6 +170,7 @@ fn existing_checkpoints_are_not_replaced_and_a_second_run_is_locked_out() {
 
 #[test]
 fn non_finite_loss_stops_before_the_step() {
+    let _rng = common::global_rng();
     let (crystal, mut data) = setup(16);
     let obj = Objective::collective(Species::new(&[0], 0, 3).unwrap());
     let tc = TrainConfig { batch_size: 8, ..TrainConfig::default() };
@@ -194,6 +199,7 @@ fn non_finite_loss_stops_before_the_step() {
 /// after it, names the last good checkpoint (ep_0.pt, finite), and writes no later one.
 #[test]
 fn non_finite_weights_stop_training_and_keep_the_last_good_checkpoint() {
+    let _rng = common::global_rng();
     let dir = tempfile::tempdir().unwrap();
     let (crystal, data) = setup(16);
     let obj = Objective::collective(Species::new(&[0], 0, 3).unwrap());
@@ -224,6 +230,7 @@ fn non_finite_weights_stop_training_and_keep_the_last_good_checkpoint() {
 
 #[test]
 fn adam_matches_torch_formula_on_one_parameter() {
+    let _rng = common::global_rng();
     // one step from a known gradient: p - lr * g / (|g| + eps') for the first step
     let p = tch::Tensor::from_slice(&[1.0f64, -2.0]).set_requires_grad(true);
     let loss = (&p * &p).sum(None);
@@ -239,6 +246,7 @@ fn adam_matches_torch_formula_on_one_parameter() {
 /// in another order.
 #[test]
 fn data_parallel_equals_single_device() {
+    let _rng = common::global_rng();
     let (crystal, data) = setup(40);
     let obj = Objective::collective(Species::new(&[1], 0, 3).unwrap());
     let tc =

@@ -130,8 +130,8 @@ impl Run {
         let t0 = Instant::now();
         let (sep, eep) = (self.cfg.start, self.cfg.end_epoch()?);
         let resumed = self.resumes()?;
-        tch::manual_seed(self.cfg.train.seed as i64);
-        let mut net = Gcnet::from_crystal(&self.crystal, &self.net, self.cfg.device)?;
+        let mut net =
+            Gcnet::from_crystal_seeded(&self.crystal, &self.net, self.cfg.device, self.cfg.train.seed as i64)?;
         let dir_name = self.dir.display();
         let open = if resumed { CheckpointDir::open_existing(&self.dir) } else { CheckpointDir::create(&self.dir) };
         let dir = open

@@ -6,6 +6,16 @@ use gcnet_crystal::{CellKind, Crystal, CrystalData, LatticeKind};
 use gcnet_data::Dataset;
 use ndarray::{Array1, Array2, Array3};
 
+/// Held for the whole body of every test of these binaries: tests draw from libtorch's
+/// global random generator (`tch::manual_seed`, network weights, `randn`) and the harness
+/// runs them on several threads, so a draw by another test between a seed and the draws it
+/// fixes would change the weights (seen: a resumed and an uninterrupted run started from
+/// different weights under `--test-threads=8`, and on the 2-core CI now and then).
+pub fn global_rng() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 pub fn fcc(n: usize) -> CrystalData {
     CrystalData::from_crystal(&Crystal::cube(LatticeKind::Fcc, CellKind::Primitive, n).unwrap())
 }

@@ -117,9 +117,8 @@ impl TracerTraining {
         // One species at rate 1 everywhere: every arrangement is the same state.
         let host = LatticeGas::fixed(vec![1.0], Composition::Counts(vec![crystal.num_sites() - 1]))
             .generate(crystal, 1, self.seed)?;
-        tch::manual_seed(self.seed as i64);
         let cfg = NetConfig { nl: self.nl, nch: self.nch, ncl: 1, num_species: 1, ..NetConfig::default() };
-        let net = Gcnet::from_crystal(crystal, &cfg, gcnet_net::default_device())?;
+        let net = Gcnet::from_crystal_seeded(crystal, &cfg, gcnet_net::default_device(), self.seed as i64)?;
         let species = Species::new(&[0], 1, 2).map_err(gcnet_net::Error::from)?;
         let obj = Objective::tracer(species)?.over_all_jumps()?;
         let set = SampleSet::new(&host, vec![0], true, net.geometry(), 1);
