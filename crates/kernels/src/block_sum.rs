@@ -256,6 +256,17 @@ unsafe fn add_block<T: Num, const C: usize>(acc: &mut [T; C], v: *const T) {
     }
 }
 
+/// Output block `j` of one row split into `parts` rows (`dst_row`: the split row's
+/// elements): part p of the block goes to `p * dst_row.len() / parts + j * w`. Inlined, so
+/// a compile-time `parts` (the fixed-width kernels) keeps the accumulators in registers.
+#[inline(always)]
+fn store_split<T: Copy>(dst_row: &mut [T], j: usize, block: &[T], parts: usize) {
+    let (w, part_w) = (block.len() / parts, dst_row.len() / parts);
+    for (part, piece) in block.chunks_exact(w).enumerate() {
+        dst_row[part * part_w + j * w..part * part_w + (j + 1) * w].copy_from_slice(piece);
+    }
+}
+
 /// One call's inputs, all checked: every table entry is a row of `src`, every term's slot
 /// below `slots` and its offset plus `w` within a source row of `src_w` elements.
 struct Job<'a, T> {
@@ -409,26 +420,10 @@ impl<T: Num> Job<'_, T> {
                     o.copy_from_slice(a);
                 }
             } else {
-                // part p of the row's blocks j0.. lies at p * out_w / P
-                let (w, part_w) = (C / P, out_w / P);
-                for p in 0..P {
-                    let out = &mut dst_row[p * part_w + j0 * w..p * part_w + (j0 + NB) * w];
-                    for (o, a) in out.chunks_exact_mut(w).zip(row) {
-                        o.copy_from_slice(&a[p * w..(p + 1) * w]);
-                    }
+                for (b, a) in row.iter().enumerate() {
+                    store_split(dst_row, j0 + b, a, P);
                 }
             }
-        }
-    }
-
-    /// Output block `j` of one row, split into `parts` rows (`dst_row`: the split row's
-    /// elements).
-    #[inline(always)]
-    fn store_split(&self, dst_row: &mut [T], j: usize, block: &[T]) {
-        let w = block.len() / self.parts;
-        let part_w = dst_row.len() / self.parts;
-        for (part, piece) in block.chunks_exact(w).enumerate() {
-            dst_row[part * part_w + j * w..part * part_w + (j + 1) * w].copy_from_slice(piece);
         }
     }
 
@@ -446,7 +441,7 @@ impl<T: Num> Job<'_, T> {
                 }
             }
             if self.parts > 1 {
-                self.store_split(row, j, &split);
+                store_split(row, j, &split, self.parts);
             }
         }
     }
