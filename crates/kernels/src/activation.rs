@@ -384,10 +384,12 @@ macro_rules! kernels {
                         .zip(prod[..groups].chunks_mut(c).zip(total[..groups].chunks_mut(c)))
                     {
                         match c {
-                            8 => strided_product::<$t, 8>(m, l, p, t),
-                            16 => strided_product::<$t, 16>(m, l, p, t),
-                            4 => strided_product::<$t, 4>(m, l, p, t),
-                            _ => strided_product::<$t, 0>(m, l, p, t),
+                            8 => strided_product::<$t, 8, 4>(m, l, p, t),
+                            16 => strided_product::<$t, 16, 4>(m, l, p, t),
+                            4 => strided_product::<$t, 4, 4>(m, l, p, t),
+                            2 => strided_product::<$t, 2, 8>(m, l, p, t),
+                            1 => strided_product::<$t, 1, 16>(m, l, p, t),
+                            _ => strided_product::<$t, 0, 1>(m, l, p, t),
                         }
                     }
                     for ((o, p), t) in ob.iter_mut().zip(&prod[..groups]).zip(&total[..groups]) {
@@ -453,10 +455,12 @@ macro_rules! kernels {
                 if inter {
                     // sums (c): per group, over its rows and operations
                     match sums.len() {
-                        8 => scale_strided::<$t, 8>(slope, grad, sums, inv),
-                        16 => scale_strided::<$t, 16>(slope, grad, sums, inv),
-                        4 => scale_strided::<$t, 4>(slope, grad, sums, inv),
-                        _ => scale_strided::<$t, 0>(slope, grad, sums, inv),
+                        8 => scale_strided::<$t, 8, 4>(slope, grad, sums, inv),
+                        16 => scale_strided::<$t, 16, 4>(slope, grad, sums, inv),
+                        4 => scale_strided::<$t, 4, 4>(slope, grad, sums, inv),
+                        2 => scale_strided::<$t, 2, 8>(slope, grad, sums, inv),
+                        1 => scale_strided::<$t, 1, 16>(slope, grad, sums, inv),
+                        _ => scale_strided::<$t, 0, 1>(slope, grad, sums, inv),
                     }
                     return;
                 }
@@ -477,26 +481,33 @@ macro_rules! kernels {
 /// The polynomial with coefficients `desc` (highest degree first, at most 16) at `x`, by
 /// Estrin's scheme: pairs of terms joined level by level with x, x^2, x^4 and x^8, so the
 /// chain of dependent operations is 4 long instead of Horner's 12 (f64 training measured
-/// 3% faster). Fixed trip counts, so the compiler unrolls it completely.
+/// 3% faster). Only the terms `desc` has are formed: padding to 16 with zeros kept 8 of
+/// f32's 15 multiply-adds, which the compiler may not drop (`fma(0, x, 0)` is NaN for an
+/// infinite x). Fixed trip counts, so the compiler unrolls it completely.
 #[inline(always)]
 fn estrin<const FMA: bool, T: Real>(x: T, desc: &[T]) -> T {
     let mut c = [T::ZERO; 16];
     for (i, &d) in desc.iter().rev().enumerate() {
         c[i] = d;
     }
-    let mut a = [T::ZERO; 8];
-    for i in 0..8 {
-        a[i] = mul_add::<FMA, T>(c[2 * i + 1], x, c[2 * i]);
+    // Each level pairs the terms of the one before (a last unpaired term carries over);
+    // `n` counts the terms left, a constant once inlined, so the branches fold away.
+    let mut n = desc.len();
+    let mut power = x;
+    for width in [8, 4, 2, 1] {
+        if n > 1 {
+            for i in 0..width {
+                if 2 * i + 1 < n {
+                    c[i] = mul_add::<FMA, T>(c[2 * i + 1], power, c[2 * i]);
+                } else if 2 * i < n {
+                    c[i] = c[2 * i];
+                }
+            }
+            n = n.div_ceil(2);
+            power = power * power;
+        }
     }
-    let x2 = x * x;
-    let mut b = [T::ZERO; 4];
-    for i in 0..4 {
-        b[i] = mul_add::<FMA, T>(a[2 * i + 1], x2, a[2 * i]);
-    }
-    let x4 = x2 * x2;
-    let d0 = mul_add::<FMA, T>(b[1], x4, b[0]);
-    let d1 = mul_add::<FMA, T>(b[3], x4, b[2]);
-    mul_add::<FMA, T>(d1, x4 * x4, d0)
+    c[0]
 }
 
 /// `a * b + c`, fused where the CPU has FMA (a call to libm's fma otherwise would be slow).
@@ -582,18 +593,20 @@ fn group_product<T: Real, const LANES: usize>(m: &[T], l: &[T]) -> (f64, f64) {
 
 /// For a row `(ng, c)` of mantissas `m` and sums `l`: per column j the product of `m[g*c + j]`
 /// over g into `p[j]` and the sum of `l[g*c + j]` into `t[j]`, in the working precision
-/// (the caller keeps `ng` below `T::MAX_FACTORS`). `C` is `c` when fixed at compile time
-/// (one vector per chunk), else 0.
+/// (the caller keeps `ng` below `T::MAX_FACTORS`). `C` is `c` when fixed at compile time,
+/// else 0; `Q` partial products and sums per column (a power of two), so that `Q*C` lanes
+/// fill a vector or more: one chain would wait on each operation's latency, and narrow
+/// rows (the one-channel last layer: c = 1 in f64, 2 with f32's two samples side by side)
+/// would otherwise run one element at a time.
 #[inline(always)]
-fn strided_product<T: Real, const C: usize>(m: &[T], l: &[T], p: &mut [f64], t: &mut [f64]) {
+fn strided_product<T: Real, const C: usize, const Q: usize>(m: &[T], l: &[T], p: &mut [f64], t: &mut [f64]) {
     let c = p.len();
     if C > 0 {
-        // four partial products and sums: one chain would wait on each operation's latency
-        let mut pc = [[T::ONE; C]; 4];
-        let mut tc = [[T::ZERO; C]; 4];
-        let (mut mq, mut lq) = (m.chunks_exact(4 * C), l.chunks_exact(4 * C));
-        for (a4, b4) in (&mut mq).zip(&mut lq) {
-            for (q, (a, b)) in a4.chunks_exact(C).zip(b4.chunks_exact(C)).enumerate() {
+        let mut pc = [[T::ONE; C]; Q];
+        let mut tc = [[T::ZERO; C]; Q];
+        let (mut mq, mut lq) = (m.chunks_exact(Q * C), l.chunks_exact(Q * C));
+        for (aq, bq) in (&mut mq).zip(&mut lq) {
+            for (q, (a, b)) in aq.chunks_exact(C).zip(bq.chunks_exact(C)).enumerate() {
                 for j in 0..C {
                     pc[q][j] = pc[q][j] * a[j];
                     tc[q][j] = tc[q][j] + b[j];
@@ -606,9 +619,20 @@ fn strided_product<T: Real, const C: usize>(m: &[T], l: &[T], p: &mut [f64], t: 
                 tc[0][j] = tc[0][j] + b[j];
             }
         }
+        // neighbouring partials joined level by level: ((0 1)(2 3)) ((4 5)(6 7)) ...
+        let mut n = Q;
+        while n > 1 {
+            for i in 0..n / 2 {
+                for j in 0..C {
+                    pc[i][j] = pc[2 * i][j] * pc[2 * i + 1][j];
+                    tc[i][j] = tc[2 * i][j] + tc[2 * i + 1][j];
+                }
+            }
+            n /= 2;
+        }
         for j in 0..C {
-            p[j] = ((pc[0][j] * pc[1][j]) * (pc[2][j] * pc[3][j])).to_f64();
-            t[j] = ((tc[0][j] + tc[1][j]) + (tc[2][j] + tc[3][j])).to_f64();
+            p[j] = pc[0][j].to_f64();
+            t[j] = tc[0][j].to_f64();
         }
         return;
     }
@@ -629,7 +653,7 @@ fn strided_product<T: Real, const C: usize>(m: &[T], l: &[T], p: &mut [f64], t: 
 /// Rows `(ng, c)` of slopes times `grad[r, j] * inv` in place (j the column within a chunk
 /// of c), their sums per j added into `sums (c)`; `C` is c when fixed at compile time, else 0.
 #[inline(always)]
-fn scale_strided<T: Real + std::ops::MulAssign + std::ops::AddAssign, const C: usize>(
+fn scale_strided<T: Real + std::ops::MulAssign + std::ops::AddAssign, const C: usize, const Q: usize>(
     slope: &mut [T],
     grad: &[T],
     sums: &mut [T],
@@ -638,14 +662,14 @@ fn scale_strided<T: Real + std::ops::MulAssign + std::ops::AddAssign, const C: u
     let c = sums.len();
     let cols = slope.len() / (grad.len() / c).max(1);
     if C > 0 {
-        // four partial sums: one chain of adds would wait on each add's latency
-        let mut acc = [[T::ZERO; C]; 4];
+        // Q partial sums per column (a power of two), as in `strided_product`
+        let mut acc = [[T::ZERO; C]; Q];
         for (row, g) in slope.chunks_exact_mut(cols).zip(grad.chunks_exact(C)) {
             let mut f = [T::ZERO; C];
             for j in 0..C {
                 f[j] = g[j] * inv;
             }
-            let mut quads = row.chunks_exact_mut(4 * C);
+            let mut quads = row.chunks_exact_mut(Q * C);
             for quad in &mut quads {
                 for (grp, a) in quad.chunks_exact_mut(C).zip(acc.iter_mut()) {
                     for j in 0..C {
@@ -661,8 +685,17 @@ fn scale_strided<T: Real + std::ops::MulAssign + std::ops::AddAssign, const C: u
                 }
             }
         }
+        let mut n = Q;
+        while n > 1 {
+            for i in 0..n / 2 {
+                for j in 0..C {
+                    acc[i][j] = acc[2 * i][j] + acc[2 * i + 1][j];
+                }
+            }
+            n /= 2;
+        }
         for (j, s) in sums.iter_mut().enumerate() {
-            *s += (acc[0][j] + acc[1][j]) + (acc[2][j] + acc[3][j]);
+            *s += acc[0][j];
         }
         return;
     }
@@ -830,7 +863,8 @@ mod tests {
         let threads_before = tch::get_num_threads();
         tch::set_num_threads(2);
         for (kind, tol) in [(Kind::Double, 1e-14), (Kind::Float, 2e-6)] {
-            for (rows, cout) in [(6, 3), (401, 8), (37, 1)] {
+            // every width with its own kernel (1, 2, 4, 8, 16) and two without (3, 5)
+            for (rows, cout) in [(6, 3), (401, 8), (37, 1), (53, 2), (23, 4), (19, 16), (9, 5)] {
                 let (pre, _) = sample(kind, rows, cout);
                 let inter = pre.view([rows, cout, 48]).transpose(1, 2).contiguous().view([rows, 48 * cout]);
                 let (mut a, mut b) = (pre.copy(), inter.copy());

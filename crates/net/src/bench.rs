@@ -29,6 +29,10 @@ pub struct BenchConfig {
     pub size: usize,
     /// Training samples timed.
     pub samples: usize,
+    /// Timed epochs per precision, the precisions taking turns (f64, f32, f64, ...): the
+    /// median rate counts, so that a moment of noise on a shared machine moves neither a
+    /// rate nor the f32/f64 ratio much.
+    pub rounds: usize,
     /// Samples of the generated data set held in memory (`None`: `samples`).
     pub dataset: Option<usize>,
     /// Training precisions timed, in order (evaluation is always f64).
@@ -52,6 +56,7 @@ impl Default for BenchConfig {
             micro_batch: 0,
             size: 8,
             samples: 256,
+            rounds: 3,
             dataset: None,
             kinds: vec![Kind::Double, Kind::Float],
             device: crate::default_device(),
@@ -67,9 +72,13 @@ impl Default for BenchConfig {
 pub struct KindFigures {
     pub kind: Kind,
     pub micro_batch: usize,
+    /// The median of [`KindFigures::train_rates`].
     pub train_rate: f64,
+    /// Samples/s of every timed epoch, in order.
+    pub train_rates: Vec<f64>,
     pub train_gflops: f64,
-    /// The matmul rate of the training precision (the faster of before and after).
+    /// The matmul rate of the training precision (the faster of two measurements after the
+    /// timed epochs).
     pub matmul: f64,
     /// Loss of the timed epoch.
     pub loss: f64,
@@ -159,39 +168,56 @@ pub fn run(cfg: &BenchConfig) -> Result<BenchReport> {
     let layers_rate = |rows: i64, kind: Kind| {
         cfg.products.uses_gemm(kind, device).then(|| matmul_rate(rows, kk, nn, kind, device, true))
     };
+    let fresh = |kind: Kind| -> Result<Gcnet> {
+        let mut net = Gcnet::from_crystal_seeded(&crystal, &net_cfg, device, cfg.seed as i64)?;
+        net.set_kind(kind);
+        net.set_products(cfg.products);
+        Ok(net)
+    };
+    let set_of = |net: &Gcnet, len: usize| SampleSet::new(&data, (0..len).collect(), false, net.geometry(), v);
+    // per precision: its training setup, warmed up on one micro-batch (allocations, index
+    // caches) with its own optimizer
+    let mut setups = Vec::new();
     for &kind in &cfg.kinds {
-        let fresh = || -> Result<Gcnet> {
-            let mut net = Gcnet::from_crystal_seeded(&crystal, &net_cfg, device, cfg.seed as i64)?;
-            net.set_kind(kind);
-            net.set_products(cfg.products);
-            Ok(net)
-        };
-        let net = fresh()?;
+        let net = fresh(kind)?;
         let mb = if cfg.micro_batch == 0 { net.auto_micro_batch() } else { cfg.micro_batch }.min(cfg.batch);
-        let rows = (mb as f64 * s) as i64;
         let tc = TrainConfig { batch_size: cfg.batch, micro_batch: mb, ..TrainConfig::default() };
-        // warm-up on one micro-batch (allocations, index caches), with its own optimizer
-        let warm = SampleSet::new(&data, (0..mb.min(n)).collect(), false, net.geometry(), v);
-        Trainer::new(&net, tc.clone()).run_epoch(&net, &warm, &obj, 0, &mut |_, _| {})?;
-        // the matmul reference before and after the timed run; the faster one counts
-        let mm_before = matmul_rate(rows, kk, nn, kind, device, false);
-        let mut net = fresh()?;
-        let set = SampleSet::new(&data, (0..n).collect(), false, net.geometry(), v);
-        let mut trainer = Trainer::new(&net, tc);
-        sync(device);
-        let t = Instant::now();
-        let epoch = trainer.run_epoch(&net, &set, &obj, 0, &mut |_, _| {})?;
-        sync(device);
-        let train_s = t.elapsed().as_secs_f64();
-        let matmul = mm_before.max(matmul_rate(rows, kk, nn, kind, device, false));
-        let train_rate = n as f64 / train_s;
+        Trainer::new(&net, tc.clone()).run_epoch(&net, &set_of(&net, mb.min(n)), &obj, 0, &mut |_, _| {})?;
+        setups.push((kind, mb, tc));
+    }
+    // the timed epochs, the precisions taking turns; each from the same fresh weights
+    let mut rates = vec![Vec::new(); setups.len()];
+    let mut trained = Vec::new();
+    for round in 0..cfg.rounds.max(1) {
+        for (i, (kind, _, tc)) in setups.iter().enumerate() {
+            let net = fresh(*kind)?;
+            let set = set_of(&net, n);
+            let mut trainer = Trainer::new(&net, tc.clone());
+            sync(device);
+            let t = Instant::now();
+            let epoch = trainer.run_epoch(&net, &set, &obj, 0, &mut |_, _| {})?;
+            sync(device);
+            rates[i].push(n as f64 / t.elapsed().as_secs_f64());
+            if round == 0 {
+                trained.push((net, epoch.loss));
+            } else {
+                trained[i] = (net, epoch.loss);
+            }
+        }
+    }
+    for (((kind, mb, _), train_rates), (mut net, loss)) in setups.into_iter().zip(rates).zip(trained) {
+        let rows = (mb as f64 * s) as i64;
+        // the matmul reference, twice; the faster one counts
+        let matmul = matmul_rate(rows, kk, nn, kind, device, false).max(matmul_rate(rows, kk, nn, kind, device, false));
+        let train_rate = median(&train_rates);
         let train_gflops = train_rate * report.train_flops / 1e9;
         let train_layers_rate = layers_rate(rows, kind);
         // evaluation in f64 of the trained weights
         net.set_kind(Kind::Double);
         let emb = net.auto_micro_batch().min(cfg.batch);
         let erows = (emb as f64 * s) as i64;
-        let _ = eval::loss_sum(&net, &warm, &obj, cfg.batch);
+        let set = set_of(&net, n);
+        let _ = eval::loss_sum(&net, &set_of(&net, mb.min(n)), &obj, cfg.batch);
         let mm64_before = matmul_rate(erows, kk, nn, Kind::Double, device, false);
         sync(device);
         let t = Instant::now();
@@ -204,9 +230,10 @@ pub fn run(cfg: &BenchConfig) -> Result<BenchReport> {
             kind,
             micro_batch: mb,
             train_rate,
+            train_rates,
             train_gflops,
             matmul,
-            loss: epoch.loss,
+            loss,
             train_layers_rate,
             eval_rate,
             eval_gflops,
@@ -219,8 +246,25 @@ pub fn run(cfg: &BenchConfig) -> Result<BenchReport> {
     Ok(report)
 }
 
+/// The median of some rates (the mean of the middle two for an even count).
+fn median(rates: &[f64]) -> f64 {
+    let mut r = rates.to_vec();
+    r.sort_by(f64::total_cmp);
+    let m = r.len() / 2;
+    if r.len() % 2 == 1 { r[m] } else { (r[m - 1] + r[m]) / 2.0 }
+}
+
 fn kind_name(kind: Kind) -> &'static str {
     if kind == Kind::Float { "f32" } else { "f64" }
+}
+
+/// " (median of 3 epochs: 80.1, 84.3, 85.0)" for more than one timed epoch.
+fn rounds(rates: &[f64]) -> String {
+    if rates.len() < 2 {
+        return String::new();
+    }
+    let each: Vec<String> = rates.iter().map(|r| format!("{r:.1}")).collect();
+    format!(" (median of {} epochs: {})", rates.len(), each.join(", "))
 }
 
 /// The printed report: the same lines, in the same order, as `gcnet bench` has printed.
@@ -260,9 +304,10 @@ impl fmt::Display for BenchReport {
             let name = kind_name(k.kind);
             writeln!(
                 f,
-                "  train {name} (micro-batch {}): {:.2} samples/s, {:.1} GFLOP/s = {:.0}% of the {name} matmul rate {:.1} GFLOP/s (loss {:.6e})",
+                "  train {name} (micro-batch {}): {:.2} samples/s{}, {:.1} GFLOP/s = {:.0}% of the {name} matmul rate {:.1} GFLOP/s (loss {:.6e})",
                 k.micro_batch,
                 k.train_rate,
+                rounds(&k.train_rates),
                 k.train_gflops,
                 100.0 * k.train_gflops / k.matmul,
                 k.matmul,
@@ -285,8 +330,9 @@ impl fmt::Display for BenchReport {
         {
             writeln!(
                 f,
-                "  f32 training: {:.2}x the f64 throughput; evaluated L differs from f64 training by {:.2e} (relative)",
+                "  f32 training: {:.2}x the f64 throughput{}; evaluated L differs from f64 training by {:.2e} (relative)",
                 b.train_rate / a.train_rate,
+                if a.train_rates.len() > 1 { " (ratio of the medians)" } else { "" },
                 ((b.l - a.l) / a.l).abs()
             )?;
         }
