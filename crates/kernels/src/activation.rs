@@ -688,8 +688,9 @@ fn scale_strided<T: Real + std::ops::MulAssign + std::ops::AddAssign, const C: u
         let mut n = Q;
         while n > 1 {
             for i in 0..n / 2 {
-                for j in 0..C {
-                    acc[i][j] = acc[2 * i][j] + acc[2 * i + 1][j];
+                let (a, b) = (acc[2 * i], acc[2 * i + 1]);
+                for (x, (a, b)) in acc[i].iter_mut().zip(a.iter().zip(&b)) {
+                    *x = *a + *b;
                 }
             }
             n /= 2;
