@@ -252,6 +252,22 @@ macro_rules! dispatch {
     }};
 }
 
+/// `f::<T, C, Q>(args)` with the fixed width `C` (and its number of partials `Q`) that
+/// equals `c`, or the general kernel (`C` = 0): the widths with their own kernels, in one
+/// place for the group products and the slope scaling.
+macro_rules! by_width {
+    ($c:expr, $f:ident::<$t:ty>($($a:expr),*)) => {
+        match $c {
+            8 => $f::<$t, 8, 4>($($a),*),
+            16 => $f::<$t, 16, 4>($($a),*),
+            4 => $f::<$t, 4, 4>($($a),*),
+            2 => $f::<$t, 2, 8>($($a),*),
+            1 => $f::<$t, 1, 16>($($a),*),
+            _ => $f::<$t, 0, 1>($($a),*),
+        }
+    };
+}
+
 /// One kernel per precision, from the same source: exp is computed in the working
 /// precision (the polynomial degree differs), the logarithms of the group products always
 /// in f64. Each kernel is compiled three times through [`dispatch!`].
@@ -383,14 +399,7 @@ macro_rules! kernels {
                         .zip(lin[..len].chunks(cols))
                         .zip(prod[..groups].chunks_mut(c).zip(total[..groups].chunks_mut(c)))
                     {
-                        match c {
-                            8 => strided_product::<$t, 8, 4>(m, l, p, t),
-                            16 => strided_product::<$t, 16, 4>(m, l, p, t),
-                            4 => strided_product::<$t, 4, 4>(m, l, p, t),
-                            2 => strided_product::<$t, 2, 8>(m, l, p, t),
-                            1 => strided_product::<$t, 1, 16>(m, l, p, t),
-                            _ => strided_product::<$t, 0, 1>(m, l, p, t),
-                        }
+                        by_width!(c, strided_product::<$t>(m, l, p, t))
                     }
                     for ((o, p), t) in ob.iter_mut().zip(&prod[..groups]).zip(&total[..groups]) {
                         *o = ((t + log2::<FMA>(*p)) * scale) as $t;
@@ -454,14 +463,7 @@ macro_rules! kernels {
                 let inv = 1.0 / ng as $t;
                 if inter {
                     // sums (c): per group, over its rows and operations
-                    match sums.len() {
-                        8 => scale_strided::<$t, 8, 4>(slope, grad, sums, inv),
-                        16 => scale_strided::<$t, 16, 4>(slope, grad, sums, inv),
-                        4 => scale_strided::<$t, 4, 4>(slope, grad, sums, inv),
-                        2 => scale_strided::<$t, 2, 8>(slope, grad, sums, inv),
-                        1 => scale_strided::<$t, 1, 16>(slope, grad, sums, inv),
-                        _ => scale_strided::<$t, 0, 1>(slope, grad, sums, inv),
-                    }
+                    by_width!(sums.len(), scale_strided::<$t>(slope, grad, sums, inv));
                     return;
                 }
                 for (row, g) in slope.chunks_exact_mut(cols).zip(grad.chunks_exact(cols / ng)) {
@@ -619,20 +621,10 @@ fn strided_product<T: Real, const C: usize, const Q: usize>(m: &[T], l: &[T], p:
                 tc[0][j] = tc[0][j] + b[j];
             }
         }
-        // neighbouring partials joined level by level: ((0 1)(2 3)) ((4 5)(6 7)) ...
-        let mut n = Q;
-        while n > 1 {
-            for i in 0..n / 2 {
-                for j in 0..C {
-                    pc[i][j] = pc[2 * i][j] * pc[2 * i + 1][j];
-                    tc[i][j] = tc[2 * i][j] + tc[2 * i + 1][j];
-                }
-            }
-            n /= 2;
-        }
+        let (pc, tc) = (join_pairs(pc, |a, b| a * b), join_pairs(tc, |a, b| a + b));
         for j in 0..C {
-            p[j] = pc[0][j].to_f64();
-            t[j] = tc[0][j].to_f64();
+            p[j] = pc[j].to_f64();
+            t[j] = tc[j].to_f64();
         }
         return;
     }
@@ -648,6 +640,23 @@ fn strided_product<T: Real, const C: usize, const Q: usize>(m: &[T], l: &[T], p:
         p[j] = pc[j].to_f64();
         t[j] = tc[j].to_f64();
     }
+}
+
+/// The `Q` partials (a power of two) of every column joined by `op`, neighbours first and
+/// level by level: ((0 1)(2 3)) ((4 5)(6 7)) ..., a fixed order, so fixed bits.
+#[inline(always)]
+fn join_pairs<T: Copy, const C: usize, const Q: usize>(mut parts: [[T; C]; Q], op: impl Fn(T, T) -> T) -> [T; C] {
+    let mut n = Q;
+    while n > 1 {
+        for i in 0..n / 2 {
+            let (a, b) = (parts[2 * i], parts[2 * i + 1]);
+            for (x, (a, b)) in parts[i].iter_mut().zip(a.into_iter().zip(b)) {
+                *x = op(a, b);
+            }
+        }
+        n /= 2;
+    }
+    parts[0]
 }
 
 /// Rows `(ng, c)` of slopes times `grad[r, j] * inv` in place (j the column within a chunk
@@ -685,18 +694,8 @@ fn scale_strided<T: Real + std::ops::MulAssign + std::ops::AddAssign, const C: u
                 }
             }
         }
-        let mut n = Q;
-        while n > 1 {
-            for i in 0..n / 2 {
-                let (a, b) = (acc[2 * i], acc[2 * i + 1]);
-                for (x, (a, b)) in acc[i].iter_mut().zip(a.iter().zip(&b)) {
-                    *x = *a + *b;
-                }
-            }
-            n /= 2;
-        }
-        for (j, s) in sums.iter_mut().enumerate() {
-            *s += acc[0][j];
+        for (s, a) in sums.iter_mut().zip(join_pairs(acc, |a, b| a + b)) {
+            *s += a;
         }
         return;
     }
