@@ -33,8 +33,9 @@ pub struct Args {
     /// Training samples timed (a multiple of --batch is best).
     #[arg(long, default_value_t = 256)]
     samples: usize,
-    /// Timed epochs per precision, taking turns; the median rate counts.
-    #[arg(long, default_value_t = 3)]
+    /// Timed epochs per precision, taking turns; the rate counts their samples over their
+    /// summed times.
+    #[arg(long, default_value_t = 5)]
     rounds: usize,
     /// Samples of the generated data set held in memory (default: --samples); the first
     /// --samples are timed. Shows the peak memory of training with a large data set.

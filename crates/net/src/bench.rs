@@ -29,9 +29,9 @@ pub struct BenchConfig {
     pub size: usize,
     /// Training samples timed.
     pub samples: usize,
-    /// Timed epochs per precision, the precisions taking turns (f64, f32, f64, ...): the
-    /// median rate counts, so that a moment of noise on a shared machine moves neither a
-    /// rate nor the f32/f64 ratio much.
+    /// Timed epochs per precision, the precisions taking turns (f64, f32, f64, ...): each
+    /// precision's rate is its samples over its summed epoch times, so that both sample the
+    /// same stretch of a shared machine, whose speed drifts (see `throughput`).
     pub rounds: usize,
     /// Samples of the generated data set held in memory (`None`: `samples`).
     pub dataset: Option<usize>,
@@ -56,7 +56,7 @@ impl Default for BenchConfig {
             micro_batch: 0,
             size: 8,
             samples: 256,
-            rounds: 3,
+            rounds: 5,
             dataset: None,
             kinds: vec![Kind::Double, Kind::Float],
             device: crate::default_device(),
@@ -72,7 +72,7 @@ impl Default for BenchConfig {
 pub struct KindFigures {
     pub kind: Kind,
     pub micro_batch: usize,
-    /// The median of [`KindFigures::train_rates`].
+    /// Samples/s over all timed epochs: their samples over their summed times.
     pub train_rate: f64,
     /// Samples/s of every timed epoch, in order.
     pub train_rates: Vec<f64>,
@@ -209,7 +209,7 @@ pub fn run(cfg: &BenchConfig) -> Result<BenchReport> {
         let rows = (mb as f64 * s) as i64;
         // the matmul reference, twice; the faster one counts
         let matmul = matmul_rate(rows, kk, nn, kind, device, false).max(matmul_rate(rows, kk, nn, kind, device, false));
-        let train_rate = median(&train_rates);
+        let train_rate = throughput(&train_rates);
         let train_gflops = train_rate * report.train_flops / 1e9;
         let train_layers_rate = layers_rate(rows, kind);
         // evaluation in f64 of the trained weights
@@ -246,6 +246,18 @@ pub fn run(cfg: &BenchConfig) -> Result<BenchReport> {
     Ok(report)
 }
 
+/// The rate of epochs of equal sample counts taken together: their samples over their
+/// summed times (the harmonic mean of the rates). Why not the median: on a shared machine
+/// the speed drifts between a fast and a slow state lasting several epochs (measured on
+/// the 2-core Xeon: f64 epochs of one run at 51-56 and 70-80 samples/s, f32 at 90-112 and
+/// 143-178), and the median of a few epochs jumps between the two states, one precision
+/// often landing in each (ratios of the medians from 1.61 to 1.89 in four runs of 7
+/// rounds where the summed times gave 1.93 to 1.97). Alternated epochs spread both
+/// precisions' timed stretches over the same states.
+fn throughput(rates: &[f64]) -> f64 {
+    rates.len() as f64 / rates.iter().map(|r| 1.0 / r).sum::<f64>()
+}
+
 /// The median of some rates (the mean of the middle two for an even count).
 fn median(rates: &[f64]) -> f64 {
     let mut r = rates.to_vec();
@@ -258,13 +270,13 @@ fn kind_name(kind: Kind) -> &'static str {
     if kind == Kind::Float { "f32" } else { "f64" }
 }
 
-/// " (median of 3 epochs: 80.1, 84.3, 85.0)" for more than one timed epoch.
+/// " (3 epochs: 80.1, 84.3, 85.0; median 84.3)" for more than one timed epoch.
 fn rounds(rates: &[f64]) -> String {
     if rates.len() < 2 {
         return String::new();
     }
     let each: Vec<String> = rates.iter().map(|r| format!("{r:.1}")).collect();
-    format!(" (median of {} epochs: {})", rates.len(), each.join(", "))
+    format!(" ({} epochs: {}; median {:.1})", rates.len(), each.join(", "), median(rates))
 }
 
 /// The printed report: the same lines, in the same order, as `gcnet bench` has printed.
@@ -332,7 +344,14 @@ impl fmt::Display for BenchReport {
                 f,
                 "  f32 training: {:.2}x the f64 throughput{}; evaluated L differs from f64 training by {:.2e} (relative)",
                 b.train_rate / a.train_rate,
-                if a.train_rates.len() > 1 { " (ratio of the medians)" } else { "" },
+                if a.train_rates.len() > 1 {
+                    format!(
+                        " (over all timed epochs; ratio of the medians {:.2})",
+                        median(&b.train_rates) / median(&a.train_rates)
+                    )
+                } else {
+                    String::new()
+                },
                 ((b.l - a.l) / a.l).abs()
             )?;
         }
@@ -470,5 +489,24 @@ impl fmt::Display for ContentionReport {
             write!(f, ", PyTorch {:.2}x", q / c)?;
         }
         writeln!(f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Epochs of equal sample counts: the rate over all of them is their samples over
+    /// their summed times, not the mean of the rates; the median is printed beside it.
+    #[test]
+    fn throughput_is_samples_over_summed_times() {
+        let (n, times) = (256.0, [2.0, 4.0, 5.0]);
+        let rates: Vec<f64> = times.iter().map(|t| n / t).collect();
+        let total = 3.0 * n / times.iter().sum::<f64>();
+        assert!((throughput(&rates) - total).abs() < 1e-12 * total);
+        assert_eq!(median(&rates), 64.0);
+        assert_eq!(throughput(&[42.0]), 42.0);
+        assert_eq!(rounds(&rates), " (3 epochs: 128.0, 64.0, 51.2; median 64.0)");
+        assert_eq!(rounds(&[42.0]), "");
     }
 }
