@@ -247,13 +247,9 @@ pub fn run(cfg: &BenchConfig) -> Result<BenchReport> {
 }
 
 /// The rate of epochs of equal sample counts taken together: their samples over their
-/// summed times (the harmonic mean of the rates). Why not the median: on a shared machine
-/// the speed drifts between a fast and a slow state lasting several epochs (measured on
-/// the 2-core Xeon: f64 epochs of one run at 51-56 and 70-80 samples/s, f32 at 90-112 and
-/// 143-178), and the median of a few epochs jumps between the two states, one precision
-/// often landing in each (ratios of the medians from 1.61 to 1.89 in four runs of 7
-/// rounds where the summed times gave 1.93 to 1.97). Alternated epochs spread both
-/// precisions' timed stretches over the same states.
+/// summed times (the harmonic mean of the rates). Not the median: a shared machine's speed
+/// drifts between states lasting several epochs, and the median of a few epochs jumps
+/// between them, often one precision in each (figures in crates/net/README.md).
 fn throughput(rates: &[f64]) -> f64 {
     rates.len() as f64 / rates.iter().map(|r| 1.0 / r).sum::<f64>()
 }
