@@ -16,19 +16,38 @@ from nbclient.exceptions import CellExecutionError
 KERNEL = "gcnet-rust"
 
 
+# Dependencies whose speed the notebooks do not need, built unoptimised in the test run:
+# small frames and the C++ shim over libtorch. Measured on 2 cores (Ice Lake, 2026-12-06):
+# polars-core compiled in 308 s at opt-level 2 and 28 s at 0, torch-sys's C++ in 107 s
+# and 46 s; the first notebook's whole build at the kernel's opt-level 3 took 461 s with
+# these (651 s at evcxr's old level 2 without them). The workspace crates, ndarray, rand,
+# faer and gemm keep the kernel's level: the notebooks train and run KMC.
+UNOPTIMISED = ["polars-core", "polars-compute", "polars-arrow", "polars-row", "torch-sys"]
+
+
 def shared_build_dir():
     """One evcxr build directory for the notebooks of this run, so that cargo sees the
     workspace crates, tch and polars (and torch-sys's C++ build) as up to date after the
     first notebook. Only safe because notebooks run one after another here; interactive
     kernels keep evcxr's private directories. It lies outside the repository (cargo would
     take the evcxr crate for a stray workspace member) and outside hidden directories
-    (evcxr 0.22 fails to load its code from a path under ~/.cache)."""
+    (evcxr 0.22 fails to load its code from a path under ~/.cache). evcxr writes its own
+    Cargo.toml, so the profile overrides go in a cargo config one level up, which cargo
+    reads for every build below it."""
     root = os.path.realpath(os.path.join(os.path.dirname(__file__), ".."))
     key = hashlib.sha256(root.encode()).hexdigest()[:12]
     user = os.environ.get("USER") or str(os.getuid())
-    path = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"gcnet-evcxr-{user}-{key}")
-    os.makedirs(path, exist_ok=True)
-    return path
+    base = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"gcnet-evcxr-{user}-{key}")
+    os.makedirs(os.path.join(base, ".cargo"), exist_ok=True)
+    config = "".join(f'[profile.dev.package.{name}]\nopt-level = 0\n' for name in UNOPTIMISED)
+    path = os.path.join(base, ".cargo", "config.toml")
+    if not os.path.exists(path) or open(path).read() != config:
+        with open(path + ".tmp", "w") as f:
+            f.write(config)
+        os.replace(path + ".tmp", path)
+    crate = os.path.join(base, "crate")
+    os.makedirs(crate, exist_ok=True)
+    return crate
 
 
 def main(paths):
