@@ -9,10 +9,8 @@
 # - GOMP_SPINCOUNT=3000, as the gcnet binary runs (fast on shared cores);
 # - the release profile's settings for what evcxr compiles (opt-level 3 in
 #   kernel/evcxr.toml; debug assertions and overflow checks off here, through cargo's
-#   CARGO_PROFILE_DEV_* variables, which override the profile evcxr writes), so that a
-#   notebook trains as fast as the binary: with evcxr's defaults (opt-level 2, both
-#   checks on) a three-species Onsager training ran 200 s where the binary takes 36 s,
-#   with opt-level 3 alone 60 s (2 cores, 2026-12-06);
+#   CARGO_PROFILE_DEV_* variables, which override the profile evcxr writes): evcxr's
+#   defaults made notebook training 5.5x slower than the binary (docs/DECISIONS.md);
 # - an evcxr config (kernel/evcxr.toml, kernel/init.evcxr) that turns on evcxr's build
 #   cache (~/.cache/evcxr, 8 GB), so every notebook session reuses the compiled workspace
 #   crates, tch and polars instead of rebuilding them (the first notebook ever run on a

@@ -16,12 +16,10 @@ from nbclient.exceptions import CellExecutionError
 KERNEL = "gcnet-rust"
 
 
-# Dependencies whose speed the notebooks do not need, built unoptimised in the test run:
-# small frames and the C++ shim over libtorch. Measured on 2 cores (Ice Lake, 2026-12-06):
-# polars-core compiled in 308 s at opt-level 2 and 28 s at 0, torch-sys's C++ in 107 s
-# and 46 s; the first notebook's whole build at the kernel's opt-level 3 took 461 s with
-# these (651 s at evcxr's old level 2 without them). The workspace crates, ndarray, rand,
-# faer and gemm keep the kernel's level: the notebooks train and run KMC.
+# Dependencies whose speed the notebooks do not need (small frames, the C++ shim over
+# libtorch), built unoptimised in the test run: polars-core compiles in 28 s instead of
+# 308 s (docs/DECISIONS.md). Everything else keeps the kernel's level: the notebooks
+# train and run KMC.
 UNOPTIMISED = ["polars-core", "polars-compute", "polars-arrow", "polars-row", "torch-sys"]
 
 
@@ -39,12 +37,8 @@ def shared_build_dir():
     user = os.environ.get("USER") or str(os.getuid())
     base = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"gcnet-evcxr-{user}-{key}")
     os.makedirs(os.path.join(base, ".cargo"), exist_ok=True)
-    config = "".join(f'[profile.dev.package.{name}]\nopt-level = 0\n' for name in UNOPTIMISED)
-    path = os.path.join(base, ".cargo", "config.toml")
-    if not os.path.exists(path) or open(path).read() != config:
-        with open(path + ".tmp", "w") as f:
-            f.write(config)
-        os.replace(path + ".tmp", path)
+    with open(os.path.join(base, ".cargo", "config.toml"), "w") as f:
+        f.writelines(f"[profile.dev.package.{name}]\nopt-level = 0\n" for name in UNOPTIMISED)
     crate = os.path.join(base, "crate")
     os.makedirs(crate, exist_ok=True)
     return crate
