@@ -11,6 +11,8 @@
 //! network's [`gcnet_kernels::Products`] choice says: on the CPU the `gemm` crate (AVX-512
 //! where the CPU has it), elsewhere libtorch's `addmm` / `mm`.
 
+use std::time::Instant;
+
 use tch::Tensor;
 
 use gcnet_kernels::{activation, gather_rows, neighbour_sum, products};
@@ -18,6 +20,7 @@ use gcnet_kernels::{activation, gather_rows, neighbour_sum, products};
 use crate::batch::{Batch, loss_from_vectors};
 use crate::network::Gcnet;
 use crate::side_by_side;
+use crate::train::PassTimes;
 
 /// The filters of every layer in the form the network's route multiplies with, built once
 /// per Adam step: the rotated-filter matrices and bias rows of the dense route, or the
@@ -186,19 +189,37 @@ fn backward_taped(net: &Gcnet, tape: Tape, grad_out: Tensor, f: &Filters, grads:
 }
 
 /// Forward and backward of one micro-batch: adds the filter gradients of
-/// `loss / l0` to `grads` and returns the loss value (`sum W |D|^2 / (6 l0)`).
-pub(crate) fn train_pass(net: &Gcnet, batch: &Batch, l0: f64, f: &Filters, grads: &mut FilterGrads) -> f64 {
+/// `loss / l0` to `grads` and returns the loss value (`sum W |D|^2 / (6 l0)`); the time
+/// of each phase is added to `times`.
+pub(crate) fn train_pass(
+    net: &Gcnet,
+    batch: &Batch,
+    l0: f64,
+    f: &Filters,
+    grads: &mut FilterGrads,
+    times: &mut PassTimes,
+) -> f64 {
+    let start = Instant::now();
     let (a1, t1) = tch::no_grad(|| forward_taped(net, &batch.x1, f));
     let (a2, t2) = tch::no_grad(|| forward_taped(net, &batch.x2, f));
+    let forward = start.elapsed();
     let a1 = a1.detach().set_requires_grad(true);
     let a2 = a2.detach().set_requires_grad(true);
     let loss = loss_from_vectors(&net.site_vectors(&a1), &net.site_vectors(&a2), &batch.target) / l0;
     loss.backward();
     let value = loss.double_value(&[]);
+    let loss_done = start.elapsed();
     tch::no_grad(|| {
         backward_taped(net, t2, a2.grad(), f, grads);
         backward_taped(net, t1, a1.grad(), f, grads);
     });
+    let rows = batch.x1.size()[0] as usize;
+    *times += PassTimes {
+        forward,
+        loss: loss_done - forward,
+        backward: start.elapsed() - loss_done,
+        samples: rows / net.num_sites(),
+    };
     value
 }
 
@@ -242,7 +263,7 @@ mod tests {
             net.set_products(if libtorch { crate::Products::Libtorch } else { crate::Products::Gemm });
             let filters = Filters::new(net);
             let mut grads = FilterGrads::zeros(&filters);
-            let value = train_pass(net, b, 0.7, &filters, &mut grads);
+            let value = train_pass(net, b, 0.7, &filters, &mut grads, &mut PassTimes::default());
             let dv = (value - auto.double_value(&[])).abs() / value.abs();
             assert!(dv < 1e-12, "{what}: loss differs by {dv} (relative)");
             // Relative to the largest gradient of any parameter: a bias gradient can be a
@@ -316,7 +337,8 @@ mod tests {
         let ref32: Vec<Tensor> = params32.iter().map(|p| p.grad().to_kind(tch::Kind::Double)).collect();
         let filters = Filters::new(&net);
         let mut grads = FilterGrads::zeros(&filters);
-        let value = train_pass(&net, &build(&net, &set, &order, &obj), 1.0, &filters, &mut grads);
+        let value =
+            train_pass(&net, &build(&net, &set, &order, &obj), 1.0, &filters, &mut grads, &mut PassTimes::default());
         let rel = (value - auto.double_value(&[])).abs() / value.abs();
         // about 250 f32 epsilons: the loss sums squares of differences of site sums
         assert!(rel < 3e-5, "f32 loss differs by {rel}");

@@ -4,7 +4,7 @@
 //! the `gemm` crate, which the layers use.
 
 use std::fmt;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use gcnet_crystal::{CellKind, Crystal, CrystalData, LatticeKind};
 use gcnet_data::LatticeGas;
@@ -12,7 +12,7 @@ use gcnet_kernels::threads::Threads;
 use tch::{Device, Kind, Tensor};
 
 use crate::error::{Context, Error, Result};
-use crate::{Gcnet, NetConfig, Objective, Products, SampleSet, Species, TrainConfig, Trainer, eval};
+use crate::{Gcnet, NetConfig, Objective, PassTimes, Products, SampleSet, Species, TrainConfig, Trainer, eval};
 
 /// What to time: the published default network (-nl 6 -nch 8 -ncL 1, batch 128) on an
 /// N x N x N primitive FCC cell by default.
@@ -76,6 +76,8 @@ pub struct KindFigures {
     pub train_rate: f64,
     /// Samples/s of every timed epoch, in order.
     pub train_rates: Vec<f64>,
+    /// The timed epochs' passes by phase (summed over the epochs).
+    pub passes: PassTimes,
     pub train_gflops: f64,
     /// The matmul rate of the training precision (the faster of two measurements after the
     /// timed epochs).
@@ -187,6 +189,7 @@ pub fn run(cfg: &BenchConfig) -> Result<BenchReport> {
     }
     // the timed epochs, the precisions taking turns; each from the same fresh weights
     let mut rates = vec![Vec::new(); setups.len()];
+    let mut passes = vec![PassTimes::default(); setups.len()];
     let mut trained = Vec::new();
     for round in 0..cfg.rounds.max(1) {
         for (i, (kind, _, tc)) in setups.iter().enumerate() {
@@ -198,6 +201,7 @@ pub fn run(cfg: &BenchConfig) -> Result<BenchReport> {
             let epoch = trainer.run_epoch(&net, &set, &obj, 0, &mut |_, _| {})?;
             sync(device);
             rates[i].push(n as f64 / t.elapsed().as_secs_f64());
+            passes[i] += epoch.passes;
             if round == 0 {
                 trained.push((net, epoch.loss));
             } else {
@@ -205,7 +209,9 @@ pub fn run(cfg: &BenchConfig) -> Result<BenchReport> {
             }
         }
     }
-    for (((kind, mb, _), train_rates), (mut net, loss)) in setups.into_iter().zip(rates).zip(trained) {
+    for ((((kind, mb, _), train_rates), passes), (mut net, loss)) in
+        setups.into_iter().zip(rates).zip(passes).zip(trained)
+    {
         let rows = (mb as f64 * s) as i64;
         // the matmul reference, twice; the faster one counts
         let matmul = matmul_rate(rows, kk, nn, kind, device, false).max(matmul_rate(rows, kk, nn, kind, device, false));
@@ -231,6 +237,7 @@ pub fn run(cfg: &BenchConfig) -> Result<BenchReport> {
             micro_batch: mb,
             train_rate,
             train_rates,
+            passes,
             train_gflops,
             matmul,
             loss,
@@ -264,6 +271,23 @@ fn median(rates: &[f64]) -> f64 {
 
 fn kind_name(kind: Kind) -> &'static str {
     if kind == Kind::Float { "f32" } else { "f64" }
+}
+
+/// "per sample: forward 4.15 ms, ..." : the timed epochs' wall time per sample by phase,
+/// the rest being the epochs' time outside the passes (batches, Adam steps).
+fn per_sample(p: &PassTimes, rates: &[f64]) -> String {
+    let samples = p.samples.max(1) as f64;
+    // every timed epoch trains the same samples, so each took samples/len / rate seconds
+    let total: f64 = rates.iter().map(|r| samples / rates.len().max(1) as f64 / r).sum();
+    let ms = |d: Duration| 1e3 * d.as_secs_f64() / samples;
+    let rest = 1e3 * total / samples - ms(p.forward) - ms(p.loss) - ms(p.backward);
+    format!(
+        "per sample: layers' forward {:.2} ms, loss and its gradient {:.2} ms, layers' backward {:.2} ms, the rest (batches, Adam) {:.2} ms",
+        ms(p.forward),
+        ms(p.loss),
+        ms(p.backward),
+        rest
+    )
 }
 
 /// " (3 epochs: 80.1, 84.3, 85.0; median 84.3)" for more than one timed epoch.
@@ -322,6 +346,9 @@ impl fmt::Display for BenchReport {
                 k.loss
             )?;
             layers(f, k.train_gflops, k.train_layers_rate)?;
+            if c.device == Device::Cpu {
+                writeln!(f, "    {}", per_sample(&k.passes, &k.train_rates))?;
+            }
             writeln!(
                 f,
                 "  eval f64 after {name} training: {:.2} samples/s, {:.1} GFLOP/s = {:.0}% of the f64 matmul rate {:.1} GFLOP/s; L = {:.10e}",
@@ -504,5 +531,17 @@ mod tests {
         assert_eq!(throughput(&[42.0]), 42.0);
         assert_eq!(rounds(&rates), " (3 epochs: 128.0, 64.0, 51.2; median 64.0)");
         assert_eq!(rounds(&[42.0]), "");
+    }
+
+    /// The phases per sample, and the rest of the epochs' time beside them: two epochs of
+    /// 500 samples at 250 samples/s take 4 s, 4 ms a sample, 3.5 of them in the passes.
+    #[test]
+    fn phases_per_sample_and_the_rest() {
+        let s = |x: f64| Duration::from_secs_f64(x);
+        let p = PassTimes { forward: s(2.0), loss: s(0.5), backward: s(1.0), samples: 1000 };
+        assert_eq!(
+            per_sample(&p, &[250.0, 250.0]),
+            "per sample: layers' forward 2.00 ms, loss and its gradient 0.50 ms, layers' backward 1.00 ms, the rest (batches, Adam) 0.50 ms"
+        );
     }
 }

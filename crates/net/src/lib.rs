@@ -66,7 +66,7 @@ pub use geometry::Geometry;
 pub use network::{Gcnet, NetConfig};
 pub use objective::{Form, Objective, Species};
 pub use samples::{SampleRef, SampleSet, training_size};
-pub use train::{EpochReport, TrainConfig, Trainer, shuffle};
+pub use train::{EpochReport, PassTimes, TrainConfig, Trainer, shuffle};
 
 /// The device to run on: the `GCNET_DEVICE` environment variable (`cpu`, `cuda`,
 /// `cuda:N`; a job script's choice) if set, else the first CUDA device if there is one,

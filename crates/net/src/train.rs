@@ -4,6 +4,8 @@
 //! dealt out to the devices, each computes its gradients in a thread of its own, and the
 //! sums meet on the main device before the Adam step.
 
+use std::time::Duration;
+
 use tch::Device;
 
 use crate::adam::Adam;
@@ -48,6 +50,31 @@ pub struct EpochReport {
     pub loss: f64,
     /// Adam steps taken in the epoch.
     pub batches: usize,
+    /// Where this device's forward/backward passes spent the epoch's time.
+    pub passes: PassTimes,
+}
+
+/// Wall time of the forward/backward passes of an epoch on the main device (replicas of
+/// data-parallel training not counted), by phase: the layers' forward for both states of
+/// every jump, the loss with its autograd backward to the network outputs, and the
+/// layers' backward. The rest of an epoch is building the batches and the Adam steps. On
+/// CUDA the phases time kernel launches, not the kernels.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct PassTimes {
+    pub forward: Duration,
+    pub loss: Duration,
+    pub backward: Duration,
+    /// Samples these passes trained on.
+    pub samples: usize,
+}
+
+impl std::ops::AddAssign for PassTimes {
+    fn add_assign(&mut self, o: PassTimes) {
+        self.forward += o.forward;
+        self.loss += o.loss;
+        self.backward += o.backward;
+        self.samples += o.samples;
+    }
 }
 
 /// Adam state and settings for training one network, and where its checkpoints go.
@@ -119,6 +146,7 @@ impl Trainer {
         let total = set.len().div_ceil(self.cfg.batch_size.max(1));
         let micro_batch = if self.cfg.micro_batch == 0 { net.auto_micro_batch() } else { self.cfg.micro_batch };
         let mut sum = 0.0;
+        let mut passes = PassTimes::default();
         for (bi, range) in chunks(order.len(), self.cfg.batch_size).enumerate() {
             // A stop asked for (gcnet-interrupt, installed by the run) ends training here,
             // between two Adam steps; nothing of this epoch is saved.
@@ -131,7 +159,7 @@ impl Trainer {
             let parts = 1 + self.replicas.len();
             let mine = micro.iter().step_by(parts);
             let (grads, batch_sum) = if parts == 1 {
-                gradients(net, set, obj, &filters, mine)
+                gradients(net, set, obj, &filters, mine, &mut passes)
             } else {
                 // The replicas' threads start first; the main device's share runs on this
                 // thread meanwhile (the network is not Sync), then the sums meet here.
@@ -144,12 +172,13 @@ impl Trainer {
                             let f = filters.for_replica(&replica);
                             let share: Vec<&[usize]> = micro.iter().skip(p + 1).step_by(parts).copied().collect();
                             scope.spawn(move || {
-                                let (g, sum) = gradients(&replica, set, obj, &f, share.iter());
+                                let (g, sum) =
+                                    gradients(&replica, set, obj, &f, share.iter(), &mut PassTimes::default());
                                 (replica, g, sum)
                             })
                         })
                         .collect();
-                    let own = gradients(net, set, obj, &filters, mine);
+                    let own = gradients(net, set, obj, &filters, mine, &mut passes);
                     let shares: Vec<_> =
                         handles.into_iter().map(|h| h.join().expect("a data-parallel worker panicked")).collect();
                     (own, shares)
@@ -176,24 +205,25 @@ impl Trainer {
             sum += batch_sum;
             on_batch(bi + 1, total);
         }
-        Ok(EpochReport { epoch, loss: sum / set.num_states().max(1) as f64, batches: total })
+        Ok(EpochReport { epoch, loss: sum / set.num_states().max(1) as f64, batches: total, passes })
     }
 }
 
 /// The summed parameter gradients (in the order of [`Gcnet::parameters`]) and loss of the
-/// micro-batches `micro` on `net`'s device.
+/// micro-batches `micro` on `net`'s device; their passes' times are added to `times`.
 fn gradients<'m>(
     net: &Gcnet,
     set: &SampleSet<'_>,
     obj: &Objective,
     filters: &Filters,
     micro: impl Iterator<Item = &'m &'m [usize]>,
+    times: &mut PassTimes,
 ) -> (Vec<tch::Tensor>, f64) {
     let mut grads = FilterGrads::zeros(filters);
     let mut sum = 0.0;
     for idx in micro {
         let b = batch::build(net, set, idx, obj);
-        sum += train_pass(net, &b, obj.l0, filters, &mut grads);
+        sum += train_pass(net, &b, obj.l0, filters, &mut grads, times);
     }
     (grads.parameter_grads(net), sum)
 }

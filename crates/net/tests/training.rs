@@ -49,6 +49,7 @@ fn a_few_epochs_lower_the_loss() {
         TrainConfig { batch_size: 16, micro_batch: 8, learning_rate: 0.01, shuffle: true, ..TrainConfig::default() };
     let mut trainer = Trainer::new(&net, tc);
     let mut epochs_seen = 0;
+    let start = std::time::Instant::now();
     let reports = trainer
         .fit(&net, &set, &obj, &Schedule::epochs(0, 6), &mut |_, e| {
             if let Event::Epoch(_) = e {
@@ -57,8 +58,18 @@ fn a_few_epochs_lower_the_loss() {
             Ok(())
         })
         .unwrap();
+    let elapsed = start.elapsed();
     let after = eval::loss_sum(&net, &set, &obj, 32) / 64.0;
     assert!(after < 0.97 * before, "loss {before} -> {after}");
+    // every epoch's passes trained on every sample, each phase took time, and the phases
+    // fit in the wall time of the run
+    let p = reports.iter().fold(gcnet_net::PassTimes::default(), |mut a, r| {
+        a += r.passes;
+        a
+    });
+    assert!(reports.iter().all(|r| r.passes.samples == 64), "{reports:?}");
+    assert!(!p.forward.is_zero() && !p.loss.is_zero() && !p.backward.is_zero(), "{p:?}");
+    assert!(p.forward + p.loss + p.backward <= elapsed, "{p:?} in {elapsed:?}");
     assert!(reports.last().unwrap().loss < reports[0].loss);
     assert_eq!((reports.len(), epochs_seen), (6, 6));
 }
