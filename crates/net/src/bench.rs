@@ -273,8 +273,8 @@ fn kind_name(kind: Kind) -> &'static str {
     if kind == Kind::Float { "f32" } else { "f64" }
 }
 
-/// "per sample: forward 4.15 ms, ..." : the timed epochs' wall time per sample by phase,
-/// the rest being the epochs' time outside the passes (batches, Adam steps).
+/// "per sample: layers' forward 4.15 ms, ...": the timed epochs' wall time per sample by
+/// phase, the rest being the epochs' time outside the passes (batches, Adam steps).
 fn per_sample(p: &PassTimes, rates: &[f64]) -> String {
     let samples = p.samples.max(1) as f64;
     // every timed epoch trains the same samples, so each took samples/len / rate seconds
