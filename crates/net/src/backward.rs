@@ -166,7 +166,7 @@ fn backward_taped(net: &Gcnet, tape: Tape, grad_out: Tensor, f: &Filters, grads:
             let dbias = activation::scale_slopes_interleaved(&mut dpre, &grad_rows, width, layer.num_ops);
             let _ = grads.bias_row[l].g_add_(&dbias.view([group, layer.cout]).sum_dim_intlist(0, false, None));
             let dz = layer.backward_sites(&dpre, &inv, group); // (R, K*Cout)
-            products::add_mm(net.products(), &mut grads.w[l], &h.transpose(0, 1), &dz);
+            products::add_transposed_mm(net.products(), &mut grads.w[l], &h, &dz);
             if l > 0 {
                 grad = products::mm(net.products(), &dz, &f.w[l].transpose(0, 1));
             }
