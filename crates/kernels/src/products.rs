@@ -99,12 +99,11 @@ pub fn add_transposed_mm(products: Products, out: &mut Tensor, a: &Tensor, b: &T
         return;
     }
     // Parts of 48 columns (the last fewer), each summed over all rows in row order: every
-    // element is the same sum whatever the thread count, as in the `gemm` products.
-    let parts: Vec<(usize, Vec<f32>)> = (0..n)
+    // element is the same sum whatever the thread count.
+    let mut parts: Vec<(usize, Vec<f32>)> = (0..n)
         .step_by(filter_gradient::SLICE)
         .map(|c0| (c0, vec![0f32; filter_gradient::C * filter_gradient::width(n, c0)]))
         .collect();
-    let mut parts = parts;
     parallel::for_each_part(parts.iter_mut().collect(), |(c0, g)| filter_gradient::columns(dz, h, n, *c0, g));
     let o: &mut [f32] = crate::slices::elements_mut(out, "filter gradient: out");
     for (c0, g) in &parts {
@@ -119,8 +118,8 @@ pub fn add_transposed_mm(products: Products, out: &mut Tensor, a: &Tensor, b: &T
 /// `dZ (R, n)`, held in AVX-512 registers (up to 3 vectors of 16 columns for each of the 8
 /// rows of the gradient: 24 accumulators), every `dZ` row read once. The `gemm` crate takes
 /// `dZ`'s columns as its vector lanes and first copies a factor whose lane count is no
-/// multiple of 16 (104 columns are 6.5 f32 vectors), and its 8-column tiles run at a third
-/// of its rate: in f32 this product took as long per sample as in f64 there.
+/// multiple of 16 (104 columns are 6.5 f32 vectors; 40% of its time in perf at one
+/// thread): in f32 this product took as long per sample as in f64 there.
 mod filter_gradient {
     /// Input channels the kernel is for (the published layers).
     pub(super) const C: usize = 8;
