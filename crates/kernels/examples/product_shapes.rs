@@ -2,7 +2,8 @@
 //! network (Cin = Cout = 8, 13 neighbour blocks) at the micro-batches training picks: f64
 //! two samples a pass, f32 four (two side by side in a row). Prints microseconds per call
 //! and per sample, at 2 threads and at 1, to show which products gain from f32's wider
-//! vectors:
+//! vectors: the calls training makes (f32's gradients with kernels of their own on AVX-512)
+//! and the gradients through the `gemm` crate:
 //!
 //! `cargo run --release -p gcnet-kernels --example product_shapes`
 
@@ -41,8 +42,10 @@ fn main() -> Result<(), String> {
             let mut dw = Tensor::zeros([cin, k * c], o);
             let timings = [
                 ("forward Z = h A", time(|| drop(products::mm(g, &h.view([-1, group * cin]), &wide)))),
-                ("filter gradient += h^T dZ", time(|| products::add_mm(g, &mut dw, &h.transpose(0, 1), &dz))),
-                ("input gradient dZ A^T", time(|| drop(products::mm(g, &dz, &w.transpose(0, 1))))),
+                ("filter gradient += h^T dZ", time(|| products::add_transposed_mm(g, &mut dw, &h, &dz))),
+                ("  the same through gemm", time(|| products::add_mm(g, &mut dw, &h.transpose(0, 1), &dz))),
+                ("input gradient dZ A^T", time(|| drop(products::mm_transposed(g, &dz, &w)))),
+                ("  the same through gemm", time(|| drop(products::mm(g, &dz, &w.transpose(0, 1))))),
             ];
             for (what, us) in timings {
                 let per = us / samples as f64;

@@ -168,7 +168,7 @@ fn backward_taped(net: &Gcnet, tape: Tape, grad_out: Tensor, f: &Filters, grads:
             let dz = layer.backward_sites(&dpre, &inv, group); // (R, K*Cout)
             products::add_transposed_mm(net.products(), &mut grads.w[l], &h, &dz);
             if l > 0 {
-                grad = products::mm(net.products(), &dz, &f.w[l].transpose(0, 1));
+                grad = products::mm_transposed(net.products(), &dz, &f.w[l]);
             }
         }
         return;
@@ -182,7 +182,7 @@ fn backward_taped(net: &Gcnet, tape: Tape, grad_out: Tensor, f: &Filters, grads:
         products::add_mm(net.products(), &mut grads.w[l], &g.transpose(0, 1), &dpre);
         if l > 0 {
             // d gathered (R, (z+1)*Cin), then summed onto the sites it was read from
-            let dg = products::mm(net.products(), &dpre, &f.w[l].transpose(0, 1));
+            let dg = products::mm_transposed(net.products(), &dpre, &f.w[l]);
             grad = neighbour_sum(net.products(), &dg, &inv, k, layer.cin);
         }
     }

@@ -11,6 +11,7 @@ use gcnet_data::LatticeGas;
 use gcnet_kernels::threads::Threads;
 use tch::{Device, Kind, Tensor};
 
+use crate::bench_turns::{Side, Turns, take_turns};
 use crate::error::{Context, Error, Result};
 use crate::{Gcnet, NetConfig, Objective, PassTimes, Products, SampleSet, Species, TrainConfig, Trainer, eval};
 
@@ -105,6 +106,8 @@ pub struct BenchReport {
     pub train_flops: f64,
     pub eval_flops: f64,
     pub kinds: Vec<KindFigures>,
+    /// f64 and f32 passes taking turns (CPU, both precisions).
+    pub turns: Option<Turns>,
     pub peak_rss_gib: Option<f64>,
 }
 
@@ -162,6 +165,7 @@ pub fn run(cfg: &BenchConfig) -> Result<BenchReport> {
         train_flops: 2.0 * 3.0 * forward_flops,
         eval_flops: 2.0 * forward_flops,
         kinds: Vec::new(),
+        turns: None,
         peak_rss_gib: None,
     };
     let (kk, nn) = ((k as i64) * cfg.nch, (ng as i64) * cfg.nch);
@@ -208,6 +212,16 @@ pub fn run(cfg: &BenchConfig) -> Result<BenchReport> {
                 trained[i] = (net, epoch.loss);
             }
         }
+    }
+    // On the CPU the two precisions' passes once more, taking turns every few samples
+    // (crate::bench_turns): a ratio that the machine's drift moves less.
+    if let [(Kind::Double, mb64, _), (Kind::Float, mb32, _)] = setups.as_slice()
+        && device == Device::Cpu
+    {
+        let (net64, net32) = (fresh(Kind::Double)?, fresh(Kind::Float)?);
+        let (set64, set32) = (set_of(&net64, n), set_of(&net32, n));
+        let side = |net, set, micro_batch| Side { net, set, micro_batch };
+        report.turns = Some(take_turns(&side(&net64, &set64, *mb64), &side(&net32, &set32, *mb32), &obj, n));
     }
     for ((((kind, mb, _), train_rates), passes), (mut net, loss)) in
         setups.into_iter().zip(rates).zip(passes).zip(trained)
@@ -377,6 +391,9 @@ impl fmt::Display for BenchReport {
                 },
                 ((b.l - a.l) / a.l).abs()
             )?;
+        }
+        if let Some(t) = &self.turns {
+            writeln!(f, "  {t}")?;
         }
         if let Some(p) = self.peak_rss_gib {
             writeln!(f, "  peak resident memory {p:.2} GiB")?;

@@ -42,6 +42,7 @@ mod adam;
 mod backward;
 pub mod batch;
 pub mod bench;
+mod bench_turns;
 pub mod checkpoint;
 mod error;
 pub mod eval;
@@ -57,6 +58,7 @@ mod side_by_side;
 mod train;
 
 pub use adam::Adam;
+pub use bench_turns::Turns;
 pub use error::{Error, ObjectiveError, Result, StateMismatch};
 pub use fit::{AdamPolicy, CheckpointDir, Event, Schedule};
 pub use gcnet_data::{SpeciesError, SpeciesSet};

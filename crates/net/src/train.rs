@@ -68,6 +68,13 @@ pub struct PassTimes {
     pub samples: usize,
 }
 
+impl PassTimes {
+    /// The three phases together.
+    pub fn total(&self) -> Duration {
+        self.forward + self.loss + self.backward
+    }
+}
+
 impl std::ops::AddAssign for PassTimes {
     fn add_assign(&mut self, o: PassTimes) {
         self.forward += o.forward;
@@ -226,6 +233,14 @@ fn gradients<'m>(
         sum += train_pass(net, &b, obj.l0, filters, &mut grads, times);
     }
     (grads.parameter_grads(net), sum)
+}
+
+/// The passes of the micro-batches `micro` with the weights as they are (no Adam step):
+/// their times by phase, for the benchmark's paired precisions.
+pub(crate) fn time_passes(net: &Gcnet, set: &SampleSet<'_>, obj: &Objective, micro: &[&[usize]]) -> PassTimes {
+    let mut times = PassTimes::default();
+    let _ = gradients(net, set, obj, &Filters::new(net), micro.iter(), &mut times);
+    times
 }
 
 /// Fisher-Yates, seeded (the project's one generator): the same seed gives the same

@@ -8,8 +8,9 @@
 //! ([`parallel`]), each part one block of the output computed with the `gemm` crate's
 //! single-threaded driver.
 //!
-//! The filter gradient `h^T dZ` of f32 layers with 8 input channels has a kernel of its own
-//! ([`add_transposed_mm`]), since through the `gemm` crate it ran no faster than in f64.
+//! The filter gradient `h^T dZ` and the input gradient `dZ W^T` of f32 layers with 8 input
+//! channels have kernels of their own ([`add_transposed_mm`], [`mm_transposed`]), since
+//! through the `gemm` crate they ran no faster than in f64.
 //!
 //! Used for CPU tensors in f64 and f32 outside autograd when the caller chooses
 //! [`Products::Gemm`] (the default); anything else (CUDA, tensors that need gradients,
@@ -18,6 +19,21 @@
 use tch::{Device, Kind, Tensor};
 
 use crate::parallel;
+
+mod filter_gradient;
+mod input_gradient;
+
+/// Whether the CPU has AVX-512F, which the f32 gradient kernels need (a cached lookup).
+fn avx512_available() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx512f")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
 
 /// Which code computes the GConv layers' matrix products and the neighbour-gather
 /// backward. The caller chooses (the network holds the choice; the `gcnet` binary sets it
@@ -77,6 +93,30 @@ pub fn add_mm(products: Products, out: &mut Tensor, a: &Tensor, b: &Tensor) {
     product(out, a, b, true);
 }
 
+/// `a b^T` with `a (R, k)`, `b (m, k)`: a layer's input gradient `dZ W^T`. For f32 with `m`
+/// = 8 (the published layers) on a CPU with AVX-512 a kernel of its own
+/// ([`input_gradient`]); anything else as [`mm`] of `b`'s transpose.
+pub fn mm_transposed(products: Products, a: &Tensor, b: &Tensor) -> Tensor {
+    let fits = products.eligible(&[a, b])
+        && a.kind() == Kind::Float
+        && a.size2().is_ok_and(|(_, k)| k > 0 && b.size() == [input_gradient::C as i64, k])
+        && avx512_available();
+    if !fits {
+        return mm(products, a, &b.transpose(0, 1));
+    }
+    let (a, b) = (a.contiguous(), b.contiguous());
+    let (rows, k) = (a.size()[0] as usize, a.size()[1] as usize);
+    let mut out = Tensor::empty([rows as i64, input_gradient::C as i64], (Kind::Float, Device::Cpu));
+    let pairs = input_gradient::pairs(crate::slices::elements(&b, "input gradient: W"), k);
+    let dz: &[f32] = crate::slices::elements(&a, "input gradient: dZ");
+    let o: &mut [f32] = crate::slices::elements_mut(&mut out, "input gradient: out");
+    // Parts of whole rows (each row's outputs are its own sums: any split gives the same bits).
+    let chunk = rows.div_ceil(parallel::parts(rows.div_ceil(64))).max(1);
+    let parts: Vec<(&[f32], &mut [f32])> = dz.chunks(chunk * k).zip(o.chunks_mut(chunk * input_gradient::C)).collect();
+    parallel::for_each_part(parts, |(d, o)| input_gradient::rows(d, &pairs, k, o));
+    out
+}
+
 /// `out += a^T b` in place with `a (R, m)`, `b (R, n)`: a layer's filter gradient `h^T dZ`.
 /// For f32 with `m` = 8 (the published layers) on a CPU with AVX-512 a kernel of its own
 /// ([`filter_gradient`]); anything else as [`add_mm`] of `a`'s transpose.
@@ -87,7 +127,7 @@ pub fn add_transposed_mm(products: Products, out: &mut Tensor, a: &Tensor, b: &T
             m == filter_gradient::C as i64 && b.size2().is_ok_and(|(rb, n)| rb == r && out.size() == [m, n])
         })
         && out.is_contiguous()
-        && filter_gradient::available();
+        && avx512_available();
     if !fits {
         return add_mm(products, out, &a.transpose(0, 1), b);
     }
@@ -110,89 +150,6 @@ pub fn add_transposed_mm(products: Products, out: &mut Tensor, a: &Tensor, b: &T
         let w = filter_gradient::width(n, *c0);
         for (orow, grow) in o.chunks_exact_mut(n).zip(g.chunks_exact(w)) {
             orow[*c0..*c0 + w].iter_mut().zip(grow).for_each(|(x, y)| *x += *y);
-        }
-    }
-}
-
-/// The filter gradient's columns `c0..c0 + width` summed over the rows of `h (R, 8)` and
-/// `dZ (R, n)`, held in AVX-512 registers (up to 3 vectors of 16 columns for each of the 8
-/// rows of the gradient: 24 accumulators), every `dZ` row read once. The `gemm` crate takes
-/// `dZ`'s columns as its vector lanes and first copies a factor whose lane count is no
-/// multiple of 16 (104 columns are 6.5 f32 vectors; 40% of its time in perf at one
-/// thread): in f32 this product took as long per sample as in f64 there.
-mod filter_gradient {
-    /// Input channels the kernel is for (the published layers).
-    pub(super) const C: usize = 8;
-    /// Columns of one part.
-    pub(super) const SLICE: usize = 48;
-
-    pub(super) fn width(n: usize, c0: usize) -> usize {
-        (n - c0).min(SLICE)
-    }
-
-    pub(super) fn available() -> bool {
-        #[cfg(target_arch = "x86_64")]
-        {
-            std::arch::is_x86_feature_detected!("avx512f")
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        {
-            false
-        }
-    }
-
-    /// `g (8, width)` = the columns from `c0` of `h^T dZ`. Callers check [`available`].
-    pub(super) fn columns(dz: &[f32], h: &[f32], n: usize, c0: usize, g: &mut [f32]) {
-        let w = width(n, c0);
-        assert!(
-            available() && c0 < n && dz.len() == h.len() / C * n && h.len().is_multiple_of(C) && g.len() == C * w,
-            "filter gradient: shapes"
-        );
-        #[cfg(target_arch = "x86_64")]
-        // SAFETY: the CPU has AVX-512F (checked above).
-        unsafe {
-            match w.div_ceil(16) {
-                1 => avx512::<1>(dz, h, n, c0, g),
-                2 => avx512::<2>(dz, h, n, c0, g),
-                _ => avx512::<3>(dz, h, n, c0, g),
-            }
-        }
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx512f")]
-    fn avx512<const V: usize>(dz: &[f32], h: &[f32], n: usize, c0: usize, g: &mut [f32]) {
-        use std::arch::x86_64::*;
-        let w = width(n, c0);
-        // lanes of the last vector inside the row
-        let last = w - 16 * (V - 1);
-        let mask: __mmask16 = if last == 16 { 0xFFFF } else { (1u16 << last) - 1 };
-        let mut acc = [[_mm512_setzero_ps(); V]; C];
-        for (row, hr) in dz.chunks_exact(n).zip(h.chunks_exact(C)) {
-            let mut d = [_mm512_setzero_ps(); V];
-            for (v, dv) in d.iter_mut().enumerate() {
-                // SAFETY: lanes c0 + 16 v .. c0 + w of the row (the masked load reads no
-                // lane past it; `columns` checked c0 < n and w <= n - c0).
-                *dv = unsafe {
-                    let p = row.as_ptr().add(c0 + 16 * v);
-                    if v + 1 == V { _mm512_maskz_loadu_ps(mask, p) } else { _mm512_loadu_ps(p) }
-                };
-            }
-            for (a, &hv) in acc.iter_mut().zip(hr) {
-                let hi = _mm512_set1_ps(hv);
-                for (av, dv) in a.iter_mut().zip(&d) {
-                    *av = _mm512_fmadd_ps(hi, *dv, *av);
-                }
-            }
-        }
-        for (a, grow) in acc.iter().zip(g.chunks_exact_mut(w)) {
-            for (v, av) in a.iter().enumerate() {
-                let mut t = [0f32; 16];
-                // SAFETY: t holds 16 floats.
-                unsafe { _mm512_storeu_ps(t.as_mut_ptr(), *av) };
-                let take = (w - 16 * v).min(16);
-                grow[16 * v..16 * v + take].copy_from_slice(&t[..take]);
-            }
         }
     }
 }
@@ -359,7 +316,6 @@ mod tests {
     fn filter_gradient_equals_libtorch() {
         let _serial = crate::THREADS.lock().unwrap_or_else(|e| e.into_inner());
         tch::manual_seed(5);
-        let threads_before = tch::get_num_threads();
         for (kind, tol) in [(Kind::Float, 2e-6), (Kind::Double, 1e-14)] {
             let o = (kind, Device::Cpu);
             for &(rows, m, n) in &[(2048, 8, 104), (37, 8, 13), (600, 8, 1), (300, 8, 50), (513, 8, 200), (64, 4, 104)]
@@ -368,21 +324,54 @@ mod tests {
                 let dz = Tensor::randn([rows, n], o);
                 let start = Tensor::randn([m, n], o);
                 let want = start.addmm(&h.transpose(0, 1), &dz);
-                let mut first: Option<Tensor> = None;
-                for threads in [1, 2, 3] {
-                    tch::set_num_threads(threads);
+                at_thread_counts(&format!("{rows}x{m}x{n}"), &want, tol, kind == Kind::Float && m == 8, || {
                     let mut got = start.copy();
                     add_transposed_mm(Products::Gemm, &mut got, &h, &dz);
-                    close(&got, &want, tol);
-                    // the gemm crate may block the sums otherwise for other column counts
-                    if kind == Kind::Float && m == 8 {
-                        let one = first.get_or_insert_with(|| got.copy());
-                        assert!(got.equal(one), "{rows}x{m}x{n}: {threads} threads change the bits");
-                    }
-                }
+                    got
+                });
+            }
+        }
+    }
+
+    /// `got()` at 1, 2 and 3 threads is close to `want`, and with `same_bits` (the kernels of
+    /// our own; the gemm crate may block its sums otherwise at other thread counts) the same
+    /// bits at every count.
+    fn at_thread_counts(what: &str, want: &Tensor, tol: f64, same_bits: bool, got: impl Fn() -> Tensor) {
+        let threads_before = tch::get_num_threads();
+        let mut first: Option<Tensor> = None;
+        for threads in [1, 2, 3] {
+            tch::set_num_threads(threads);
+            let got = got();
+            close(&got, want, tol);
+            if same_bits {
+                let one = first.get_or_insert_with(|| got.copy());
+                assert!(got.equal(one), "{what}: {threads} threads change the bits");
             }
         }
         tch::set_num_threads(threads_before);
+    }
+
+    /// The input gradient `dZ W^T` (the f32 kernel of its own where `W` has 8 rows, the gemm
+    /// product otherwise) equals libtorch's, for lengths k with and without a short last
+    /// chunk of 8, row counts with and without a short last group of 4, and one to three
+    /// threads, the kernel with the same bits for every thread count.
+    #[test]
+    fn input_gradient_equals_libtorch() {
+        let _serial = crate::THREADS.lock().unwrap_or_else(|e| e.into_inner());
+        tch::manual_seed(6);
+        for (kind, tol) in [(Kind::Float, 2e-6), (Kind::Double, 1e-14)] {
+            let o = (kind, Device::Cpu);
+            for &(rows, k, m) in
+                &[(2048, 104, 8), (37, 13, 8), (5, 8, 8), (3, 1, 8), (600, 17, 8), (513, 200, 8), (64, 104, 4)]
+            {
+                let dz = Tensor::randn([rows, k], o);
+                let w = Tensor::randn([m, k], o);
+                let want = dz.mm(&w.transpose(0, 1));
+                at_thread_counts(&format!("{rows}x{k}x{m}"), &want, tol, kind == Kind::Float && m == 8, || {
+                    mm_transposed(Products::Gemm, &dz, &w)
+                });
+            }
+        }
     }
 
     /// Tensors that autograd records take libtorch's path, so gradients still flow; so
