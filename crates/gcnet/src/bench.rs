@@ -58,9 +58,9 @@ pub struct Args {
     /// default) or `libtorch` (libtorch's products, as on CUDA).
     #[arg(long, default_value = "gemm", value_parser = PossibleValuesParser::new(["gemm", "libtorch"]))]
     products: String,
-    /// Measure one f64 training epoch quiet and beside N busy single-threaded processes
-    /// (`yes > /dev/null`), for gcnet and the PyTorch baseline (scripts/bench_pytorch.py
-    /// with the project's .venv), and print both rates and the slowdowns.
+    /// Measure f64 training quiet and beside N busy single-threaded processes (`yes >
+    /// /dev/null`; gcnet's epochs taking turns, --rounds each), for gcnet and the PyTorch
+    /// baseline (scripts/bench_pytorch.py, the project's .venv); print rates and slowdowns.
     #[arg(long, value_name = "N")]
     contend: Option<usize>,
 }

@@ -275,6 +275,14 @@ fn throughput(rates: &[f64]) -> f64 {
     rates.len() as f64 / rates.iter().map(|r| 1.0 / r).sum::<f64>()
 }
 
+fn min(x: &[f64]) -> f64 {
+    x.iter().copied().fold(f64::INFINITY, f64::min)
+}
+
+fn max(x: &[f64]) -> f64 {
+    x.iter().copied().fold(f64::NEG_INFINITY, f64::max)
+}
+
 /// The median of some rates (the mean of the middle two for an even count).
 fn median(rates: &[f64]) -> f64 {
     let mut r = rates.to_vec();
@@ -402,7 +410,7 @@ impl fmt::Display for BenchReport {
     }
 }
 
-/// What `gcnet bench --contend N` measures: one f64 training epoch of the bench network,
+/// What `gcnet bench --contend N` measures: f64 training epochs of the bench network,
 /// quiet and beside `busy` single-threaded busy processes (`yes > /dev/null`, as other work
 /// on shared cores), for gcnet and for the PyTorch baseline of the same network.
 #[derive(Clone, Debug)]
@@ -418,7 +426,10 @@ pub struct ContentionConfig {
 #[derive(Clone, Debug)]
 pub struct Condition {
     pub busy: usize,
+    /// gcnet's epochs' samples over their summed times.
     pub gcnet: f64,
+    /// gcnet's rate in each epoch, in order (the conditions taking turns).
+    pub gcnet_epochs: Vec<f64>,
     pub pytorch: Option<f64>,
 }
 
@@ -487,30 +498,41 @@ fn pytorch_rate(
     })
 }
 
-/// Measures gcnet and the baseline quiet, then beside `busy` busy processes.
+/// Measures gcnet quiet and beside `busy` busy processes, one epoch each, the conditions
+/// taking turns for `--rounds` rounds: a shared machine's speed drifts between states that
+/// last seconds, and all quiet epochs first would measure the two conditions in different
+/// states (crate::bench_turns). Then the baseline's one epoch quiet and one beside them.
 pub fn contention(cfg: &ContentionConfig) -> Result<ContentionReport> {
-    let bench = BenchConfig { kinds: vec![Kind::Double], ..cfg.bench.clone() };
+    let one = BenchConfig { kinds: vec![Kind::Double], rounds: 1, ..cfg.bench.clone() };
     let mut threads = None;
-    let mut measure = |busy: usize| -> Result<Condition> {
+    let mut epochs = [Vec::new(), Vec::new()];
+    for _ in 0..cfg.bench.rounds.max(1) {
+        for (rates, busy) in epochs.iter_mut().zip([0, cfg.busy]) {
+            let _busy = Busy::start(busy)?;
+            let report = run(&one)?;
+            threads = report.threads;
+            rates.push(report.kinds[0].train_rate);
+        }
+    }
+    let pytorch = |busy: usize| -> Result<Option<f64>> {
+        let Some((python, script)) = &cfg.baseline else { return Ok(None) };
         let _busy = Busy::start(busy)?;
-        let report = run(&bench)?;
-        threads = report.threads;
-        let gcnet = report.kinds[0].train_rate;
-        let pytorch = match &cfg.baseline {
-            Some((python, script)) => Some(pytorch_rate(python, script, &bench, report.threads)?),
-            None => None,
-        };
-        Ok(Condition { busy, gcnet, pytorch })
+        pytorch_rate(python, script, &one, threads).map(Some)
     };
-    let quiet = measure(0)?;
-    let contended = measure(cfg.busy)?;
-    Ok(ContentionReport { threads, quiet, contended })
+    let [quiet, contended] = epochs;
+    let condition = |busy: usize, epochs: Vec<f64>| -> Result<Condition> {
+        Ok(Condition { busy, gcnet: throughput(&epochs), gcnet_epochs: epochs, pytorch: pytorch(busy)? })
+    };
+    Ok(ContentionReport { threads, quiet: condition(0, quiet)?, contended: condition(cfg.busy, contended)? })
 }
 
 impl fmt::Display for ContentionReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let threads = self.threads.map_or("CUDA".to_string(), |t| t.to_string());
-        writeln!(f, "gcnet bench --contend: one f64 training epoch, {threads}")?;
+        writeln!(
+            f,
+            "gcnet bench --contend: f64 training, one epoch per turn, quiet and beside the busy processes taking turns; {threads}"
+        )?;
         writeln!(
             f,
             "{:<28} {:>16} {:>16} {:>14}",
@@ -524,7 +546,16 @@ impl fmt::Display for ContentionReport {
             };
             writeln!(f, "{name:<28} {:>16.2} {py:>16} {ratio:>14}", c.gcnet)?;
         }
+        for c in [&self.quiet, &self.contended] {
+            let each: Vec<String> = c.gcnet_epochs.iter().map(|r| format!("{r:.1}")).collect();
+            writeln!(f, "  gcnet's epochs {}: {}", if c.busy == 0 { "quiet" } else { "beside them" }, each.join(", "))?;
+        }
         write!(f, "slowdown beside the busy processes: gcnet {:.2}x", self.quiet.gcnet / self.contended.gcnet)?;
+        let turns: Vec<f64> =
+            self.quiet.gcnet_epochs.iter().zip(&self.contended.gcnet_epochs).map(|(q, c)| q / c).collect();
+        if turns.len() > 1 {
+            write!(f, " (each turn's: median {:.2}, {:.2} to {:.2})", median(&turns), min(&turns), max(&turns))?;
+        }
         if let (Some(q), Some(c)) = (self.quiet.pytorch, self.contended.pytorch) {
             write!(f, ", PyTorch {:.2}x", q / c)?;
         }
@@ -548,6 +579,33 @@ mod tests {
         assert_eq!(throughput(&[42.0]), 42.0);
         assert_eq!(rounds(&rates), " (3 epochs: 128.0, 64.0, 51.2; median 64.0)");
         assert_eq!(rounds(&[42.0]), "");
+    }
+
+    /// The contention report: each condition's rate over its epochs' summed times, the
+    /// epochs themselves, and the slowdown with each turn's spread.
+    #[test]
+    fn contention_slowdown_over_summed_times_and_per_turn() {
+        let condition = |busy: usize, epochs: Vec<f64>, pytorch: f64| Condition {
+            busy,
+            gcnet: throughput(&epochs),
+            gcnet_epochs: epochs,
+            pytorch: Some(pytorch),
+        };
+        let report = ContentionReport {
+            threads: None,
+            quiet: condition(0, vec![100.0, 50.0], 10.0),
+            contended: condition(1, vec![50.0, 20.0], 5.0),
+        };
+        let text = report.to_string();
+        for line in [
+            "quiet                                   66.67            10.00          6.67x",
+            "1 busy process(es)                      28.57             5.00          5.71x",
+            "  gcnet's epochs quiet: 100.0, 50.0",
+            "  gcnet's epochs beside them: 50.0, 20.0",
+            "slowdown beside the busy processes: gcnet 2.33x (each turn's: median 2.25, 2.00 to 2.50), PyTorch 2.00x",
+        ] {
+            assert!(text.lines().any(|l| l == line), "no line {line:?} in\n{text}");
+        }
     }
 
     /// The phases per sample, and the rest of the epochs' time beside them: two epochs of
