@@ -132,6 +132,8 @@ mod tests {
     /// (2 and 4 samples: turns of 4), every sample of each precision once.
     #[test]
     fn the_benchmark_takes_turns_on_the_cpu() {
+        // the bench draws weights and random factors from libtorch's generator
+        let _rng = crate::global_rng();
         let cfg = BenchConfig {
             nl: 1,
             nch: 8,
