@@ -80,8 +80,9 @@ pub struct KindFigures {
     /// The timed epochs' passes by phase (summed over the epochs).
     pub passes: PassTimes,
     pub train_gflops: f64,
-    /// The matmul rate of the training precision (the faster of two measurements after the
-    /// timed epochs).
+    /// The matmul rate of the training precision, measured after each of its timed epochs
+    /// (the same stretch of a drifting machine's speed), the measurements' flops over their
+    /// summed times.
     pub matmul: f64,
     /// Loss of the timed epoch.
     pub loss: f64,
@@ -193,10 +194,13 @@ pub fn run(cfg: &BenchConfig) -> Result<BenchReport> {
     }
     // the timed epochs, the precisions taking turns; each from the same fresh weights
     let mut rates = vec![Vec::new(); setups.len()];
+    // the matmul references (libtorch's, and the gemm crate's where the layers use it)
+    // after every timed epoch of the same precision
+    let mut references = vec![(Vec::new(), Vec::new()); setups.len()];
     let mut passes = vec![PassTimes::default(); setups.len()];
     let mut trained = Vec::new();
     for round in 0..cfg.rounds.max(1) {
-        for (i, (kind, _, tc)) in setups.iter().enumerate() {
+        for (i, (kind, mb, tc)) in setups.iter().enumerate() {
             let net = fresh(*kind)?;
             let set = set_of(&net, n);
             let mut trainer = Trainer::new(&net, tc.clone());
@@ -206,6 +210,9 @@ pub fn run(cfg: &BenchConfig) -> Result<BenchReport> {
             sync(device);
             rates[i].push(n as f64 / t.elapsed().as_secs_f64());
             passes[i] += epoch.passes;
+            let rows = (*mb as f64 * s) as i64;
+            references[i].0.push(matmul_rate(rows, kk, nn, *kind, device, false));
+            references[i].1.extend(layers_rate(rows, *kind));
             if round == 0 {
                 trained.push((net, epoch.loss));
             } else {
@@ -223,15 +230,14 @@ pub fn run(cfg: &BenchConfig) -> Result<BenchReport> {
         let side = |net, set, micro_batch| Side { net, set, micro_batch };
         report.turns = Some(take_turns(&side(&net64, &set64, *mb64), &side(&net32, &set32, *mb32), &obj, n));
     }
-    for ((((kind, mb, _), train_rates), passes), (mut net, loss)) in
-        setups.into_iter().zip(rates).zip(passes).zip(trained)
+    for (((((kind, mb, _), train_rates), passes), (mut net, loss)), (matmuls, layers)) in
+        setups.into_iter().zip(rates).zip(passes).zip(trained).zip(references)
     {
-        let rows = (mb as f64 * s) as i64;
-        // the matmul reference, twice; the faster one counts
-        let matmul = matmul_rate(rows, kk, nn, kind, device, false).max(matmul_rate(rows, kk, nn, kind, device, false));
+        // equal flops per measurement: their rate together is the harmonic mean
+        let matmul = throughput(&matmuls);
         let train_rate = throughput(&train_rates);
         let train_gflops = train_rate * report.train_flops / 1e9;
-        let train_layers_rate = layers_rate(rows, kind);
+        let train_layers_rate = (!layers.is_empty()).then(|| throughput(&layers));
         // evaluation in f64 of the trained weights
         net.set_kind(Kind::Double);
         let emb = net.auto_micro_batch().min(cfg.batch);
