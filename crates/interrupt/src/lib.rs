@@ -14,8 +14,8 @@
 
 use std::collections::BTreeSet;
 use std::process::{Child, Command};
-use std::sync::atomic::{AtomicI32, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use rustix::process::{Pid, Signal, kill_process_group, test_kill_process_group};
@@ -30,8 +30,18 @@ pub enum SpawnError {
     Io(std::io::Error),
 }
 
-/// The signal that asked the run to stop (0: none yet).
+/// The signal that asked the run to stop (0: none yet), as the watcher thread saw it first.
 static RECEIVED: AtomicI32 = AtomicI32::new(0);
+/// The last SIGINT/SIGTERM, set by the signal handler itself (signal-hook's flag), so that
+/// a stop is seen at once: SLURM signals every process of a job step together, and a
+/// thread that sees a LAMMPS child end from that SIGTERM must find the stop asked for even
+/// when the watcher thread has not run yet (seen once in CI: the requeued task reported
+/// "LAMMPS failed" instead of the stop).
+static AT_ONCE: OnceLock<Arc<AtomicUsize>> = OnceLock::new();
+
+fn at_once() -> &'static Arc<AtomicUsize> {
+    AT_ONCE.get_or_init(|| Arc::new(AtomicUsize::new(0)))
+}
 /// The process groups of the running children.
 static GROUPS: Mutex<BTreeSet<i32>> = Mutex::new(BTreeSet::new());
 static INSTALLED: OnceLock<std::result::Result<(), String>> = OnceLock::new();
@@ -45,8 +55,13 @@ const GRACE: Duration = Duration::from_secs(10);
 /// long-lived process such as a notebook kernel).
 pub fn install() -> std::io::Result<()> {
     RECEIVED.store(0, Ordering::SeqCst);
+    at_once().store(0, Ordering::SeqCst);
     INSTALLED
         .get_or_init(|| {
+            for signal in [SIGINT, SIGTERM] {
+                signal_hook::flag::register_usize(signal, Arc::clone(at_once()), signal as usize)
+                    .map_err(|e| e.to_string())?;
+            }
             let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]).map_err(|e| e.to_string())?;
             std::thread::Builder::new()
                 .name("gcnet-signals".into())
@@ -113,7 +128,11 @@ fn descendants(root: i32) -> Vec<i32> {
 
 /// The name of the signal that asked the run to stop, if one did.
 pub fn requested() -> Option<&'static str> {
-    match RECEIVED.load(Ordering::SeqCst) {
+    let first = match RECEIVED.load(Ordering::SeqCst) {
+        0 => at_once().load(Ordering::SeqCst) as i32,
+        s => s,
+    };
+    match first {
         0 => None,
         SIGINT => Some("SIGINT"),
         _ => Some("SIGTERM"),
